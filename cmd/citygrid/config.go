@@ -1,0 +1,139 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the service. Each has a flag and an environment
+// variable (the flag wins); defaults suit a developer's machine.
+type Config struct {
+	DatabaseURL    string        // CITYGRID_DATABASE_URL; empty: run a private local cluster
+	DataDir        string        // CITYGRID_DATA_DIR: where the private cluster lives
+	Addr           string        // CITYGRID_ADDR
+	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
+	IndexRes       int           // CITYGRID_INDEX_RES: finest resolution of the locator index
+	ToleranceM     float64       // CITYGRID_BOUNDARY_TOLERANCE_M
+	MaxBodyBytes   int64         // CITYGRID_MAX_BODY_BYTES
+	MaxImportBytes int64         // CITYGRID_MAX_IMPORT_BYTES
+	RequestTimeout time.Duration // CITYGRID_REQUEST_TIMEOUT
+	ShutdownGrace  time.Duration // CITYGRID_SHUTDOWN_GRACE
+	Demo           bool          // CITYGRID_DEMO: serve loads the demo district into an empty database
+	LogLevel       string        // CITYGRID_LOG_LEVEL: debug, info, warn, error
+	LogFormat      string        // CITYGRID_LOG_FORMAT: text or json
+}
+
+// parseConfig reads flags (after the subcommand) with environment defaults.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	c := &Config{}
+	fs := flag.NewFlagSet("citygrid "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	envInt := func(key string, def int) int {
+		v, err := strconv.Atoi(env(key, strconv.Itoa(def)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not an integer", key))
+		}
+		return v
+	}
+	envFloat := func(key string, def float64) float64 {
+		v, err := strconv.ParseFloat(env(key, strconv.FormatFloat(def, 'g', -1, 64)), 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a number", key))
+		}
+		return v
+	}
+	envDur := func(key string, def time.Duration) time.Duration {
+		v, err := time.ParseDuration(env(key, def.String()))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not a duration (e.g. 30s)", key))
+		}
+		return v
+	}
+	envBool := func(key string, def bool) bool {
+		v, err := strconv.ParseBool(env(key, strconv.FormatBool(def)))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: not true or false", key))
+		}
+		return v
+	}
+	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
+	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", ".citygrid/pgdata"), "directory of the private local cluster (env CITYGRID_DATA_DIR)")
+	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
+	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cells in answers, 0-15 (env CITYGRID_H3_RES)")
+	fs.IntVar(&c.IndexRes, "index-res", envInt("CITYGRID_INDEX_RES", 13), "finest H3 resolution of the in-memory locator (env CITYGRID_INDEX_RES)")
+	fs.Float64Var(&c.ToleranceM, "boundary-tolerance-m", envFloat("CITYGRID_BOUNDARY_TOLERANCE_M", 5), "distance to a grid boundary under which alternatives are listed, metres (env CITYGRID_BOUNDARY_TOLERANCE_M)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("CITYGRID_MAX_BODY_BYTES", 1<<20)), "largest JSON request body (env CITYGRID_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", int64(envInt("CITYGRID_MAX_IMPORT_BYTES", 256<<20)), "largest import body (env CITYGRID_MAX_IMPORT_BYTES)")
+	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDur("CITYGRID_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request; imports get 10x (env CITYGRID_REQUEST_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("CITYGRID_SHUTDOWN_GRACE", 15*time.Second), "time in-flight requests get on shutdown (env CITYGRID_SHUTDOWN_GRACE)")
+	fs.BoolVar(&c.Demo, "demo", envBool("CITYGRID_DEMO", false), "serve: load the demo district when the database has no grids (env CITYGRID_DEMO)")
+	fs.StringVar(&c.LogLevel, "log-level", env("CITYGRID_LOG_LEVEL", "info"), "debug, info, warn or error (env CITYGRID_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("CITYGRID_LOG_FORMAT", "text"), "text or json (env CITYGRID_LOG_FORMAT)")
+	if len(errs) > 0 {
+		return nil, nil, errors.Join(errs...)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), c.Validate()
+}
+
+// Validate checks settings that flags cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.H3Res < 0 || c.H3Res > 15 {
+		errs = append(errs, fmt.Errorf("h3-res %d: want 0 to 15", c.H3Res))
+	}
+	if c.IndexRes < c.H3Res || c.IndexRes > 15 {
+		errs = append(errs, fmt.Errorf("index-res %d: want h3-res (%d) to 15", c.IndexRes, c.H3Res))
+	}
+	if c.ToleranceM < 0 || c.ToleranceM > 1000 {
+		errs = append(errs, fmt.Errorf("boundary-tolerance-m %g: want 0 to 1000", c.ToleranceM))
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxImportBytes < 1024 {
+		errs = append(errs, errors.New("body limits must be at least 1024 bytes"))
+	}
+	if c.RequestTimeout <= 0 || c.ShutdownGrace < 0 {
+		errs = append(errs, errors.New("request-timeout must be positive and shutdown-grace not negative"))
+	}
+	if _, err := c.logLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) logLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(c.LogLevel))); err != nil {
+		return 0, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+func (c *Config) newLogger(w io.Writer) *slog.Logger {
+	level, _ := c.logLevel()
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

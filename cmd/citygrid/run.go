@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"citygrid/postgres"
+)
+
+const usage = `usage: citygrid <command> [flags]
+
+commands:
+  serve               run the HTTP service (flags: citygrid serve -help)
+  migrate             apply database migrations
+  import grids FILE   import a GeoJSON FeatureCollection of grids ("-" reads stdin)
+  demo                load the Shibei demo district (grids and units)
+`
+
+// Run executes one command and returns the process exit code.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	name, rest := args[0], args[1:]
+	var cmd func(context.Context, *Config, []string, *env) error
+	switch name {
+	case "serve":
+		cmd = runServe
+	case "migrate":
+		cmd = runMigrate
+	case "import":
+		cmd = runImport
+	case "demo":
+		cmd = runDemo
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "citygrid: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	cfg, rest, err := parseConfig(name, rest, os.Getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "citygrid %s: %v\n", name, err)
+		return 2
+	}
+	e := &env{stdout: stdout, stderr: stderr, logger: cfg.newLogger(stderr)}
+	if err := cmd(ctx, cfg, rest, e); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "citygrid %s: %v\n", name, err)
+		return 1
+	}
+	return 0
+}
+
+// env is what commands write to.
+type env struct {
+	stdout, stderr io.Writer
+	logger         *slog.Logger
+}
+
+// openDatabase connects to cfg.DatabaseURL, or starts the private local
+// cluster when it is empty, and applies migrations. close stops what it
+// started.
+func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool, closeFn func(), err error) {
+	url := cfg.DatabaseURL
+	var local *postgres.Local
+	if url == "" {
+		e.logger.Info("starting private PostgreSQL cluster", "data_dir", cfg.DataDir)
+		local, err = postgres.StartLocal(ctx, postgres.LocalConfig{DataDir: cfg.DataDir, Logger: e.logger})
+		if err != nil {
+			return nil, nil, err
+		}
+		url = local.URL()
+	}
+	stopLocal := func() {
+		if local != nil {
+			if err := local.Stop(context.WithoutCancel(ctx)); err != nil {
+				e.logger.Error("stopping private PostgreSQL cluster", "err", err)
+			}
+		}
+	}
+	pool, err = postgres.Open(ctx, url)
+	if err != nil {
+		stopLocal()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); stopLocal() }, nil
+}
+
+func runMigrate(ctx context.Context, cfg *Config, args []string, e *env) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	// Open applies pending migrations; a second Migrate reports none left.
+	pool, closeDB, err := openDatabase(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	applied, err := postgres.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	all, _ := postgres.Migrations()
+	fmt.Fprintf(e.stdout, "schema up to date: %d migrations (%d applied now)\n", len(all), len(applied))
+	return nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"citygrid/grid"
+	"citygrid/httpapi"
+	"citygrid/postgres"
+)
+
+func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
+	if len(args) > 0 {
+		return fmt.Errorf("unexpected arguments %q", args)
+	}
+	pool, closeDB, err := openDatabase(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	store := postgres.NewGridStore(pool)
+	store.Instance = instanceID()
+	if cfg.Demo {
+		if err := loadDemoIfEmpty(ctx, pool, e); err != nil {
+			return err
+		}
+	}
+	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, IndexRes: cfg.IndexRes, ToleranceM: cfg.ToleranceM})
+	start := time.Now()
+	if err := index.Rebuild(ctx, store); err != nil {
+		return err
+	}
+	l := index.Locator()
+	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
+
+	// Another process (a replica, a CLI import) changed the grids: rebuild.
+	go postgres.Listen(ctx, pool, postgres.GridsChannel, store.Instance, e.logger, func(string) {
+		if err := index.Rebuild(ctx, store); err != nil && ctx.Err() == nil {
+			e.logger.Error("rebuilding grid index after notification", "err", err)
+		} else {
+			e.logger.Info("grid index rebuilt after a change elsewhere", "grids", index.Locator().Len())
+		}
+	})
+
+	api := httpapi.New(httpapi.Config{
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxImportBytes: cfg.MaxImportBytes,
+		RequestTimeout: cfg.RequestTimeout,
+	}, httpapi.Deps{Grids: store, Index: index, Ready: pool.Ping, Logger: e.logger})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10*cfg.RequestTimeout + 10*time.Second,
+		WriteTimeout:      10*cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "citygrid listening on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	e.logger.Info("shutting down", "grace", cfg.ShutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// instanceID names this process in grid-change notifications.
+func instanceID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

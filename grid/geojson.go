@@ -1,0 +1,143 @@
+package grid
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geojson"
+)
+
+// ErrNotFeatureCollection is returned by ParseFeatureCollection when the
+// document is JSON but not a GeoJSON FeatureCollection.
+var ErrNotFeatureCollection = errors.New("not a GeoJSON FeatureCollection")
+
+// MaxImportFeatures bounds one import; a district has a few thousand grids.
+const MaxImportFeatures = 200000
+
+// ParseFeatureCollection reads a GeoJSON FeatureCollection of grids. A
+// document that is not valid JSON, or not a FeatureCollection, is an error; a
+// feature that is malformed on its own (wrong property types, an unreadable
+// geometry) comes back with Invalid set, so that the rest can still be checked
+// and the rejection names it. Unknown properties are ignored: grid files often
+// carry columns of other systems.
+func ParseFeatureCollection(r io.Reader) ([]GridInput, error) {
+	var fc struct {
+		Type     string            `json:"type"`
+		Features []json.RawMessage `json:"features"`
+	}
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&fc); err != nil {
+		return nil, fmt.Errorf("parse GeoJSON: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("parse GeoJSON: unexpected data after the FeatureCollection")
+	}
+	if fc.Type != "FeatureCollection" {
+		return nil, fmt.Errorf("%w: type is %q", ErrNotFeatureCollection, fc.Type)
+	}
+	if len(fc.Features) > MaxImportFeatures {
+		return nil, fmt.Errorf("too many features: %d, at most %d per import", len(fc.Features), MaxImportFeatures)
+	}
+	inputs := make([]GridInput, len(fc.Features))
+	for i, raw := range fc.Features {
+		in, err := parseFeature(i, raw)
+		if err != nil {
+			in.Invalid = err.Error()
+		}
+		inputs[i] = in
+	}
+	return inputs, nil
+}
+
+// featureProps are the properties citygrid reads from a grid feature.
+type featureProps struct {
+	Code            *string           `json:"code"`
+	Name            *string           `json:"name"`
+	Level           *string           `json:"level"`
+	Parent          *string           `json:"parent"`
+	Unit            *string           `json:"unit"`
+	UnitsByCategory map[string]string `json:"units_by_category"`
+}
+
+func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
+	in := GridInput{Index: i}
+	var f struct {
+		Type       string          `json:"type"`
+		Properties json.RawMessage `json:"properties"`
+		Geometry   json.RawMessage `json:"geometry"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return in, fmt.Errorf("feature is not a JSON object: %w", err)
+	}
+	if f.Type != "Feature" {
+		return in, fmt.Errorf("type is %q, want \"Feature\"", f.Type)
+	}
+	var p featureProps
+	if len(f.Properties) > 0 && !bytes.Equal(f.Properties, []byte("null")) {
+		// Read the code on its own first, so that a bad other property still
+		// lets the rejection name the feature.
+		var codeOnly struct {
+			Code any `json:"code"`
+		}
+		if json.Unmarshal(f.Properties, &codeOnly) == nil {
+			if s, ok := codeOnly.Code.(string); ok {
+				in.Code = s
+			}
+		}
+		if err := json.Unmarshal(f.Properties, &p); err != nil {
+			return in, fmt.Errorf("properties: %w", describeJSONError(err))
+		}
+	}
+	in.Code = deref(p.Code)
+	in.Name = deref(p.Name)
+	in.Parent = deref(p.Parent)
+	in.Unit = deref(p.Unit)
+	in.UnitsByCategory = p.UnitsByCategory
+	if p.Level != nil {
+		l, err := ParseLevel(*p.Level)
+		if err != nil {
+			return in, err
+		}
+		in.Level = l
+	}
+	if len(f.Geometry) == 0 || bytes.Equal(f.Geometry, []byte("null")) {
+		return in, fmt.Errorf("geometry is missing")
+	}
+	g, err := geojson.UnmarshalGeometry(f.Geometry)
+	if err != nil {
+		return in, fmt.Errorf("geometry: %w", err)
+	}
+	switch geom := g.Geometry().(type) {
+	case orb.Polygon, orb.MultiPolygon:
+		in.Geometry = geom
+	default:
+		return in, fmt.Errorf("geometry is a %s, want Polygon or MultiPolygon", g.Type)
+	}
+	return in, nil
+}
+
+// describeJSONError turns encoding/json's type errors into a sentence that
+// names the property.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		want := "a string"
+		if strings.HasPrefix(te.Type.String(), "map") {
+			want = "an object of strings"
+		}
+		return fmt.Errorf("%s must be %s, got %s", te.Field, want, te.Value)
+	}
+	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,357 @@
+package grid
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+
+	"citygrid/geo"
+)
+
+// LocatorOptions tunes a Locator; zero values take the defaults.
+type LocatorOptions struct {
+	// CellRes is the H3 resolution of the cell reported with every answer
+	// (default 9).
+	CellRes int
+	// IndexRes is the finest H3 resolution of the index (default 13, cells of
+	// about 44 m²). Finer means fewer exact point-in-polygon tests near
+	// boundaries and more memory.
+	IndexRes int
+	// ToleranceM is the distance from a grid boundary under which the answer
+	// lists the other grids of its level within that distance (default 5 m).
+	ToleranceM float64
+}
+
+func (o *LocatorOptions) setDefaults() {
+	if o.CellRes == 0 {
+		o.CellRes = 9
+	}
+	if o.IndexRes == 0 {
+		o.IndexRes = 13
+	}
+	if o.ToleranceM == 0 {
+		o.ToleranceM = 5
+	}
+}
+
+// Locator answers which grid covers a point, from memory.
+//
+// The index is an H3 cover of the grids, compacted: a cell (at any resolution
+// from the coarse start down to IndexRes) whose whole neighbourhood lies
+// inside exactly one grid of the deepest level present there maps straight to
+// that grid; the cells along boundaries, at IndexRes, keep a short candidate
+// list that is checked with the exact point-in-polygon test PostGIS uses for
+// ST_Covers. A point thus costs one H3 computation, a few map lookups and,
+// near a boundary only, a couple of tests on small polygons.
+//
+// The answer is the deepest grid whose boundary covers the point (boundary
+// points included, as ST_Covers). A point on an edge or vertex shared by
+// several grids of that level goes to the one with the smallest code
+// (byte-wise string order), so every point has exactly one owner grid.
+//
+// A Locator is immutable and safe for concurrent use; rebuild it when the
+// grids change.
+type Locator struct {
+	opt      LocatorOptions
+	startRes int
+	grids    []indexedGrid
+	byCode   map[string]int32
+	byLevel  [LevelGrid + 1][]int32
+	units    map[string]Unit
+	cells    map[geo.Cell]int32 // ≥ 0: a grid index; < 0: ^index into lists
+	lists    [][]int32          // candidate lists, deepest level first, then code
+}
+
+type indexedGrid struct {
+	*Grid
+	poly  *geo.PreparedPolygon
+	bound orb.Bound
+	path  []*Grid // this grid first, then its ancestors up to the root
+}
+
+// ErrEmptyIndex is returned by NewLocator when there are no grids.
+var ErrEmptyIndex = errors.New("no grids to index")
+
+// NewLocator indexes grids (any levels, any order; parents referenced by code)
+// and units (for names in answers).
+func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, error) {
+	opt.setDefaults()
+	if opt.IndexRes < opt.CellRes || opt.IndexRes > 15 || opt.CellRes < 0 {
+		return nil, fmt.Errorf("locator: index resolution %d must be in [cell resolution %d, 15]", opt.IndexRes, opt.CellRes)
+	}
+	l := &Locator{
+		opt:    opt,
+		byCode: make(map[string]int32, len(grids)),
+		units:  make(map[string]Unit, len(units)),
+		cells:  make(map[geo.Cell]int32),
+	}
+	for _, u := range units {
+		l.units[u.Code] = u
+	}
+	sorted := slices.Clone(grids)
+	slices.SortFunc(sorted, func(a, b *Grid) int { return strings.Compare(a.Code, b.Code) })
+	for i, g := range sorted {
+		mp := g.MultiPolygon()
+		if len(mp) == 0 {
+			return nil, fmt.Errorf("locator: grid %q has no polygon", g.Code)
+		}
+		if !g.Level.Valid() {
+			return nil, fmt.Errorf("locator: grid %q has invalid level %d", g.Code, g.Level)
+		}
+		l.grids = append(l.grids, indexedGrid{Grid: g, poly: geo.Prepare(mp), bound: mp.Bound()})
+		l.byCode[g.Code] = int32(i)
+		l.byLevel[g.Level] = append(l.byLevel[g.Level], int32(i))
+	}
+	for i := range l.grids {
+		l.grids[i].path = l.pathOf(i)
+	}
+	if len(l.grids) == 0 {
+		return l, nil
+	}
+	if err := l.build(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// pathOf follows parent codes up to the root; a missing parent or a cycle
+// ends the path rather than failing, since stores enforce the hierarchy.
+func (l *Locator) pathOf(i int) []*Grid {
+	var path []*Grid
+	seen := map[string]bool{}
+	for g := l.grids[i].Grid; g != nil && !seen[g.Code]; {
+		seen[g.Code] = true
+		path = append(path, g)
+		j, ok := l.byCode[g.Parent]
+		if !ok {
+			break
+		}
+		g = l.grids[j].Grid
+	}
+	return path
+}
+
+// Len returns the number of indexed grids.
+func (l *Locator) Len() int { return len(l.grids) }
+
+// CellRes returns the resolution of the cells in answers.
+func (l *Locator) CellRes() int { return l.opt.CellRes }
+
+// IndexedCells returns the number of cells in the index, for metrics.
+func (l *Locator) IndexedCells() int { return len(l.cells) }
+
+// Grid returns an indexed grid by code.
+func (l *Locator) Grid(code string) (*Grid, bool) {
+	i, ok := l.byCode[code]
+	if !ok {
+		return nil, false
+	}
+	return l.grids[i].Grid, true
+}
+
+// Path returns the grid with the given code and its ancestors up to the root.
+func (l *Locator) Path(code string) []*Grid {
+	i, ok := l.byCode[code]
+	if !ok {
+		return nil
+	}
+	return l.grids[i].path
+}
+
+// find returns the index of the grid owning p (or -1) and p's cell at
+// IndexRes. p must be valid (see geo.ValidLonLat).
+func (l *Locator) find(p orb.Point) (int32, geo.Cell, error) {
+	fine, err := geo.CellAt(p, l.opt.IndexRes)
+	if err != nil {
+		return -1, 0, err
+	}
+	if len(l.grids) == 0 {
+		return -1, fine, nil
+	}
+	for r := l.startRes; r <= l.opt.IndexRes; r++ {
+		v, ok := l.cells[fine.Parent(r)]
+		if !ok {
+			continue
+		}
+		if v >= 0 {
+			return v, fine, nil
+		}
+		return l.firstCovering(l.lists[^v], p), fine, nil
+	}
+	return -1, fine, nil
+}
+
+// firstCovering returns the first candidate covering p. Candidates are
+// ordered deepest level first and by code within a level, so the first hit
+// is the deepest covering grid with the smallest code.
+func (l *Locator) firstCovering(cands []int32, p orb.Point) int32 {
+	for _, i := range cands {
+		if l.grids[i].poly.Locate(p) != geo.Outside {
+			return i
+		}
+	}
+	return -1
+}
+
+// Assignment is the hot-path answer: the owning grid and unit of a point.
+type Assignment struct {
+	Cell  geo.Cell // at CellRes
+	Grid  *Grid    // nil when no grid covers the point
+	Owner *Owner   // nil when no grid on the path names a unit
+}
+
+// Assign returns p's grid, responsible unit and cell: what a new case needs.
+func (l *Locator) Assign(p orb.Point, category string) (Assignment, error) {
+	i, fine, err := l.find(p)
+	if err != nil {
+		return Assignment{}, err
+	}
+	a := Assignment{Cell: fine.Parent(l.opt.CellRes)}
+	if i >= 0 {
+		g := &l.grids[i]
+		a.Grid = g.Grid
+		a.Owner = chooseOwner(g.path, category, l.units)
+	}
+	return a, nil
+}
+
+// Nearby is a grid near a point, with the distance to it in metres (0 when
+// it covers the point).
+type Nearby struct {
+	Grid      *Grid
+	DistanceM float64
+}
+
+// Location is the full answer about a point.
+type Location struct {
+	Assignment
+	// Path is Grid and its ancestors up to the district.
+	Path []*Grid
+	// BoundaryDistanceM is the distance from the point to Grid's boundary.
+	BoundaryDistanceM float64
+	// Alternatives are the other grids of Grid's level within the tolerance,
+	// nearest first: where GPS error could put the point.
+	Alternatives []Nearby
+	// Nearest is set when no grid covers the point: the nearest grid of the
+	// deepest level, and how far it is.
+	Nearest *Nearby
+}
+
+// Locate returns everything known about p's place in the grid map.
+func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
+	i, fine, err := l.find(p)
+	if err != nil {
+		return nil, err
+	}
+	loc := &Location{Assignment: Assignment{Cell: fine.Parent(l.opt.CellRes)}}
+	if i < 0 {
+		if n, ok := l.nearest(p); ok {
+			loc.Nearest = &n
+		}
+		return loc, nil
+	}
+	g := &l.grids[i]
+	loc.Grid = g.Grid
+	loc.Owner = chooseOwner(g.path, category, l.units)
+	loc.Path = g.path
+	loc.BoundaryDistanceM = g.poly.DistanceToBoundaryM(p)
+	if loc.BoundaryDistanceM <= l.opt.ToleranceM {
+		loc.Alternatives = l.within(p, g.Level, l.opt.ToleranceM, i)
+	}
+	return loc, nil
+}
+
+// within lists grids of the given level, other than skip, within tolM of p.
+func (l *Locator) within(p orb.Point, level Level, tolM float64, skip int32) []Nearby {
+	box := expandBoundM(orb.Bound{Min: p, Max: p}, tolM)
+	var out []Nearby
+	for _, j := range l.byLevel[level] {
+		g := &l.grids[j]
+		if j == skip || !g.bound.Intersects(box) {
+			continue
+		}
+		d := 0.0
+		if g.poly.Locate(p) == geo.Outside {
+			d = g.poly.DistanceToBoundaryM(p)
+		}
+		if d <= tolM {
+			out = append(out, Nearby{Grid: g.Grid, DistanceM: d})
+		}
+	}
+	slices.SortFunc(out, func(a, b Nearby) int {
+		if c := compareFloat(a.DistanceM, b.DistanceM); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Grid.Code, b.Grid.Code)
+	})
+	return out
+}
+
+// nearest finds the nearest grid of the deepest level present, for a point
+// no grid covers.
+func (l *Locator) nearest(p orb.Point) (Nearby, bool) {
+	for level := LevelGrid; level >= LevelDistrict; level-- {
+		best, bestD := int32(-1), math.Inf(1)
+		for _, j := range l.byLevel[level] {
+			g := &l.grids[j]
+			if boundDistanceM(g.bound, p) > bestD {
+				continue // even the box is farther than the best so far
+			}
+			if d := g.poly.DistanceToBoundaryM(p); d < bestD {
+				best, bestD = j, d
+			}
+		}
+		if best >= 0 {
+			return Nearby{Grid: l.grids[best].Grid, DistanceM: bestD}, true
+		}
+	}
+	return Nearby{}, false
+}
+
+func compareFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// metresPerDegree is the length of a degree of latitude on the mean sphere.
+const metresPerDegree = 6371008.8 * math.Pi / 180
+
+// expandBoundM grows b by about m metres on every side (a little more, never
+// less, so it can serve as a filter).
+func expandBoundM(b orb.Bound, m float64) orb.Bound {
+	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
+	cos := math.Cos(math.Min(lat, 89) * math.Pi / 180)
+	dLat := m / metresPerDegree * 1.01
+	dLon := dLat / cos
+	return orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
+}
+
+// boundDistanceM is a lower bound of the distance in metres from p to any
+// point of the box b (0 inside it).
+func boundDistanceM(b orb.Bound, p orb.Point) float64 {
+	dx := math.Max(0, math.Max(b.Min[0]-p[0], p[0]-b.Max[0]))
+	dy := math.Max(0, math.Max(b.Min[1]-p[1], p[1]-b.Max[1]))
+	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
+	cos := math.Cos(math.Min(math.Max(lat, math.Abs(p[1])), 89) * math.Pi / 180)
+	return math.Hypot(dx*cos, dy) * metresPerDegree * 0.99
+}
+
+// listKey identifies a candidate list, so identical lists are stored once.
+func listKey(cands []int32) string {
+	var b strings.Builder
+	for _, c := range cands {
+		b.WriteString(strconv.Itoa(int(c)))
+		b.WriteByte(',')
+	}
+	return b.String()
+}

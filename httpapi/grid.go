@@ -1,0 +1,179 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb/geojson"
+
+	"citygrid"
+	"citygrid/grid"
+)
+
+func (s *Server) registerGridRoutes(r chi.Router) {
+	r.Get("/grids", s.handle(s.handleGridsList))
+	r.Get("/grids/topology", s.handle(s.handleGridsTopology))
+	r.Get("/grids/{code}", s.handle(s.handleGridGet))
+}
+
+// gridRef is how a grid appears inside other answers.
+type gridRef struct {
+	Code  string     `json:"code"`
+	Name  string     `json:"name"`
+	Level grid.Level `json:"level"`
+}
+
+func newGridRef(g *grid.Grid) gridRef { return gridRef{Code: g.Code, Name: g.Name, Level: g.Level} }
+
+func newGridFeature(g *grid.Grid) *geojson.Feature {
+	f := geojson.NewFeature(g.Geometry)
+	f.ID = g.Code
+	ubc := g.UnitsByCategory
+	if ubc == nil {
+		ubc = map[string]string{}
+	}
+	f.Properties = geojson.Properties{
+		"code":              g.Code,
+		"name":              g.Name,
+		"level":             g.Level.String(),
+		"parent":            nullString(g.Parent),
+		"unit":              nullString(g.Unit),
+		"units_by_category": ubc,
+		"area_m2":           g.AreaM2,
+		"updated_at":        g.UpdatedAt.UTC().Format(time.RFC3339),
+	}
+	return f
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
+	code, err := url.PathUnescape(chi.URLParam(r, "code"))
+	if err != nil {
+		return invalid("grid code is not a valid URL path segment")
+	}
+	if err := grid.ValidateCode(code); err != nil {
+		return invalid("grid code: %v", err)
+	}
+	g, err := s.grids.FindGridByCode(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	// The path to the root, read from the store: at most three more lookups.
+	path := []gridRef{newGridRef(g)}
+	for p := g; p.Parent != "" && len(path) <= len(grid.Levels); {
+		if p, err = s.grids.FindGridByCode(r.Context(), p.Parent); err != nil {
+			return err
+		}
+		path = append(path, newGridRef(p))
+	}
+	f := newGridFeature(g)
+	f.Properties["path"] = path
+	return writeGeoJSON(w, f)
+}
+
+func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := allowParams(q, "level", "parent", "bbox", "limit"); err != nil {
+		return err
+	}
+	var f grid.Filter
+	if v := q.Get("level"); v != "" {
+		l, err := grid.ParseLevel(v)
+		if err != nil {
+			return invalid("level: %v", err)
+		}
+		f.Level = l
+	}
+	if v := q.Get("parent"); v != "" {
+		if err := grid.ValidateCode(v); err != nil {
+			return invalid("parent: %v", err)
+		}
+		f.Parent = v
+	}
+	if v := q.Get("bbox"); v != "" {
+		b, err := parseBBox(v)
+		if err != nil {
+			return err
+		}
+		f.Bound = &b
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100000 {
+			return invalid("limit must be an integer from 1 to 100000")
+		}
+		f.Limit = n
+	}
+	grids, err := s.grids.FindGrids(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	fc := geojson.NewFeatureCollection()
+	for _, g := range grids {
+		fc.Append(newGridFeature(g))
+	}
+	return writeGeoJSON(w, fc)
+}
+
+func (s *Server) handleGridsTopology(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.grids.Topology(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, t)
+}
+
+// handleGridsImport takes a GeoJSON FeatureCollection. With partial=true the
+// valid features are stored even when others are rejected; otherwise any
+// rejection makes it a 422 that stores nothing.
+func (s *Server) handleGridsImport(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := allowParams(q, "partial"); err != nil {
+		return err
+	}
+	partial, err := parseBool(q.Get("partial"), "partial")
+	if err != nil {
+		return err
+	}
+	inputs, err := grid.ParseFeatureCollection(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", s.cfg.MaxImportBytes)
+		}
+		return invalid("%v", err)
+	}
+	if len(inputs) == 0 {
+		return invalid("the FeatureCollection has no features")
+	}
+	res, err := s.grids.ImportGrids(r.Context(), inputs, grid.ImportOptions{Partial: partial})
+	if err != nil {
+		return err
+	}
+	if !res.Committed {
+		e := citygrid.Errorf(citygrid.CodeUnprocessable, "%d of %d features rejected; nothing was stored (add ?partial=true to store the valid ones)", len(res.Rejected), len(inputs))
+		e.Details = map[string]any{"rejected": res.Rejected, "inserted": 0, "updated": 0}
+		return e
+	}
+	if res.Inserted+res.Updated > 0 {
+		if err := s.index.Rebuild(r.Context(), s.grids); err != nil {
+			return err
+		}
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+func writeGeoJSON(w http.ResponseWriter, v any) error {
+	writeJSONStatus(w, "application/geo+json", http.StatusOK, v)
+	return nil
+}

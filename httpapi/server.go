@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"citygrid"
+	"citygrid/grid"
+)
+
+// Config holds the HTTP-facing settings.
+type Config struct {
+	// MaxBodyBytes caps ordinary JSON bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxImportBytes caps grid imports (default 256 MiB).
+	MaxImportBytes int64
+	// RequestTimeout bounds ordinary requests (default 30 s); imports get
+	// ten times as long.
+	RequestTimeout time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxImportBytes == 0 {
+		c.MaxImportBytes = 256 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 30 * time.Second
+	}
+}
+
+// Server serves the citygrid API.
+type Server struct {
+	cfg     Config
+	grids   grid.Store
+	index   *grid.Index
+	ready   func(ctx context.Context) error
+	logger  *slog.Logger
+	metrics *metrics
+	router  chi.Router
+}
+
+// Deps are what the server works with.
+type Deps struct {
+	Grids grid.Store
+	Index *grid.Index
+	// Ready reports whether the database answers; the index is checked too.
+	Ready    func(ctx context.Context) error
+	Logger   *slog.Logger
+	Registry *prometheus.Registry // nil: a fresh registry
+}
+
+// New builds the server and its routes.
+func New(cfg Config, d Deps) *Server {
+	cfg.setDefaults()
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+		d.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, index: d.Index, ready: d.Ready, logger: d.Logger}
+	s.metrics = newMetrics(d.Registry, d.Index)
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
+	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}))
+	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return citygrid.Errorf(citygrid.CodeInvalid, "method %s not allowed on %s", r.Method, r.URL.Path)
+	}))
+	r.Get("/healthz", s.handleHealth)
+	r.Get("/readyz", s.handle(s.handleReady))
+	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	r.Route("/v1", func(r chi.Router) {
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerGridRoutes(r)
+			s.registerUnitRoutes(r)
+			s.registerLocateRoutes(r)
+		})
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(10 * cfg.RequestTimeout))
+			r.Post("/grids/import", s.handle(s.handleGridsImport))
+		})
+	})
+	s.router = r
+	return s
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// locator returns the current locator or a 503 while it is being built.
+func (s *Server) locator() (*grid.Locator, error) {
+	l := s.index.Locator()
+	if l == nil {
+		return nil, citygrid.Errorf(citygrid.CodeUnavailable, "the grid index is still being built")
+	}
+	return l, nil
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	_ = writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			s.logger.WarnContext(ctx, "not ready: database", "err", err)
+			return citygrid.Errorf(citygrid.CodeUnavailable, "database not reachable")
+		}
+	}
+	l := s.index.Locator()
+	if l == nil {
+		return citygrid.Errorf(citygrid.CodeUnavailable, "grid index not built yet")
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"status": "ready", "grids": l.Len(), "index_cells": l.IndexedCells(),
+		"index_built_at": s.index.BuiltAt().UTC().Format(time.RFC3339),
+	})
+}
+
+// logRequests logs one structured line per request and feeds the metrics.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		s.metrics.observe(r.Method, route, ww.Status(), elapsed)
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
+			slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
+			slog.Duration("elapsed", elapsed), slog.String("req_id", middleware.GetReqID(r.Context())))
+	})
+}
+
+// recoverPanics turns a panic (a programmer error) into a logged 500.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.logger.ErrorContext(r.Context(), "panic", "value", v, "req_id", middleware.GetReqID(r.Context()))
+				writeProblem(w, r, citygrid.Errorf(citygrid.CodeInternal, "internal error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,58 @@
+package postgres
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Listen calls fn for every notification on channel whose payload differs
+// from self (a process skips its own announcements), until ctx ends. It holds
+// one pooled connection, and reconnects after errors, calling fn once after
+// each reconnect since notifications may have been missed meanwhile.
+func Listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, logger *slog.Logger, fn func(payload string)) {
+	first := true
+	for ctx.Err() == nil {
+		err := listenOnce(ctx, pool, channel, self, func(payload string) { fn(payload) }, func() {
+			if !first {
+				fn("reconnected")
+			}
+			first = false
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		logger.Warn("listen: connection lost, retrying", "channel", channel, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func listenOnce(ctx context.Context, pool *pgxpool.Pool, channel, self string, fn func(string), onListening func()) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	// LISTEN takes an identifier, not a parameter; channel is a constant of
+	// this package, never user input.
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+		return err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+channel) //nolint:errcheck
+	onListening()
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		if n.Payload != self {
+			fn(n.Payload)
+		}
+	}
+}
