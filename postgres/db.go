@@ -10,10 +10,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// dbtx is what stores need from a connection: satisfied by *pgxpool.Pool and
+// DBTX is what stores need from a connection: satisfied by *pgxpool.Pool and
 // by pgx.Tx, so tests can run a store inside a transaction they roll back
 // (pgx's Tx.Begin is a savepoint).
-type dbtx interface {
+type DBTX interface {
 	Begin(ctx context.Context) (pgx.Tx, error)
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

@@ -100,7 +100,7 @@ ORDER BY i`
 // partitions around k-means seeds, unit grids are squares of cellM metres
 // cut by the community boundaries. The result is deterministic for a seed.
 // It uses PostGIS for the geometry but stores nothing.
-func GenerateDemoGrids(ctx context.Context, db dbtx, district orb.MultiPolygon, streets []DemoDivision, cellM float64, seed int) (*DemoGrids, error) {
+func GenerateDemoGrids(ctx context.Context, db DBTX, district orb.MultiPolygon, streets []DemoDivision, cellM float64, seed int) (*DemoGrids, error) {
 	metric, err := scanWKB(db.QueryRow(ctx, demoToMetricSQL, mustWKB(district)))
 	if err != nil {
 		return nil, fmt.Errorf("demo grids: project district: %w", err)
@@ -140,7 +140,7 @@ func GenerateDemoGrids(ctx context.Context, db dbtx, district orb.MultiPolygon, 
 	return out, nil
 }
 
-func voronoiSplit(ctx context.Context, db dbtx, area orb.Geometry, n, seed int) ([]orb.Geometry, error) {
+func voronoiSplit(ctx context.Context, db DBTX, area orb.Geometry, n, seed int) ([]orb.Geometry, error) {
 	if n == 1 {
 		return []orb.Geometry{area}, nil
 	}
@@ -195,7 +195,7 @@ func voronoiSplit(ctx context.Context, db dbtx, area orb.Geometry, n, seed int) 
 // where a square grazes a community boundary.
 const minPieceM2 = 1.0
 
-func lattice(ctx context.Context, db dbtx, area orb.Geometry, cellM float64) ([]orb.Geometry, error) {
+func lattice(ctx context.Context, db DBTX, area orb.Geometry, cellM float64) ([]orb.Geometry, error) {
 	rows, err := db.Query(ctx, demoLatticeSQL, mustWKB(area), cellM, minPieceM2)
 	if err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func lattice(ctx context.Context, db dbtx, area orb.Geometry, cellM float64) ([]
 	return out, rows.Err()
 }
 
-func toWGS84(ctx context.Context, db dbtx, polys []DemoPolygon) error {
+func toWGS84(ctx context.Context, db DBTX, polys []DemoPolygon) error {
 	in := make([][]byte, len(polys))
 	for i, p := range polys {
 		in[i] = mustWKB(p.Geometry)

@@ -16,7 +16,7 @@ import (
 
 // GridStore implements grid.Store.
 type GridStore struct {
-	db dbtx
+	db DBTX
 	// Instance names this process in the notifications it sends, so that
 	// its own listener can skip them (see Listen). Empty is fine.
 	Instance string
@@ -25,7 +25,7 @@ type GridStore struct {
 var _ grid.Store = (*GridStore)(nil)
 
 // NewGridStore returns a store on db (a pool, or a transaction in tests).
-func NewGridStore(db dbtx) *GridStore { return &GridStore{db: db} }
+func NewGridStore(db DBTX) *GridStore { return &GridStore{db: db} }
 
 // gridColumns is the select list scanned by scanGrid.
 const gridColumns = `code, name, level, COALESCE(parent, ''), COALESCE(unit, ''), units_by_category, ST_AsBinary(geom), area_m2, updated_at`

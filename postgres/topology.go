@@ -33,7 +33,7 @@ func (s *GridStore) Topology(ctx context.Context) (*grid.Topology, error) {
 	return topology(ctx, s.db)
 }
 
-func topology(ctx context.Context, db dbtx) (*grid.Topology, error) {
+func topology(ctx context.Context, db DBTX) (*grid.Topology, error) {
 	t := &grid.Topology{Overlaps: []grid.Overlap{}, Gaps: []grid.Gap{}, MinAreaM2: topologyMinAreaM2}
 	rows, err := db.Query(ctx, siblingOverlapsSQL)
 	if err != nil {

@@ -1,0 +1,35 @@
+# citygrid — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what they need (PostGIS, Go modules) on a fresh Debian 12.
+
+GO ?= go
+BIN := bin/citygrid
+
+.PHONY: run test deps build vet bench fuzz clean
+
+## run: serve the Shibei demo district on http://127.0.0.1:8080 (CITYGRID_ADDR to change)
+run: deps build
+	./$(BIN) serve -demo
+
+## test: vet and run every test against a throwaway PostgreSQL + PostGIS
+test: deps
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+deps:
+	./scripts/install-deps.sh
+	$(GO) mod download
+
+build:
+	$(GO) build -o $(BIN) ./cmd/citygrid
+
+## bench: locator throughput against PostGIS ST_Covers and bare H3
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./grid/ ./postgres/
+
+## fuzz: fuzz the parsers for a while each
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseFeatureCollection -fuzztime 60s ./grid/
+	$(GO) test -run '^$$' -fuzz FuzzValidatePolygonal -fuzztime 60s ./geo/
+
+clean:
+	rm -rf bin .citygrid

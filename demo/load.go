@@ -1,0 +1,80 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"citygrid/grid"
+	"citygrid/postgres"
+)
+
+// CellM is the side of the demo's unit-grid squares: 100 m squares are
+// 10,000 m², the size districts use for a grid worker's beat.
+const CellM = 100
+
+// Seed makes the generated district the same on every machine.
+const Seed = 20260203
+
+// Loaded reports what Load stored.
+type Loaded struct {
+	Divisions     Divisions
+	UnitsInserted int
+	UnitsUpdated  int
+	Import        *grid.ImportResult
+	Inputs        int
+}
+
+// Load generates the Shibei demo district (streets, communities and unit
+// grids tiling the real boundary) and stores it with its responsible units,
+// through the same validation as any other import. db may be a pool or a
+// transaction.
+func Load(ctx context.Context, db postgres.DBTX, progress func(stage string, done, total int)) (*Loaded, error) {
+	district, err := District()
+	if err != nil {
+		return nil, err
+	}
+	divs, err := LoadDivisions()
+	if err != nil {
+		return nil, err
+	}
+	var streets []postgres.DemoDivision
+	for _, st := range divs.Streets {
+		d := postgres.DemoDivision{Code: st.Code, Name: st.Name}
+		for _, c := range st.Communities {
+			d.Children = append(d.Children, postgres.DemoDivision{Code: c.Code, Name: c.Name})
+		}
+		streets = append(streets, d)
+	}
+	if progress != nil {
+		progress("generating polygons", 0, 1)
+	}
+	gen, err := postgres.GenerateDemoGrids(ctx, db, district, streets, CellM, Seed)
+	if err != nil {
+		return nil, err
+	}
+	inputs, err := Grids(divs, district, pieces(gen.Streets), pieces(gen.Communities), pieces(gen.Cells))
+	if err != nil {
+		return nil, err
+	}
+	store := postgres.NewGridStore(db)
+	out := &Loaded{Divisions: divs, Inputs: len(inputs)}
+	if out.UnitsInserted, out.UnitsUpdated, err = store.UpsertUnits(ctx, Units(divs)); err != nil {
+		return nil, err
+	}
+	if out.Import, err = store.ImportGrids(ctx, inputs, grid.ImportOptions{Progress: progress}); err != nil {
+		return nil, err
+	}
+	if !out.Import.Committed {
+		r := out.Import.Rejected[0]
+		return out, fmt.Errorf("demo grids rejected (%d), first: feature %d (%s): %s", len(out.Import.Rejected), r.Index, r.Code, r.Reason)
+	}
+	return out, nil
+}
+
+func pieces(polys []postgres.DemoPolygon) []Piece {
+	out := make([]Piece, len(polys))
+	for i, p := range polys {
+		out[i] = Piece{Code: p.Code, Geometry: p.Geometry}
+	}
+	return out
+}
