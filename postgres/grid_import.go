@@ -23,7 +23,11 @@ const (
 	containmentToleranceShare = 0.005
 )
 
+// createGridImportSQL drops a leftover first: ON COMMIT DROP only fires at
+// the top-level commit, and a store running inside a caller's transaction
+// may import twice.
 const createGridImportSQL = `
+DROP TABLE IF EXISTS pg_temp.grid_import;
 CREATE TEMP TABLE grid_import (
     idx      integer NOT NULL,
     code     text    NOT NULL,
