@@ -70,6 +70,13 @@ func ValidatePolygonal(g orb.Geometry) error {
 		return fmt.Errorf("%w: %v", ErrInvalidGeometry, err)
 	}
 	for pi, poly := range mp {
+		for ri, ring := range poly {
+			if ringArea2(ring) == 0 {
+				return fmt.Errorf("%w: %s has zero area", ErrInvalidGeometry, ringName(len(mp), pi, ri))
+			}
+		}
+	}
+	for pi, poly := range mp {
 		for ri, hole := range poly[1:] {
 			if loc := locateInRing(poly[0], interiorProbe(hole)); loc == Outside {
 				return fmt.Errorf("%w: %s lies outside its shell", ErrInvalidGeometry, ringName(len(mp), pi, ri+1))
@@ -120,9 +127,6 @@ func validateRing(r orb.Ring) error {
 	}
 	if len(distinct) < 3 {
 		return fmt.Errorf("has %d distinct points, need at least 3", len(distinct))
-	}
-	if math.Abs(ringArea2(r)) == 0 {
-		return fmt.Errorf("has zero area")
 	}
 	return nil
 }

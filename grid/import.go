@@ -139,7 +139,7 @@ func validateInput(g GridInput, count map[string]int) error {
 		return fmt.Errorf("geometry is missing")
 	}
 	if err := geo.ValidatePolygonal(g.Geometry); err != nil {
-		return fmt.Errorf("invalid geometry: %w", err)
+		return err // already says "invalid geometry: …"
 	}
 	return nil
 }

@@ -161,14 +161,20 @@ func TestImportGridsRejects(t *testing.T) {
 			in[5].Geometry = orb.Polygon{orb.Ring{{120.35, 36.07}, {120.36, 36.07}, {120.35, 36.07}}}
 			return in
 		}, 5, "point"},
-		{"latitude out of range", func(in []grid.GridInput) []grid.GridInput { in[5].Geometry = rect(120.35, 36.07, 120.36, 91); return in }, 5, "latitude"},
+		{"latitude out of range", func(in []grid.GridInput) []grid.GridInput {
+			in[5].Geometry = rect(120.35, 36.07, 120.36, 91)
+			return in
+		}, 5, "latitude"},
 		{"hole outside shell", func(in []grid.GridInput) []grid.GridInput { in[5].Geometry = holeOutside; return in }, 5, "hole"},
 		{"unit not registered", func(in []grid.GridInput) []grid.GridInput { in[5].Unit = "GHOST"; return in }, 5, "unit GHOST is not registered"},
 		{"category unit not registered", func(in []grid.GridInput) []grid.GridInput {
 			in[5].UnitsByCategory = map[string]string{"E": "GHOST"}
 			return in
 		}, 5, "unit GHOST is not registered"},
-		{"not inside its parent", func(in []grid.GridInput) []grid.GridInput { in[5].Geometry = rect(120.35, 36.07, 120.365, 36.08); return in }, 5, "not inside its parent C1"},
+		{"not inside its parent", func(in []grid.GridInput) []grid.GridInput {
+			in[5].Geometry = rect(120.35, 36.07, 120.365, 36.08)
+			return in
+		}, 5, "not inside its parent C1"},
 		{"district with a parent", func(in []grid.GridInput) []grid.GridInput { in[0].Parent = "X"; return in }, 0, "a district has no parent"},
 		{"sql-looking code", func(in []grid.GridInput) []grid.GridInput { in[5].Parent = "C1'; DROP TABLE grids; --"; return in }, 5, "does not exist"},
 	}
@@ -237,10 +243,13 @@ func TestTopologyReportsOverlaps(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
 	in := smallDistrict()
-	in[5].Geometry = rect(120.35, 36.07, 120.36, 36.0101) // G1 pokes 0.0001° into G2
+	in[5].Geometry = rect(120.35, 36.07, 120.36, 36.0801) // G1 pokes 0.0001° into G2
 	res, err := s.ImportGrids(context.Background(), in, grid.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !res.Committed {
+		t.Fatalf("import rejected: %+v", res.Rejected)
 	}
 	if len(res.Topology.Overlaps) != 1 {
 		t.Fatalf("overlaps = %+v, want one", res.Topology.Overlaps)
