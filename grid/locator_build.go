@@ -29,24 +29,37 @@ func (l *Locator) build() error {
 		deepest = max(deepest, l.grids[i].Level)
 	}
 	l.startRes = l.chooseStartRes(deepest)
+	// The walk starts a few resolutions coarser than the index, where a
+	// handful of cells cover everything, so that each level tests only the
+	// grids its parent found near: entries are still stored at startRes or
+	// finer only, where lookups begin.
+	walkRes := max(0, l.startRes-5)
 	b := &builder{l: l, radius: map[int]float64{}, listIDs: map[string]int32{}}
-	sample, err := geo.CellAt(all.Center(), l.startRes)
+	sample, err := geo.CellAt(all.Center(), walkRes)
 	if err != nil {
 		return fmt.Errorf("locator: grids' bounds: %w", err)
 	}
 	// Grow the box by the start cells' reach so that every point of every
-	// grid has its start-resolution ancestor among the cells covering it.
-	box := expandBoundM(all, b.radiusAt(sample, l.startRes)*reachFactor)
-	start, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, l.startRes, geo.ContainOverlapping)
+	// grid has its ancestor among the cells covering it.
+	box := expandBoundM(all, b.radiusAt(sample, walkRes)*reachFactor)
+	start, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, walkRes, geo.ContainOverlapping)
 	if err != nil {
 		return fmt.Errorf("locator: cover of the grids' bounds: %w", err)
 	}
+	// Candidates travel deepest level first, then by code (grid indices
+	// follow code order): the order answers are decided in.
 	everyone := make([]int32, len(l.grids))
 	for i := range everyone {
 		everyone[i] = int32(i)
 	}
+	slices.SortFunc(everyone, func(a, b int32) int {
+		if la, lb := l.grids[a].Level, l.grids[b].Level; la != lb {
+			return int(lb - la)
+		}
+		return int(a - b)
+	})
 	for _, c := range start {
-		b.visit(c, l.startRes, everyone)
+		b.visit(c, walkRes, everyone)
 	}
 	return nil
 }
@@ -106,30 +119,30 @@ func (b *builder) visit(c geo.Cell, res int, cands []int32) {
 	ctr := c.Center()
 	reach := b.radiusAt(c, res) * reachFactor
 	var near []nearGrid
+	var coveredAt Level // the level of a grid that covers the whole reach, if any
 	for _, i := range cands {
 		g := &l.grids[i]
+		if g.Level < coveredAt {
+			break // a deeper grid answers every point here; shallower ones never will
+		}
 		if boundDistanceM(g.bound, ctr) > reach {
 			continue
 		}
 		inside := g.poly.Locate(ctr) == geo.Inside
 		d := g.poly.DistanceToBoundaryM(ctr)
 		if inside || d <= reach {
-			near = append(near, nearGrid{idx: i, contained: inside && d > reach})
+			contained := inside && d > reach
+			near = append(near, nearGrid{idx: i, contained: contained})
+			if contained && coveredAt == 0 {
+				coveredAt = g.Level
+			}
 		}
 	}
 	if len(near) == 0 {
 		return // no grid reaches here: points in this cell are outside all grids
 	}
-	// Deepest level first, then code (grid indices follow code order).
-	slices.SortFunc(near, func(a, b nearGrid) int {
-		la, lb := l.grids[a.idx].Level, l.grids[b.idx].Level
-		if la != lb {
-			return int(lb - la)
-		}
-		return int(a.idx - b.idx)
-	})
 	top := l.grids[near[0].idx].Level
-	if near[0].contained && (len(near) == 1 || l.grids[near[1].idx].Level != top) {
+	if res >= l.startRes && near[0].contained && (len(near) == 1 || l.grids[near[1].idx].Level != top) {
 		l.cells[c] = near[0].idx
 		return
 	}

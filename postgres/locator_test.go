@@ -1,0 +1,155 @@
+package postgres_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+
+	"citygrid/demo"
+	"citygrid/grid"
+	"citygrid/internal/dbtest"
+	"citygrid/postgres"
+)
+
+// loadDemo stores the demo district inside tx (rolled back when the test
+// ends, so other tests never see it) and returns its grids and units.
+func loadDemo(t testing.TB, tx pgx.Tx) ([]*grid.Grid, []grid.Unit) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := demo.Load(ctx, tx, nil); err != nil {
+		t.Fatal(err)
+	}
+	store := postgres.NewGridStore(tx)
+	grids, err := store.FindGrids(ctx, grid.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, err := store.FindUnits(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("demo district: %d grids loaded in %s", len(grids), time.Since(start).Round(time.Millisecond))
+	return grids, units
+}
+
+// coversSQL is the reference answer: the deepest grid whose polygon covers
+// the point, smallest code (byte order) among equals.
+const coversSQL = `
+SELECT t.i, COALESCE((
+    SELECT g.code FROM grids g
+    WHERE g.geom && ST_SetSRID(ST_MakePoint(t.x, t.y), 4326)
+      AND ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326))
+    ORDER BY g.level DESC, g.code COLLATE "C"
+    LIMIT 1), '')
+FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS t (x, y, i)
+ORDER BY t.i`
+
+// coversCodes answers coversSQL for many points, in order.
+func coversCodes(t testing.TB, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, pts []orb.Point) []string {
+	t.Helper()
+	out := make([]string, 0, len(pts))
+	for start := 0; start < len(pts); start += 5000 {
+		batch := pts[start:min(start+5000, len(pts))]
+		xs, ys := make([]float64, len(batch)), make([]float64, len(batch))
+		for i, p := range batch {
+			xs[i], ys[i] = p[0], p[1]
+		}
+		rows, err := db.Query(context.Background(), coversSQL, xs, ys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var i int
+			var code string
+			if err := rows.Scan(&i, &code); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, code)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// probes returns n random points over the district's bounds (a margin
+// around it included) and every vertex of every grid, plus the midpoint of
+// every edge: the points where ownership is decided by the boundary rule.
+func probes(grids []*grid.Grid, n int) (random, boundary []orb.Point) {
+	var b orb.Bound
+	for i, g := range grids {
+		if i == 0 {
+			b = g.Geometry.Bound()
+		}
+		b = b.Union(g.Geometry.Bound())
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range n {
+		random = append(random, orb.Point{
+			b.Min[0] - 0.002 + rng.Float64()*(b.Max[0]-b.Min[0]+0.004),
+			b.Min[1] - 0.002 + rng.Float64()*(b.Max[1]-b.Min[1]+0.004),
+		})
+	}
+	seen := map[orb.Point]bool{}
+	add := func(p orb.Point) {
+		if !seen[p] {
+			seen[p] = true
+			boundary = append(boundary, p)
+		}
+	}
+	for _, g := range grids {
+		for _, poly := range g.MultiPolygon() {
+			for _, ring := range poly {
+				for i := 0; i+1 < len(ring); i++ {
+					add(ring[i])
+					add(orb.Point{(ring[i][0] + ring[i+1][0]) / 2, (ring[i][1] + ring[i+1][1]) / 2})
+				}
+			}
+		}
+	}
+	return random, boundary
+}
+
+func TestLocatorAgreesWithSTCovers(t *testing.T) {
+	tx := dbtest.Tx(t)
+	grids, units := loadDemo(t, tx)
+	start := time.Now()
+	l, err := grid.NewLocator(grids, units, grid.LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("locator: %d grids, %d cells, built in %s", l.Len(), l.IndexedCells(), time.Since(start).Round(time.Millisecond))
+	random, boundary := probes(grids, 20000)
+	for _, set := range []struct {
+		name string
+		pts  []orb.Point
+	}{{"random", random}, {"vertices and edge midpoints", boundary}} {
+		want := coversCodes(t, tx, set.pts)
+		mismatches := 0
+		for i, p := range set.pts {
+			a, err := l.Assign(p, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if a.Grid != nil {
+				got = a.Grid.Code
+			}
+			if got != want[i] {
+				if mismatches < 10 {
+					t.Errorf("%s: point %v: locator %q, ST_Covers %q", set.name, p, got, want[i])
+				}
+				mismatches++
+			}
+		}
+		t.Logf("%s: %d points, %d mismatches", set.name, len(set.pts), mismatches)
+	}
+}
