@@ -18,10 +18,10 @@ type LocatorOptions struct {
 	// CellRes is the H3 resolution of the cell reported with every answer
 	// (default 9).
 	CellRes int
-	// IndexRes is the finest H3 resolution of the index (default 13, cells of
-	// about 44 m²). Finer means fewer exact point-in-polygon tests near
-	// boundaries and more memory.
-	IndexRes int
+	// PixelM is the pixel size, in metres, of the rasters that split the
+	// cells crossed by boundaries (default 5). Smaller means fewer exact
+	// point-in-polygon tests near boundaries and more memory.
+	PixelM float64
 	// ToleranceM is the distance from a grid boundary under which the answer
 	// lists the other grids of its level within that distance (default 5 m).
 	ToleranceM float64
@@ -31,8 +31,8 @@ func (o *LocatorOptions) setDefaults() {
 	if o.CellRes == 0 {
 		o.CellRes = 9
 	}
-	if o.IndexRes == 0 {
-		o.IndexRes = 13
+	if o.PixelM == 0 {
+		o.PixelM = 5
 	}
 	if o.ToleranceM == 0 {
 		o.ToleranceM = 5
@@ -41,13 +41,14 @@ func (o *LocatorOptions) setDefaults() {
 
 // Locator answers which grid covers a point, from memory.
 //
-// The index is an H3 cover of the grids, compacted: a cell (at any resolution
-// from the coarse start down to IndexRes) whose whole neighbourhood lies
-// inside exactly one grid of the deepest level present there maps straight to
-// that grid; the cells along boundaries, at IndexRes, keep a short candidate
-// list that is checked with the exact point-in-polygon test PostGIS uses for
-// ST_Covers. A point thus costs one H3 computation, a few map lookups and,
-// near a boundary only, a couple of tests on small polygons.
+// The index covers the grids with H3 cells at CellRes, the cell every answer
+// reports anyway. A cell wholly inside one grid (of the deepest level present
+// there) maps straight to it. A cell crossed by boundaries holds a raster of
+// PixelM-metre pixels over its bounding box, each mapping to one grid, to
+// nothing, or, along boundaries, to a short candidate list checked with the
+// exact point-in-polygon test PostGIS uses for ST_Covers. A point thus costs
+// the one H3 computation it needs anyway, a lookup in a small map, an array
+// read and, near a boundary only, a test or two on small polygons.
 //
 // The answer is the deepest grid whose boundary covers the point (boundary
 // points included, as ST_Covers). A point on an edge or vertex shared by
@@ -57,21 +58,27 @@ func (o *LocatorOptions) setDefaults() {
 // A Locator is immutable and safe for concurrent use; rebuild it when the
 // grids change.
 type Locator struct {
-	opt      LocatorOptions
-	startRes int
-	grids    []indexedGrid
-	byCode   map[string]int32
-	byLevel  [LevelGrid + 1][]int32
-	units    map[string]Unit
-	cells    map[geo.Cell]int32 // ≥ 0: a grid index; < 0: ^index into lists
-	lists    [][]int32          // candidate lists, deepest level first, then code
+	opt     LocatorOptions
+	grids   []indexedGrid
+	byCode  map[string]int32
+	byLevel [LevelGrid + 1][]int32
+	units   map[string]Unit
+	cells   map[geo.Cell]int32 // ≥ 0: a grid index; < 0: ^index into rasters
+	rasters []raster
+	lists   [][]int32 // candidate lists, deepest level first, then code
+	buckets map[bucketKey][]int32
 }
 
 type indexedGrid struct {
 	*Grid
-	poly  *geo.PreparedPolygon
-	bound orb.Bound
-	path  []*Grid // this grid first, then its ancestors up to the root
+	poly     *geo.PreparedPolygon
+	bound    orb.Bound
+	path     []*Grid  // this grid first, then its ancestors up to the root
+	pathIdx  []int32  // the same, as indices
+	prefixes []string // keys of UnitsByCategory, longest first
+
+	prefixOwners []*Owner // the owner each prefix names, aligned with prefixes
+	defaultOwner *Owner   // the first default unit up the path, or nil
 }
 
 // ErrEmptyIndex is returned by NewLocator when there are no grids.
@@ -81,8 +88,8 @@ var ErrEmptyIndex = errors.New("no grids to index")
 // and units (for names in answers).
 func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, error) {
 	opt.setDefaults()
-	if opt.IndexRes < opt.CellRes || opt.IndexRes > 15 || opt.CellRes < 0 {
-		return nil, fmt.Errorf("locator: index resolution %d must be in [cell resolution %d, 15]", opt.IndexRes, opt.CellRes)
+	if opt.CellRes < 0 || opt.CellRes > geo.MaxRes || !(opt.PixelM > 0) {
+		return nil, fmt.Errorf("locator: cell resolution %d must be 0 to %d and pixel size %g m positive", opt.CellRes, geo.MaxRes, opt.PixelM)
 	}
 	l := &Locator{
 		opt:    opt,
@@ -109,10 +116,15 @@ func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, erro
 	}
 	for i := range l.grids {
 		l.grids[i].path = l.pathOf(i)
+		for _, g := range l.grids[i].path {
+			l.grids[i].pathIdx = append(l.grids[i].pathIdx, l.byCode[g.Code])
+		}
 	}
+	l.prepareOwners()
 	if len(l.grids) == 0 {
 		return l, nil
 	}
+	l.indexBuckets()
 	if err := l.build(); err != nil {
 		return nil, err
 	}
@@ -145,6 +157,9 @@ func (l *Locator) CellRes() int { return l.opt.CellRes }
 // IndexedCells returns the number of cells in the index, for metrics.
 func (l *Locator) IndexedCells() int { return len(l.cells) }
 
+// Rasters returns the number of cells split into rasters, for metrics.
+func (l *Locator) Rasters() int { return len(l.rasters) }
+
 // Grid returns an indexed grid by code.
 func (l *Locator) Grid(code string) (*Grid, bool) {
 	i, ok := l.byCode[code]
@@ -163,27 +178,31 @@ func (l *Locator) Path(code string) []*Grid {
 	return l.grids[i].path
 }
 
-// find returns the index of the grid owning p (or -1) and p's cell at
-// IndexRes. p must be valid (see geo.ValidLonLat).
+// find returns the index of the grid owning p (or -1) and p's cell.
 func (l *Locator) find(p orb.Point) (int32, geo.Cell, error) {
-	fine, err := geo.CellAt(p, l.opt.IndexRes)
+	c, err := geo.CellAt(p, l.opt.CellRes)
 	if err != nil {
 		return -1, 0, err
 	}
-	if len(l.grids) == 0 {
-		return -1, fine, nil
+	v, ok := l.cells[c]
+	if !ok {
+		return -1, c, nil
 	}
-	for r := l.startRes; r <= l.opt.IndexRes; r++ {
-		v, ok := l.cells[fine.Parent(r)]
-		if !ok {
-			continue
-		}
-		if v >= 0 {
-			return v, fine, nil
-		}
-		return l.firstCovering(l.lists[^v], p), fine, nil
+	if v >= 0 {
+		return v, c, nil
 	}
-	return -1, fine, nil
+	pv, ok := l.rasters[^v].pixel(p)
+	switch {
+	case !ok:
+		// Not expected (the raster's box pads the cell's outline), but
+		// never wrong: ask every grid near the point.
+		return l.firstCovering(l.gridsNear(orb.Bound{Min: p, Max: p}, 0), p), c, nil
+	case pv >= 0:
+		return pv, c, nil
+	case pv == noGrid:
+		return -1, c, nil
+	}
+	return l.firstCovering(l.lists[^pv], p), c, nil
 }
 
 // firstCovering returns the first candidate covering p. Candidates are
@@ -207,15 +226,14 @@ type Assignment struct {
 
 // Assign returns p's grid, responsible unit and cell: what a new case needs.
 func (l *Locator) Assign(p orb.Point, category string) (Assignment, error) {
-	i, fine, err := l.find(p)
+	i, cell, err := l.find(p)
 	if err != nil {
 		return Assignment{}, err
 	}
-	a := Assignment{Cell: fine.Parent(l.opt.CellRes)}
+	a := Assignment{Cell: cell}
 	if i >= 0 {
-		g := &l.grids[i]
-		a.Grid = g.Grid
-		a.Owner = chooseOwner(g.path, category, l.units)
+		a.Grid = l.grids[i].Grid
+		a.Owner = l.owner(i, category)
 	}
 	return a, nil
 }
@@ -227,7 +245,8 @@ type Nearby struct {
 	DistanceM float64
 }
 
-// Location is the full answer about a point.
+// Location is the full answer about a point. Owner (as in Assignment) is
+// shared with other answers: do not modify it.
 type Location struct {
 	Assignment
 	// Path is Grid and its ancestors up to the district.
@@ -244,11 +263,11 @@ type Location struct {
 
 // Locate returns everything known about p's place in the grid map.
 func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
-	i, fine, err := l.find(p)
+	i, cell, err := l.find(p)
 	if err != nil {
 		return nil, err
 	}
-	loc := &Location{Assignment: Assignment{Cell: fine.Parent(l.opt.CellRes)}}
+	loc := &Location{Assignment: Assignment{Cell: cell}}
 	if i < 0 {
 		if n, ok := l.nearest(p); ok {
 			loc.Nearest = &n
@@ -257,7 +276,7 @@ func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
 	}
 	g := &l.grids[i]
 	loc.Grid = g.Grid
-	loc.Owner = chooseOwner(g.path, category, l.units)
+	loc.Owner = l.owner(i, category)
 	loc.Path = g.path
 	loc.BoundaryDistanceM = g.poly.DistanceToBoundaryM(p)
 	if loc.BoundaryDistanceM <= l.opt.ToleranceM {
@@ -270,9 +289,9 @@ func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
 func (l *Locator) within(p orb.Point, level Level, tolM float64, skip int32) []Nearby {
 	box := expandBoundM(orb.Bound{Min: p, Max: p}, tolM)
 	var out []Nearby
-	for _, j := range l.byLevel[level] {
+	for _, j := range l.gridsNear(box, level) {
 		g := &l.grids[j]
-		if j == skip || !g.bound.Intersects(box) {
+		if j == skip {
 			continue
 		}
 		d := 0.0

@@ -4,164 +4,197 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/paulmach/orb"
 
 	"citygrid/geo"
 )
 
-// reachFactor bounds how far from a cell's centre a point can be when its
-// IndexRes cell descends from that cell, in units of the cell's circumradius.
-// H3 children are not nested geometrically: a descendant's centre drifts up
-// to about √3·e/√7 per level (e = the parent's edge length), which sums to
-// about 1.05·e, plus the finest cell's own radius: about 1.43·e in all. The
-// locator uses 2, which leaves room for H3's projection distortion and for
-// the sampled circumradius (see radiusAt).
-const reachFactor = 2.0
+// noGrid marks a raster pixel that no grid reaches.
+const noGrid = math.MinInt32
 
-// build fills l.cells by walking the H3 hierarchy from startRes to IndexRes.
+// maxRasterSide caps a raster at maxRasterSide² pixels, whatever the cell
+// resolution: coarse cells get coarser pixels (longer candidate lists), never
+// unbounded memory.
+const maxRasterSide = 128
+
+// raster divides the bounding box of one H3 cell into pixels, each mapping
+// to a grid (the whole pixel lies inside it and no deeper grid reaches it),
+// to a candidate list, or to noGrid.
+type raster struct {
+	minX, minY   float64
+	invDX, invDY float64 // pixels per degree
+	nx, ny       int
+	pix          []int32 // ≥ 0: grid index; noGrid; else ^index into lists
+}
+
+// pixel returns the pixel value for p, and false when p lies outside the
+// raster's box.
+func (r *raster) pixel(p orb.Point) (int32, bool) {
+	fx, fy := (p[0]-r.minX)*r.invDX, (p[1]-r.minY)*r.invDY
+	if !(fx >= 0 && fy >= 0) {
+		return 0, false
+	}
+	ix, iy := int(fx), int(fy)
+	if ix >= r.nx || iy >= r.ny {
+		return 0, false
+	}
+	return r.pix[iy*r.nx+ix], true
+}
+
+// build covers the grids with H3 cells at CellRes and classifies each cell:
+// inside one grid, outside all, or split into a raster of about PixelM-metre
+// pixels classified the same way (a quadtree walk fills the raster, so large
+// uniform blocks cost one test).
 func (l *Locator) build() error {
-	all := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
-	var deepest Level
+	all := l.grids[0].bound
 	for i := range l.grids {
 		all = all.Union(l.grids[i].bound)
-		deepest = max(deepest, l.grids[i].Level)
 	}
-	l.startRes = l.chooseStartRes(deepest)
-	// The walk starts a few resolutions coarser than the index, where a
-	// handful of cells cover everything, so that each level tests only the
-	// grids its parent found near: entries are still stored at startRes or
-	// finer only, where lookups begin.
-	walkRes := max(0, l.startRes-5)
-	b := &builder{l: l, radius: map[int]float64{}, listIDs: map[string]int32{}}
-	sample, err := geo.CellAt(all.Center(), walkRes)
-	if err != nil {
-		return fmt.Errorf("locator: grids' bounds: %w", err)
-	}
-	// Grow the box by the start cells' reach so that every point of every
-	// grid has its ancestor among the cells covering it.
-	box := expandBoundM(all, b.radiusAt(sample, walkRes)*reachFactor)
-	start, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, walkRes, geo.ContainOverlapping)
+	// Pad by an edge length so that every cell holding a point of a grid is
+	// in the cover, even where the hexagon barely pokes into the box.
+	box := expandBoundM(all, 2*geo.CellEdgeLengthM(l.opt.CellRes))
+	cover, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, l.opt.CellRes, geo.ContainOverlapping)
 	if err != nil {
 		return fmt.Errorf("locator: cover of the grids' bounds: %w", err)
 	}
-	// Candidates travel deepest level first, then by code (grid indices
-	// follow code order): the order answers are decided in.
-	everyone := make([]int32, len(l.grids))
-	for i := range everyone {
-		everyone[i] = int32(i)
-	}
-	slices.SortFunc(everyone, func(a, b int32) int {
-		if la, lb := l.grids[a].Level, l.grids[b].Level; la != lb {
-			return int(lb - la)
-		}
-		return int(a - b)
-	})
-	for _, c := range start {
-		b.visit(c, walkRes, everyone)
+	b := &builder{l: l, listIDs: map[string]int32{}}
+	for _, c := range cover {
+		b.cell(c)
 	}
 	return nil
 }
 
-// chooseStartRes picks the coarsest resolution at which whole cells can still
-// fall inside a typical grid of the deepest level: coarser cells would only
-// be split again, and every extra resolution costs a map lookup per point.
-func (l *Locator) chooseStartRes(deepest Level) int {
-	var areas []float64
-	for _, i := range l.byLevel[deepest] {
-		areas = append(areas, l.grids[i].AreaM2)
-	}
-	sort.Float64s(areas)
-	median := 0.0
-	if len(areas) > 0 {
-		median = areas[len(areas)/2]
-	}
-	res := l.opt.IndexRes
-	// A cell fits in a grid with room for its reach on every side when the
-	// grid is roughly (2·reachFactor)² hexagons of that size.
-	for res > 0 && geo.HexAreaAvgM2(res-1)*4*reachFactor*reachFactor <= median {
-		res--
-	}
-	return res
-}
-
 type builder struct {
 	l       *Locator
-	radius  map[int]float64 // sampled circumradius per resolution, metres
 	listIDs map[string]int32
 }
 
-// radiusAt returns the circumradius of cells at res near c. Cells of one
-// resolution differ in size by well under 1% across a city, so one sample per
-// resolution, padded by 5%, stands for all of them.
-func (b *builder) radiusAt(c geo.Cell, res int) float64 {
-	if r, ok := b.radius[res]; ok {
-		return r
+// cellBound is the bounding box of c's outline, padded: H3 edges are
+// great-circle arcs, which bulge (by far less than the padding) beyond the
+// straight lines between the vertices.
+func cellBound(c geo.Cell) orb.Bound {
+	b := c.Boundary().Bound()
+	padX, padY := (b.Max[0]-b.Min[0])*0.01, (b.Max[1]-b.Min[1])*0.01
+	return orb.Bound{Min: orb.Point{b.Min[0] - padX, b.Min[1] - padY}, Max: orb.Point{b.Max[0] + padX, b.Max[1] + padY}}
+}
+
+func (b *builder) cell(c geo.Cell) {
+	l := b.l
+	box := cellBound(c)
+	cands := l.gridsNear(box, 0)
+	near, inside := b.classify(box, cands)
+	switch {
+	case len(near) == 0:
+		return // outside every grid: no entry
+	case inside >= 0:
+		l.cells[c] = inside
+		return
 	}
-	ctr := c.Center()
-	r := 0.0
-	for _, v := range c.Boundary() {
-		r = math.Max(r, geo.DistanceM(ctr, v))
+	w, h := boxSizeM(box)
+	r := raster{
+		minX: box.Min[0], minY: box.Min[1],
+		nx: min(maxRasterSide, max(1, int(math.Ceil(w/l.opt.PixelM)))),
+		ny: min(maxRasterSide, max(1, int(math.Ceil(h/l.opt.PixelM)))),
 	}
-	r *= 1.05
-	b.radius[res] = r
-	return r
+	r.invDX = float64(r.nx) / (box.Max[0] - box.Min[0])
+	r.invDY = float64(r.ny) / (box.Max[1] - box.Min[1])
+	r.pix = make([]int32, r.nx*r.ny)
+	b.fill(&r, 0, 0, r.nx, r.ny, nearIndices(near))
+	l.cells[c] = ^int32(len(l.rasters))
+	l.rasters = append(l.rasters, r)
+}
+
+// fill classifies pixels [x0, x1) × [y0, y1) of r, splitting in four while
+// the block is mixed.
+func (b *builder) fill(r *raster, x0, y0, x1, y1 int, cands []int32) {
+	box := orb.Bound{
+		Min: orb.Point{r.minX + float64(x0)/r.invDX, r.minY + float64(y0)/r.invDY},
+		Max: orb.Point{r.minX + float64(x1)/r.invDX, r.minY + float64(y1)/r.invDY},
+	}
+	near, inside := b.classify(box, cands)
+	var v int32
+	switch {
+	case len(near) == 0:
+		v = noGrid
+	case inside >= 0:
+		v = inside
+	case x1-x0 == 1 && y1-y0 == 1:
+		v = ^b.listID(near)
+	default:
+		xm, ym := max(x0+1, (x0+x1)/2), max(y0+1, (y0+y1)/2)
+		for _, q := range [][4]int{{x0, y0, xm, ym}, {xm, y0, x1, ym}, {x0, ym, xm, y1}, {xm, ym, x1, y1}} {
+			if q[0] < q[2] && q[1] < q[3] {
+				b.fill(r, q[0], q[1], q[2], q[3], nearIndices(near))
+			}
+		}
+		return
+	}
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			r.pix[y*r.nx+x] = v
+		}
+	}
 }
 
 type nearGrid struct {
 	idx       int32
-	contained bool // the whole reach of the cell lies inside the grid
+	contained bool // the whole box lies inside the grid
 }
 
-func (b *builder) visit(c geo.Cell, res int, cands []int32) {
+func nearIndices(near []nearGrid) []int32 {
+	out := make([]int32, len(near))
+	for i, n := range near {
+		out[i] = n.idx
+	}
+	return out
+}
+
+// classify finds the grids (from cands, deepest level first, then by code)
+// that may cover some point of box, and returns the grid that answers for
+// the whole box, or -1 when points of the box may have different answers.
+func (b *builder) classify(box orb.Bound, cands []int32) (near []nearGrid, inside int32) {
 	l := b.l
-	ctr := c.Center()
-	reach := b.radiusAt(c, res) * reachFactor
-	var near []nearGrid
-	var coveredAt Level // the level of a grid that covers the whole reach, if any
+	ctr := box.Center()
+	w, h := boxSizeM(box)
+	// Every point of the box is within reach of its centre; 2% and 1 cm
+	// absorb the local projection's error.
+	reach := math.Hypot(w, h)/2*1.02 + 0.01
+	var coveredAt Level
 	for _, i := range cands {
 		g := &l.grids[i]
 		if g.Level < coveredAt {
 			break // a deeper grid answers every point here; shallower ones never will
 		}
-		if boundDistanceM(g.bound, ctr) > reach {
+		if !g.bound.Intersects(box) {
 			continue
 		}
-		inside := g.poly.Locate(ctr) == geo.Inside
+		in := g.poly.Locate(ctr) == geo.Inside
 		d := g.poly.DistanceToBoundaryM(ctr)
-		if inside || d <= reach {
-			contained := inside && d > reach
+		if in || d <= reach {
+			contained := in && d > reach
 			near = append(near, nearGrid{idx: i, contained: contained})
 			if contained && coveredAt == 0 {
 				coveredAt = g.Level
 			}
 		}
 	}
-	if len(near) == 0 {
-		return // no grid reaches here: points in this cell are outside all grids
+	inside = -1
+	if len(near) > 0 && near[0].contained && (len(near) == 1 || l.grids[near[1].idx].Level != l.grids[near[0].idx].Level) {
+		inside = near[0].idx
 	}
-	top := l.grids[near[0].idx].Level
-	if res >= l.startRes && near[0].contained && (len(near) == 1 || l.grids[near[1].idx].Level != top) {
-		l.cells[c] = near[0].idx
-		return
-	}
-	if res == l.opt.IndexRes {
-		l.cells[c] = ^b.listID(near)
-		return
-	}
-	next := make([]int32, len(near))
-	for i, n := range near {
-		next[i] = n.idx
-	}
-	for _, child := range c.Children(res + 1) {
-		b.visit(child, res+1, next)
-	}
+	return near, inside
+}
+
+// boxSizeM returns the width and height of box in metres.
+func boxSizeM(box orb.Bound) (w, h float64) {
+	lat := math.Max(math.Abs(box.Min[1]), math.Abs(box.Max[1]))
+	return (box.Max[0] - box.Min[0]) * metresPerDegree * math.Cos(lat*math.Pi/180), (box.Max[1] - box.Min[1]) * metresPerDegree
 }
 
 // listID stores a candidate list once and returns its index. Candidates after
-// the first one that contains the whole cell can never be reached (the search
-// stops at the first covering grid), so they are dropped.
+// the first one that contains the whole pixel can never be reached (the
+// search stops at the first covering grid), so they are dropped.
 func (b *builder) listID(near []nearGrid) int32 {
 	var list []int32
 	for _, n := range near {
@@ -178,4 +211,50 @@ func (b *builder) listID(near []nearGrid) int32 {
 	b.l.lists = append(b.l.lists, list)
 	b.listIDs[key] = id
 	return id
+}
+
+// bucketDeg is the side of the spatial hash's buckets, about 1 km.
+const bucketDeg = 0.01
+
+type bucketKey struct{ x, y int32 }
+
+func bucketOf(p orb.Point) bucketKey {
+	return bucketKey{int32(math.Floor(p[0] / bucketDeg)), int32(math.Floor(p[1] / bucketDeg))}
+}
+
+// indexBuckets files every grid under the buckets its box touches.
+func (l *Locator) indexBuckets() {
+	l.buckets = map[bucketKey][]int32{}
+	for i := range l.grids {
+		lo, hi := bucketOf(l.grids[i].bound.Min), bucketOf(l.grids[i].bound.Max)
+		for x := lo.x; x <= hi.x; x++ {
+			for y := lo.y; y <= hi.y; y++ {
+				k := bucketKey{x, y}
+				l.buckets[k] = append(l.buckets[k], int32(i))
+			}
+		}
+	}
+}
+
+// gridsNear returns the grids whose boxes meet box, of the given level (0 =
+// any), deepest level first and by code within a level.
+func (l *Locator) gridsNear(box orb.Bound, level Level) []int32 {
+	lo, hi := bucketOf(box.Min), bucketOf(box.Max)
+	var out []int32
+	for x := lo.x; x <= hi.x; x++ {
+		for y := lo.y; y <= hi.y; y++ {
+			for _, i := range l.buckets[bucketKey{x, y}] {
+				if (level == 0 || l.grids[i].Level == level) && l.grids[i].bound.Intersects(box) {
+					out = append(out, i)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b int32) int {
+		if la, lb := l.grids[a].Level, l.grids[b].Level; la != lb {
+			return int(lb - la)
+		}
+		return int(a - b)
+	})
+	return slices.Compact(out)
 }

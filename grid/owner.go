@@ -1,6 +1,9 @@
 package grid
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // Rule kinds say why a unit was chosen.
 const (
@@ -20,31 +23,61 @@ type Owner struct {
 	Prefix string
 }
 
-// chooseOwner applies the ownership rule to path (deepest grid first):
-// walking up from the deepest grid, the first grid whose units_by_category
-// has a prefix of category decides, with its longest matching prefix; when no
-// level matches, the first grid with a default unit decides. It returns nil
-// when no grid on the path names a unit.
-func chooseOwner(path []*Grid, category string, units map[string]Unit) *Owner {
+// owner applies the ownership rule to grid i and its ancestors: walking up
+// from grid i, the first grid whose units_by_category has a prefix of
+// category decides, with its longest matching prefix; when no level matches,
+// the first grid with a default unit decides. It returns nil when no grid on
+// the path names a unit. Every possible answer is built with the index
+// (prepareOwners), so the hot path neither allocates nor ranges over maps.
+func (l *Locator) owner(i int32, category string) *Owner {
 	if category != "" {
-		for _, g := range path {
-			best := ""
-			for prefix := range g.UnitsByCategory {
-				if strings.HasPrefix(category, prefix) && (len(prefix) > len(best) || (len(prefix) == len(best) && prefix < best)) {
-					best = prefix
+		for _, j := range l.grids[i].pathIdx {
+			g := &l.grids[j]
+			for k, prefix := range g.prefixes {
+				if strings.HasPrefix(category, prefix) {
+					return g.prefixOwners[k]
 				}
 			}
-			if best != "" {
-				return &Owner{Unit: unitOrCode(units, g.UnitsByCategory[best]), Rule: RuleCategory, Grid: g.Code, Level: g.Level, Prefix: best}
+		}
+	}
+	return l.grids[i].defaultOwner
+}
+
+// prepareOwners builds each grid's category owners and default owner.
+func (l *Locator) prepareOwners() {
+	for i := range l.grids {
+		g := &l.grids[i]
+		g.prefixes = sortedPrefixes(g.UnitsByCategory)
+		for _, prefix := range g.prefixes {
+			g.prefixOwners = append(g.prefixOwners, &Owner{
+				Unit: unitOrCode(l.units, g.UnitsByCategory[prefix]), Rule: RuleCategory, Grid: g.Code, Level: g.Level, Prefix: prefix,
+			})
+		}
+	}
+	for i := range l.grids {
+		for _, p := range l.grids[i].path {
+			if p.Unit != "" {
+				l.grids[i].defaultOwner = &Owner{Unit: unitOrCode(l.units, p.Unit), Rule: RuleDefault, Grid: p.Code, Level: p.Level}
+				break
 			}
 		}
 	}
-	for _, g := range path {
-		if g.Unit != "" {
-			return &Owner{Unit: unitOrCode(units, g.Unit), Rule: RuleDefault, Grid: g.Code, Level: g.Level}
-		}
+}
+
+// sortedPrefixes returns the keys of m, longest first, then in byte order:
+// the first match is the longest matching prefix.
+func sortedPrefixes(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	return nil
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) > len(out[j])
+		}
+		return out[i] < out[j]
+	})
+	return out
 }
 
 // unitOrCode returns the registered unit, or a bare one carrying only its

@@ -1,14 +1,41 @@
 package grid
 
-import "testing"
+import (
+	"testing"
 
-func TestChooseOwner(t *testing.T) {
-	units := map[string]Unit{"U1": {Code: "U1", Name: "one"}}
-	district := &Grid{Code: "d", Level: LevelDistrict, Unit: "U1", UnitsByCategory: map[string]string{"C": "CGJ", "E03": "ZFJ"}}
-	street := &Grid{Code: "s", Level: LevelStreet, Unit: "JD", UnitsByCategory: map[string]string{"E05": "ZD", "E0501": "ZD1"}}
-	community := &Grid{Code: "c", Level: LevelCommunity, UnitsByCategory: map[string]string{"E01": "JW"}}
-	cell := &Grid{Code: "g", Level: LevelGrid}
-	path := []*Grid{cell, community, street, district}
+	"github.com/paulmach/orb"
+)
+
+// ownerOf builds a locator over grids (all the same square, nested by
+// parent) and returns the owner of the point inside them.
+func ownerOf(t *testing.T, grids []*Grid, category string) *Owner {
+	t.Helper()
+	units := []Unit{{Code: "U1", Name: "one"}}
+	for _, g := range grids {
+		g.Geometry = orb.Polygon{{{120, 36}, {120.01, 36}, {120.01, 36.01}, {120, 36.01}, {120, 36}}}
+	}
+	l, err := NewLocator(grids, units, LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := l.Assign(orb.Point{120.005, 36.005}, category)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Owner
+}
+
+func TestOwnerRule(t *testing.T) {
+	mk := func() []*Grid {
+		return []*Grid{
+			{Code: "d", Level: LevelDistrict, Unit: "U1", UnitsByCategory: map[string]string{"C": "CGJ", "E03": "ZFJ"}},
+			{Code: "s", Level: LevelStreet, Parent: "d", Unit: "JD", UnitsByCategory: map[string]string{"E05": "ZD", "E0501": "ZD1"}},
+			{Code: "c", Level: LevelCommunity, Parent: "s", UnitsByCategory: map[string]string{"E01": "JW"}},
+			{Code: "g", Level: LevelGrid, Parent: "c"},
+		}
+	}
+	path := mk()
+	district := mk()[:1]
 	tests := []struct {
 		name      string
 		path      []*Grid
@@ -24,24 +51,24 @@ func TestChooseOwner(t *testing.T) {
 		{"shorter prefix when the longer does not match", path, "E0502", "ZD", RuleCategory, LevelStreet, "E05"},
 		{"category at district skips the street default", path, "C0101", "CGJ", RuleCategory, LevelDistrict, "C"},
 		{"unmatched category falls back to default", path, "X99", "JD", RuleDefault, LevelStreet, ""},
-		{"registered unit keeps its name", []*Grid{district}, "", "U1", RuleDefault, LevelDistrict, ""},
+		{"registered unit keeps its name", district, "", "U1", RuleDefault, LevelDistrict, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o := chooseOwner(tt.path, tt.category, units)
+			o := ownerOf(t, tt.path, tt.category)
 			if o == nil {
-				t.Fatalf("chooseOwner(%q) = nil", tt.category)
+				t.Fatalf("owner(%q) = nil", tt.category)
 			}
 			if o.Unit.Code != tt.wantUnit || o.Rule != tt.wantRule || o.Level != tt.wantLevel || o.Prefix != tt.wantPref {
-				t.Errorf("chooseOwner(%q) = %s/%s/%s/%q, want %s/%s/%s/%q", tt.category,
+				t.Errorf("owner(%q) = %s/%s/%s/%q, want %s/%s/%s/%q", tt.category,
 					o.Unit.Code, o.Rule, o.Level, o.Prefix, tt.wantUnit, tt.wantRule, tt.wantLevel, tt.wantPref)
 			}
 		})
 	}
-	if o := chooseOwner([]*Grid{cell}, "E01", units); o != nil {
-		t.Errorf("chooseOwner with no unit on the path = %+v, want nil", o)
+	if o := ownerOf(t, []*Grid{{Code: "g", Level: LevelGrid}}, "E01"); o != nil {
+		t.Errorf("owner with no unit on the path = %+v, want nil", o)
 	}
-	if o := chooseOwner([]*Grid{district}, "", units); o.Unit.Name != "one" {
+	if o := ownerOf(t, mk()[:1], ""); o.Unit.Name != "one" {
 		t.Errorf("unit name = %q, want %q", o.Unit.Name, "one")
 	}
 }

@@ -1,45 +1,70 @@
 #!/usr/bin/env bash
-# Installs what citygrid needs on Debian 12 when it is missing: PostGIS for
-# PostgreSQL 15 (and, with --browser, Chromium for the browser tests).
-# Idempotent, and silent about apt when everything is already there.
+# Installs what citygrid needs on Debian 12 when it is missing: the
+# PostgreSQL 15 server and PostGIS 3 for it, and, with --browser, Chromium
+# (and CJK fonts) for the browser tests. Idempotent; runs no apt-get at all
+# when everything is there. As non-root it uses sudo when available, else
+# prints what to install and fails.
 set -euo pipefail
 
 want_browser=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
+    -h|--help) echo "usage: $0 [--browser]"; exit 0 ;;
     *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
   esac
 done
 
 packages=()
-have_postgis=0
-for dir in $(pg_config --sharedir 2>/dev/null) /usr/share/postgresql/*; do
-  [ -f "$dir/extension/postgis.control" ] && have_postgis=1
-done
-[ "$have_postgis" = 1 ] || packages+=(postgresql-15-postgis-3)
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
+
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1; then
+  echo "ok: PostgreSQL server binaries present"
+else
+  echo "missing: PostgreSQL server binaries (initdb, pg_ctl, postgres)"
   packages+=(postgresql-15)
 fi
-if [ "$want_browser" = 1 ] && [ ! -x /usr/bin/chromium ]; then
-  packages+=(chromium fonts-noto-cjk)
+
+have_postgis=0
+for dir in $(pg_config --sharedir 2>/dev/null || true) /usr/share/postgresql/*; do
+  if [ -f "$dir/extension/postgis.control" ]; then
+    have_postgis=1
+    echo "ok: PostGIS present ($dir/extension/postgis.control)"
+    break
+  fi
+done
+if [ "$have_postgis" = 0 ]; then
+  echo "missing: PostGIS (no postgis.control)"
+  packages+=(postgresql-15-postgis-3)
+fi
+
+if [ "$want_browser" = 1 ]; then
+  if [ -x /usr/bin/chromium ]; then
+    echo "ok: chromium present"
+  else
+    echo "missing: /usr/bin/chromium"
+    packages+=(chromium fonts-noto-cjk)
+  fi
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then
+  echo "nothing to install"
   exit 0
 fi
 
-sudo=""
+sudo=()
 if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null; then
-    sudo="sudo"
+  if command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
   else
-    echo "citygrid needs: ${packages[*]}" >&2
-    echo "install them as root: apt-get install -y ${packages[*]}" >&2
+    echo "not root and no sudo: as root, run" >&2
+    echo "  apt-get update && apt-get install -y ${packages[*]}" >&2
     exit 1
   fi
 fi
-echo "installing ${packages[*]} ..."
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
-echo "installed ${packages[*]}"
+
+echo "installing: ${packages[*]}"
+echo "+ apt-get update"
+"${sudo[@]}" apt-get update -q
+echo "+ apt-get install -y ${packages[*]}"
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+echo "installed: ${packages[*]}"

@@ -19,7 +19,7 @@ type Config struct {
 	DataDir        string        // CITYGRID_DATA_DIR: where the private cluster lives
 	Addr           string        // CITYGRID_ADDR
 	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
-	IndexRes       int           // CITYGRID_INDEX_RES: finest resolution of the locator index
+	PixelM         float64       // CITYGRID_INDEX_PIXEL_M: raster pixel of the locator index near boundaries
 	ToleranceM     float64       // CITYGRID_BOUNDARY_TOLERANCE_M
 	MaxBodyBytes   int64         // CITYGRID_MAX_BODY_BYTES
 	MaxImportBytes int64         // CITYGRID_MAX_IMPORT_BYTES
@@ -74,7 +74,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir()), "directory of the private local cluster (env CITYGRID_DATA_DIR)")
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cells in answers, 0-15 (env CITYGRID_H3_RES)")
-	fs.IntVar(&c.IndexRes, "index-res", envInt("CITYGRID_INDEX_RES", 13), "finest H3 resolution of the in-memory locator (env CITYGRID_INDEX_RES)")
+	fs.Float64Var(&c.PixelM, "index-pixel-m", envFloat("CITYGRID_INDEX_PIXEL_M", 5), "pixel size of the in-memory locator near boundaries, metres (env CITYGRID_INDEX_PIXEL_M)")
 	fs.Float64Var(&c.ToleranceM, "boundary-tolerance-m", envFloat("CITYGRID_BOUNDARY_TOLERANCE_M", 5), "distance to a grid boundary under which alternatives are listed, metres (env CITYGRID_BOUNDARY_TOLERANCE_M)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("CITYGRID_MAX_BODY_BYTES", 1<<20)), "largest JSON request body (env CITYGRID_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", int64(envInt("CITYGRID_MAX_IMPORT_BYTES", 256<<20)), "largest import body (env CITYGRID_MAX_IMPORT_BYTES)")
@@ -98,8 +98,8 @@ func (c *Config) Validate() error {
 	if c.H3Res < 0 || c.H3Res > 15 {
 		errs = append(errs, fmt.Errorf("h3-res %d: want 0 to 15", c.H3Res))
 	}
-	if c.IndexRes < c.H3Res || c.IndexRes > 15 {
-		errs = append(errs, fmt.Errorf("index-res %d: want h3-res (%d) to 15", c.IndexRes, c.H3Res))
+	if c.PixelM < 0.5 || c.PixelM > 1000 {
+		errs = append(errs, fmt.Errorf("index-pixel-m %g: want 0.5 to 1000", c.PixelM))
 	}
 	if c.ToleranceM < 0 || c.ToleranceM > 1000 {
 		errs = append(errs, fmt.Errorf("boundary-tolerance-m %g: want 0 to 1000", c.ToleranceM))

@@ -31,7 +31,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 			return err
 		}
 	}
-	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, IndexRes: cfg.IndexRes, ToleranceM: cfg.ToleranceM})
+	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
 	start := time.Now()
 	if err := index.Rebuild(ctx, store); err != nil {
 		return err

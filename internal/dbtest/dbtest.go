@@ -1,14 +1,23 @@
 // Package dbtest gives tests a real PostgreSQL + PostGIS: the server named by
-// CITYGRID_TEST_DATABASE_URL, or else a throwaway private cluster started
-// once per test binary with the same launcher the service uses. A test that
+// CITYGRID_TEST_DATABASE_URL, or else a throwaway private cluster (one per
+// test binary) started with the same launcher the service uses. A test that
 // needs the database fails, with the reason, when none can be had; it never
 // skips.
+//
+// The database is set up on first use (the first Pool, URL or Tx call), so
+// a package whose selected tests don't touch it pays nothing. Set
+// CITYGRID_TEST_DB_DEBUG=1 to see the launcher's commands on stderr.
+//
+// Tests of package postgres itself must be in package postgres_test to use
+// dbtest (dbtest imports postgres).
 package dbtest
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,95 +27,123 @@ import (
 	"citygrid/postgres"
 )
 
+// startTimeout bounds cluster start plus setup.
+const startTimeout = 3 * time.Minute
+
 var (
+	mainCalled bool
+	setupFn    func(ctx context.Context, pool *pgxpool.Pool) error
+
+	once    sync.Once
 	pool    *pgxpool.Pool
 	url     string
+	local   *postgres.Local
 	initErr error
-	started bool
+	// startup is how long getting the database ready took (cluster start,
+	// database + PostGIS, setup).
+	startup time.Duration
 )
 
-// Main runs the package's tests with a database: it starts the cluster (or
-// connects), runs setup once (migrations, typically), runs the tests, stops
-// the cluster and exits.
+// Main is called from TestMain: it runs the tests with a shared database
+// (started on first use: a throwaway cluster, unless
+// CITYGRID_TEST_DATABASE_URL names one), runs setup once on it before the
+// first test gets it, stops the cluster and exits.
 func Main(m *testing.M, setup func(ctx context.Context, pool *pgxpool.Pool) error) {
-	started = true
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	var local *postgres.Local
-	url = os.Getenv("CITYGRID_TEST_DATABASE_URL")
-	if url == "" {
-		local, initErr = startLocal(ctx)
-		if local != nil {
-			url = local.URL()
-		}
-	}
-	if initErr == nil {
-		pool, initErr = pgxpool.New(ctx, url)
-	}
-	if initErr == nil && setup != nil {
-		initErr = setup(ctx, pool)
-	}
-	cancel()
-	if initErr != nil {
-		initErr = fmt.Errorf("test database: %w", initErr)
-		fmt.Fprintln(os.Stderr, initErr)
-	}
+	mainCalled = true
+	setupFn = setup
 	code := m.Run()
 	if pool != nil {
 		pool.Close()
 	}
 	if local != nil {
-		if err := local.Stop(context.Background()); err != nil {
-			fmt.Fprintln(os.Stderr, err)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := local.Stop(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "dbtest: stop test cluster:", err)
+			if code == 0 {
+				code = 1
+			}
 		}
+		cancel()
 	}
 	os.Exit(code)
 }
 
-// startLocal starts an ephemeral cluster in a directory every user can pass
-// through: as root the cluster runs as the postgres user, and os.MkdirTemp
-// makes 0700 directories.
-func startLocal(ctx context.Context) (*postgres.Local, error) {
-	base, err := os.MkdirTemp("", "citygrid-test-")
-	if err != nil {
-		return nil, err
+func initialise() {
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	initErr = connect(ctx)
+	startup = time.Since(t0)
+	if initErr != nil {
+		initErr = fmt.Errorf("dbtest: no test database: %w", initErr)
 	}
-	if err := os.Chmod(base, 0o755); err != nil {
-		return nil, err
-	}
-	l, err := postgres.StartLocal(ctx, postgres.LocalConfig{DataDir: base + "/pgdata", Ephemeral: true})
-	if err != nil {
-		_ = os.RemoveAll(base)
-		return nil, err
-	}
-	return l, nil
 }
 
-// Pool returns the shared pool, failing t when there is no database.
+func connect(ctx context.Context) error {
+	url = os.Getenv("CITYGRID_TEST_DATABASE_URL")
+	if url == "" {
+		// The cluster lives right in the temp dir, so that Stop (which
+		// removes an ephemeral data dir) leaves nothing behind.
+		dir, err := os.MkdirTemp("", "citygrid-dbtest-")
+		if err != nil {
+			return err
+		}
+		level := slog.LevelWarn
+		if os.Getenv("CITYGRID_TEST_DB_DEBUG") != "" {
+			level = slog.LevelDebug
+		}
+		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		local, err = postgres.StartLocal(ctx, postgres.LocalConfig{DataDir: dir, Ephemeral: true, Logger: logger})
+		if err != nil {
+			os.RemoveAll(dir)
+			return err
+		}
+		url = local.URL()
+	}
+	var err error
+	if pool, err = pgxpool.New(ctx, url); err != nil {
+		return err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		return fmt.Errorf("connect %s: %w", url, err)
+	}
+	if setupFn != nil {
+		if err := setupFn(ctx, pool); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+	}
+	return nil
+}
+
+// Pool returns the shared pool. It fails the test when TestMain does not
+// use Main or when there is no database.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	if !started {
-		t.Fatal("dbtest: the package's TestMain must call dbtest.Main")
+	if !mainCalled {
+		t.Fatal("dbtest: the package's TestMain must call dbtest.Main(m, setup)")
 	}
+	once.Do(initialise)
 	if initErr != nil {
 		t.Fatal(initErr)
 	}
 	return pool
 }
 
-// URL returns the connection URL of the test database.
+// URL returns the connection URL of the shared database.
 func URL(t testing.TB) string {
+	t.Helper()
 	Pool(t)
 	return url
 }
 
-// Tx begins a transaction that is rolled back when t ends, so tests leave
-// nothing behind and can run in parallel.
+// Tx begins a transaction on the shared pool, rolled back when the test
+// ends, so tests leave nothing behind and can run in parallel.
 func Tx(t testing.TB) pgx.Tx {
 	t.Helper()
 	tx, err := Pool(t).Begin(context.Background())
 	if err != nil {
-		t.Fatal(err)
+		t.Fatal("dbtest: begin:", err)
 	}
-	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+	t.Cleanup(func() { tx.Rollback(context.Background()) })
 	return tx
 }
