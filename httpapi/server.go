@@ -40,19 +40,30 @@ func (c *Config) setDefaults() {
 
 // Server serves the citygrid API.
 type Server struct {
-	cfg     Config
-	grids   grid.Store
-	index   *grid.Index
-	ready   func(ctx context.Context) error
-	logger  *slog.Logger
-	metrics *metrics
-	router  chi.Router
+	cfg   Config
+	grids grid.Store
+	cases grid.CaseStore
+	now   func() time.Time
+	// onCaseChange is told of every case this process creates or changes
+	// (nil: many at once).
+	onCaseChange func(*grid.Case)
+	index        *grid.Index
+	ready        func(ctx context.Context) error
+	logger       *slog.Logger
+	metrics      *metrics
+	router       chi.Router
 }
 
 // Deps are what the server works with.
 type Deps struct {
 	Grids grid.Store
-	Index *grid.Index
+	Cases grid.CaseStore
+	// Now is the clock (default time.Now); tests fix it.
+	Now func() time.Time
+	// OnCaseChange, when set, is told of case changes made through this
+	// server (nil for a bulk change).
+	OnCaseChange func(*grid.Case)
+	Index        *grid.Index
 	// Ready reports whether the database answers; the index is checked too.
 	Ready    func(ctx context.Context) error
 	Logger   *slog.Logger
@@ -69,7 +80,10 @@ func New(cfg Config, d Deps) *Server {
 		d.Registry = prometheus.NewRegistry()
 		d.Registry.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, index: d.Index, ready: d.Ready, logger: d.Logger}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
@@ -88,10 +102,16 @@ func New(cfg Config, d Deps) *Server {
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
+			if s.cases != nil {
+				s.registerCaseRoutes(r)
+			}
 		})
 		r.Group(func(r chi.Router) {
-			r.Use(middleware.Timeout(10 * cfg.RequestTimeout))
+			// Imports stream large bodies: no timeout but the server's.
 			r.Post("/grids/import", s.handle(s.handleGridsImport))
+			if s.cases != nil {
+				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))
+			}
 		})
 	})
 	s.router = r

@@ -26,6 +26,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	defer closeDB()
 	store := postgres.NewGridStore(pool)
 	store.Instance = instanceID()
+	cases := postgres.NewCaseStore(pool)
+	cases.Instance, cases.CellRes = store.Instance, cfg.H3Res
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, e); err != nil {
 			return err
@@ -52,7 +54,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxImportBytes: cfg.MaxImportBytes,
 		RequestTimeout: cfg.RequestTimeout,
-	}, httpapi.Deps{Grids: store, Index: index, Ready: pool.Ping, Logger: e.logger})
+	}, httpapi.Deps{Grids: store, Cases: cases, Index: index, Ready: pool.Ping, Logger: e.logger})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -1,0 +1,104 @@
+package grid
+
+import (
+	"encoding/json"
+
+	"citygrid"
+)
+
+// ApplyUpdate applies u to c (the stored case, locked by the caller) and
+// returns the events to record. A stale version is CodePrecondition; an
+// illegal change is CodeUnprocessable. c is changed only when it succeeds.
+func ApplyUpdate(c *Case, u CaseUpdate) ([]Event, error) {
+	if u.IfVersion != c.Version {
+		return nil, citygrid.Errorf(citygrid.CodePrecondition, "case %d is at version %d, not %d: reload it and try again", c.ID, c.Version, u.IfVersion)
+	}
+	next := *c
+	var events []Event
+	event := func(kind, from, to string, data any) {
+		e := Event{At: u.Now, Actor: u.Actor, Kind: kind, From: from, To: to, Note: u.Note}
+		if data != nil {
+			e.Data, _ = json.Marshal(data)
+		}
+		events = append(events, e)
+	}
+	unprocessable := func(format string, a ...any) error {
+		return citygrid.Errorf(citygrid.CodeUnprocessable, format, a...)
+	}
+	if u.MergeInto != nil {
+		if *u.MergeInto == c.ID {
+			return nil, unprocessable("a case cannot be merged into itself")
+		}
+		if c.Status.Final() {
+			return nil, unprocessable("case %d is already %s", c.ID, c.Status)
+		}
+		next.Status = StatusClosed
+		next.MergedInto = u.MergeInto
+		now := u.Now
+		next.ClosedAt = &now
+		event("merge", string(c.Status), string(StatusClosed), map[string]int64{"into": *u.MergeInto})
+	}
+	if u.Status != nil && *u.Status != next.Status {
+		to := *u.Status
+		if !next.Status.CanMoveTo(to) {
+			return nil, unprocessable("case %d cannot move from %s to %s (allowed: %s)", c.ID, next.Status, to, joinStatuses(next.Status.Next()))
+		}
+		if next.PausedAt != nil && to != StatusRejected {
+			return nil, unprocessable("case %d is parked on the backlog ledger: resume it first", c.ID)
+		}
+		event("status", string(next.Status), string(to), nil)
+		next.Status = to
+		if to.Final() {
+			now := u.Now
+			next.ClosedAt = &now
+		}
+	}
+	if u.Grid != nil && *u.Grid != next.Grid {
+		event("assign", "", "", map[string]string{"field": "grid", "from": next.Grid, "to": *u.Grid})
+		next.Grid = *u.Grid
+	}
+	if u.Unit != nil && *u.Unit != next.Unit {
+		event("assign", "", "", map[string]string{"field": "unit", "from": next.Unit, "to": *u.Unit})
+		next.Unit = *u.Unit
+	}
+	if u.ExtendBy != nil {
+		if !next.Status.Open() {
+			return nil, unprocessable("case %d is %s: only open cases can be extended", c.ID, next.Status)
+		}
+		if u.ExtendBy.Value <= 0 || u.ExtendBy.Value > 1000 || (u.ExtendBy.Unit != WorkingHours && u.ExtendBy.Unit != WorkingDays) {
+			return nil, citygrid.Errorf(citygrid.CodeInvalid, "extend: want 1 to 1000 working_hours or working_days")
+		}
+		old := next.DueAt
+		next.DueAt = u.Calendar.AddWorking(next.DueAt, u.ExtendBy.Duration(u.Calendar))
+		event("extend", "", "", map[string]any{"by": u.ExtendBy, "due_from": old, "due_to": next.DueAt})
+	}
+	if u.Pause != nil {
+		switch {
+		case *u.Pause && next.PausedAt != nil:
+			return nil, unprocessable("case %d is already parked", c.ID)
+		case *u.Pause && !next.Status.Open():
+			return nil, unprocessable("case %d is %s: only open cases can be parked", c.ID, next.Status)
+		case *u.Pause:
+			now := u.Now
+			next.PausedAt = &now
+			event("pause", "", "", nil)
+		case next.PausedAt == nil:
+			return nil, unprocessable("case %d is not parked", c.ID)
+		default:
+			// The clock stood still while parked: the deadline moves by the
+			// working time that passed.
+			stopped := u.Calendar.WorkingBetween(*next.PausedAt, u.Now)
+			old := next.DueAt
+			next.DueAt = u.Calendar.AddWorking(next.DueAt, stopped)
+			next.PausedAt = nil
+			event("resume", "", "", map[string]any{"stopped_working_hours": stopped.Hours(), "due_from": old, "due_to": next.DueAt})
+		}
+	}
+	if len(events) == 0 {
+		return nil, citygrid.Errorf(citygrid.CodeInvalid, "the update changes nothing")
+	}
+	next.Version++
+	next.UpdatedAt = u.Now
+	*c = next
+	return events, nil
+}

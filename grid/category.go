@@ -1,0 +1,156 @@
+package grid
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Units of a handling time limit.
+const (
+	WorkingHours = "working_hours"
+	WorkingDays  = "working_days"
+)
+
+// TimeLimit is a handling time limit counted on the working calendar.
+type TimeLimit struct {
+	Value int    `json:"value"`
+	Unit  string `json:"unit"` // WorkingHours or WorkingDays
+}
+
+// Duration is the working time the limit allows: a working day is the
+// calendar's working hours of one day.
+func (l TimeLimit) Duration(c *Calendar) time.Duration {
+	if l.Unit == WorkingDays {
+		return time.Duration(l.Value) * c.WorkdayLength()
+	}
+	return time.Duration(l.Value) * time.Hour
+}
+
+// Category is one entry of the case classification: hierarchical codes,
+// where a code's parent is its longest proper prefix in the table.
+type Category struct {
+	Code      string    `json:"code"`
+	NameZH    string    `json:"name_zh"`
+	NameEN    string    `json:"name_en"`
+	TimeLimit TimeLimit `json:"time_limit"`
+}
+
+// Categories is a validated classification, looked up by code.
+type Categories struct {
+	list   []Category
+	byCode map[string]int
+}
+
+// NewCategories validates list: codes unique, 1 to 32 characters of ASCII
+// letters and digits, names present, limits positive.
+func NewCategories(list []Category) (*Categories, error) {
+	if len(list) == 0 {
+		return nil, fmt.Errorf("categories: the table is empty")
+	}
+	if len(list) > 10000 {
+		return nil, fmt.Errorf("categories: at most 10000 entries")
+	}
+	cs := &Categories{list: append([]Category(nil), list...), byCode: map[string]int{}}
+	sort.Slice(cs.list, func(i, j int) bool { return cs.list[i].Code < cs.list[j].Code })
+	for i, c := range cs.list {
+		if err := validCategoryCode(c.Code); err != nil {
+			return nil, fmt.Errorf("categories: %w", err)
+		}
+		if _, dup := cs.byCode[c.Code]; dup {
+			return nil, fmt.Errorf("categories: duplicate code %q", c.Code)
+		}
+		if strings.TrimSpace(c.NameZH) == "" && strings.TrimSpace(c.NameEN) == "" {
+			return nil, fmt.Errorf("categories: %q has no name", c.Code)
+		}
+		if c.TimeLimit.Unit != WorkingHours && c.TimeLimit.Unit != WorkingDays {
+			return nil, fmt.Errorf("categories: %q time_limit.unit %q: want %s or %s", c.Code, c.TimeLimit.Unit, WorkingHours, WorkingDays)
+		}
+		if c.TimeLimit.Value <= 0 || c.TimeLimit.Value > 10000 {
+			return nil, fmt.Errorf("categories: %q time_limit.value %d: want 1 to 10000", c.Code, c.TimeLimit.Value)
+		}
+		cs.byCode[c.Code] = i
+	}
+	return cs, nil
+}
+
+func validCategoryCode(code string) error {
+	if code == "" || len(code) > 32 {
+		return fmt.Errorf("category code %q: want 1 to 32 characters", code)
+	}
+	for _, r := range code {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z') {
+			return fmt.Errorf("category code %q: only letters and digits", code)
+		}
+	}
+	return nil
+}
+
+// List returns the categories ordered by code.
+func (cs *Categories) List() []Category { return cs.list }
+
+// Find returns the category with exactly this code.
+func (cs *Categories) Find(code string) (Category, bool) {
+	i, ok := cs.byCode[code]
+	if !ok {
+		return Category{}, false
+	}
+	return cs.list[i], true
+}
+
+// HasPrefix reports whether any category code starts with prefix: the test
+// for a category filter that is a whole branch of the tree.
+func (cs *Categories) HasPrefix(prefix string) bool {
+	i := sort.Search(len(cs.list), func(i int) bool { return cs.list[i].Code >= prefix })
+	return i < len(cs.list) && strings.HasPrefix(cs.list[i].Code, prefix)
+}
+
+// DefaultCategories is modelled on the national standard for digital urban
+// management (GB/T 30428.2, components 部件 and events 事件): C for
+// components, E for events, two digits for the major class and two for the
+// minor one. Time limits are typical of Chinese cities; each city sets its
+// own with PUT /v1/categories.
+func DefaultCategories() []Category {
+	h := func(n int) TimeLimit { return TimeLimit{Value: n, Unit: WorkingHours} }
+	d := func(n int) TimeLimit { return TimeLimit{Value: n, Unit: WorkingDays} }
+	return []Category{
+		{"C", "部件", "Components", d(5)},
+		{"C01", "公用设施", "Public utilities", d(3)},
+		{"C0101", "上水井盖", "Water-supply manhole cover", h(4)},
+		{"C0102", "污水井盖", "Sewer manhole cover", h(4)},
+		{"C0103", "雨水篦子", "Storm drain grate", h(8)},
+		{"C0104", "路灯", "Street lamp", d(2)},
+		{"C02", "道路交通", "Roads and traffic", d(3)},
+		{"C0201", "交通标志牌", "Traffic sign", d(3)},
+		{"C0202", "护栏", "Guardrail", d(3)},
+		{"C03", "市容环境设施", "City-appearance facilities", d(2)},
+		{"C0301", "垃圾箱", "Litter bin", d(1)},
+		{"C0302", "公共厕所", "Public toilet", d(1)},
+		{"C04", "园林绿化设施", "Landscaping", d(5)},
+		{"C0401", "行道树", "Street tree", d(3)},
+		{"C0402", "绿地", "Green space", d(5)},
+		{"E", "事件", "Events", d(5)},
+		{"E01", "市容环境", "City appearance", d(1)},
+		{"E0101", "暴露垃圾", "Exposed garbage", h(4)},
+		{"E0102", "积存垃圾渣土", "Accumulated garbage and muck", h(8)},
+		{"E0103", "道路不洁", "Dirty road", h(4)},
+		{"E0104", "乱涂写、张贴小广告", "Graffiti and fly-posting", d(1)},
+		{"E02", "宣传广告", "Advertising", d(3)},
+		{"E0201", "违法户外广告", "Illegal outdoor advertising", d(5)},
+		{"E03", "施工管理", "Construction management", d(5)},
+		{"E0301", "违法建设", "Illegal construction", d(20)},
+		{"E0302", "施工扰民", "Construction disturbance", h(8)},
+		{"E0303", "工地扬尘", "Construction dust", h(8)},
+		{"E04", "突发事件", "Emergencies", h(2)},
+		{"E0401", "路面塌陷", "Road collapse", h(2)},
+		{"E0402", "自来水管破裂", "Burst water main", h(2)},
+		{"E05", "街面秩序", "Street order", d(1)},
+		{"E0501", "无照经营游商", "Unlicensed street vending", h(2)},
+		{"E0502", "占道经营", "Roadside stall", h(4)},
+		{"E0503", "店外经营", "Trading outside the shop", h(4)},
+		{"E0504", "乱堆物堆料", "Piled materials", h(8)},
+		{"E0505", "非机动车乱停放", "Bicycles parked in the way", h(4)},
+		{"E06", "其他事件", "Other events", d(3)},
+	}
+}

@@ -1,0 +1,287 @@
+package grid
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"citygrid"
+)
+
+// BulkFormat is the encoding of a bulk ingest.
+type BulkFormat int
+
+const (
+	BulkNDJSON BulkFormat = iota // one JSON case object per line
+	BulkCSV                      // a header row, then one case per row
+)
+
+// Ingest tuning.
+const (
+	ingestBatch     = 5000
+	maxLineBytes    = 1 << 20
+	maxListedErrors = 1000
+)
+
+// Ingester validates, locates and stores cases from a stream in batches:
+// while one batch is being copied into the database, the next is parsed.
+type Ingester struct {
+	Categories *Categories
+	Calendar   *Calendar
+	Locator    *Locator
+	Now        func() time.Time
+	Store      interface {
+		InsertCases(ctx context.Context, cases []*Case) (int, error)
+	}
+	// Progress, when set, is told the number of lines read so far.
+	Progress func(lines int)
+}
+
+// csvColumns maps the CSV header names citygrid reads to setters.
+var csvColumns = map[string]func(in *CaseInput, v string) error{
+	"source":      func(in *CaseInput, v string) error { in.Source = v; return nil },
+	"external_id": func(in *CaseInput, v string) error { in.ExternalID = v; return nil },
+	"category":    func(in *CaseInput, v string) error { in.Category = v; return nil },
+	"title":       func(in *CaseInput, v string) error { in.Title = v; return nil },
+	"description": func(in *CaseInput, v string) error { in.Description = v; return nil },
+	"crs":         func(in *CaseInput, v string) error { in.CRS = v; return nil },
+	"status":      func(in *CaseInput, v string) error { in.Status = v; return nil },
+	"priority": func(in *CaseInput, v string) error {
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fieldErr("priority", "%q is not an integer", truncateText(v, 20))
+		}
+		in.Priority = &n
+		return nil
+	},
+	"reported_at": func(in *CaseInput, v string) error {
+		if v == "" {
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return fieldErr("reported_at", "%q is not an RFC 3339 time", truncateText(v, 40))
+		}
+		in.ReportedAt = &t
+		return nil
+	},
+	"lng": func(in *CaseInput, v string) error { return setCoord(in, 0, "lng", v) },
+	"lat": func(in *CaseInput, v string) error { return setCoord(in, 1, "lat", v) },
+}
+
+func setCoord(in *CaseInput, i int, name, v string) error {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil {
+		return fieldErr(name, "%q is not a number", truncateText(v, 20))
+	}
+	if in.Location == nil {
+		loc := make([]float64, 2)
+		in.Location = &loc
+	}
+	(*in.Location)[i] = f
+	return nil
+}
+
+// Ingest reads every case of r and stores the valid ones. Lines are counted
+// from 1; for CSV the header is line 1. Errors of the stream itself (a
+// broken CSV header, an unreadable body) fail the whole call; errors of a
+// line are listed and the line skipped.
+func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat) (*IngestResult, error) {
+	res := &IngestResult{Rejected: []LineError{}}
+	rejected := 0
+	reject := func(line int, err error) {
+		rejected++
+		if len(res.Rejected) < maxListedErrors {
+			res.Rejected = append(res.Rejected, LineError{Line: line, Error: err.Error()})
+		}
+	}
+	batches := make(chan []*Case, 1)
+	stored := make(chan error, 1)
+	valid := 0
+	go func() {
+		var err error
+		for b := range batches {
+			if err != nil {
+				continue // drain
+			}
+			var n int
+			n, err = ing.Store.InsertCases(ctx, b)
+			res.Accepted += n
+		}
+		stored <- err
+	}()
+	var batch []*Case
+	flush := func() {
+		if len(batch) > 0 {
+			batches <- batch
+			batch = nil
+		}
+	}
+	add := func(line int, in *CaseInput) {
+		c, err := in.Prepare(ing.Categories, ing.Calendar, ing.Locator, ing.Now())
+		if err != nil {
+			reject(line, err)
+			return
+		}
+		valid++
+		batch = append(batch, c)
+		if len(batch) == ingestBatch {
+			flush()
+		}
+	}
+	var readErr error
+	switch format {
+	case BulkNDJSON:
+		readErr = ing.readNDJSON(r, add, reject)
+	case BulkCSV:
+		readErr = ing.readCSV(r, add, reject)
+	}
+	flush()
+	close(batches)
+	storeErr := <-stored
+	if readErr != nil {
+		return nil, readErr
+	}
+	if storeErr != nil {
+		return nil, storeErr
+	}
+	res.Duplicates = valid - res.Accepted
+	if rejected > len(res.Rejected) {
+		res.Rejected = append(res.Rejected, LineError{Line: 0, Error: fmt.Sprintf("%d more lines rejected; only the first %d are listed", rejected-len(res.Rejected), maxListedErrors)})
+	}
+	return res, nil
+}
+
+func (ing *Ingester) progress(lines int) {
+	if ing.Progress != nil && lines%10000 == 0 {
+		ing.Progress(lines)
+	}
+}
+
+func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *CaseInput), reject func(int, error)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
+	line := 0
+	for sc.Scan() {
+		line++
+		ing.progress(line)
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		var in CaseInput
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			reject(line, describeCaseJSONError(err))
+			continue
+		}
+		if dec.More() {
+			reject(line, errors.New("more than one JSON value on the line"))
+			continue
+		}
+		add(line, &in)
+	}
+	return streamError(sc.Err(), line)
+}
+
+func (ing *Ingester) readCSV(r io.Reader, add func(int, *CaseInput), reject func(int, error)) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: %v", streamError(err, 1))
+	}
+	setters := make([]func(*CaseInput, string) error, len(header))
+	seen := map[string]bool{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		set, ok := csvColumns[name]
+		if !ok {
+			return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: unknown column %q", truncateText(h, 40))
+		}
+		if seen[name] {
+			return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: column %q appears twice", name)
+		}
+		seen[name] = true
+		setters[i] = set
+	}
+	if !seen["lng"] || !seen["lat"] {
+		return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: lng and lat columns are required")
+	}
+	lines := 1
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		lines++
+		ing.progress(lines)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				reject(pe.StartLine, fmt.Errorf("malformed CSV: %v", pe.Err))
+				continue
+			}
+			return streamError(err, line)
+		}
+		if len(rec) != len(header) {
+			reject(line, fmt.Errorf("%d fields, the header has %d", len(rec), len(header)))
+			continue
+		}
+		var in CaseInput
+		var bad error
+		for i, v := range rec {
+			if err := setters[i](&in, v); err != nil {
+				bad = err
+				break
+			}
+		}
+		if bad != nil {
+			reject(line, bad)
+			continue
+		}
+		add(line, &in)
+	}
+}
+
+// streamError classifies a failure to read the stream itself; the caller
+// maps transport errors (such as a size limit) in the chain.
+func streamError(err error, line int) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, bufio.ErrTooLong):
+		return citygrid.Errorf(citygrid.CodeInvalid, "line %d is longer than %d bytes", line+1, maxLineBytes)
+	}
+	return fmt.Errorf("read after line %d: %w", line, err)
+}
+
+// describeCaseJSONError names the field of a JSON decoding error.
+func describeCaseJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		return fieldErr(te.Field, "wrong type: got JSON %s", te.Value)
+	case errors.As(err, &se):
+		return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, se)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for unknown fields.
+		return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return fmt.Errorf("malformed JSON: %v", err)
+}

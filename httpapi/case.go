@@ -1,0 +1,322 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/paulmach/orb/geojson"
+
+	"citygrid"
+	"citygrid/grid"
+)
+
+func (s *Server) registerCaseRoutes(r chi.Router) {
+	r.Get("/cases", s.handle(s.handleCasesList))
+	r.Post("/cases", s.handle(s.handleCaseCreate))
+	r.Post("/cases/search", s.handle(s.handleCasesSearch))
+	r.Get("/cases/{id}", s.handle(s.handleCaseGet))
+	r.Patch("/cases/{id}", s.handle(s.handleCasePatch))
+	r.Get("/cases/{id}/history", s.handle(s.handleCaseHistory))
+	r.Get("/categories", s.handle(s.handleCategoriesGet))
+	r.Put("/categories", s.handle(s.handleCategoriesPut))
+	r.Get("/calendar", s.handle(s.handleCalendarGet))
+	r.Put("/calendar", s.handle(s.handleCalendarPut))
+}
+
+// caseProperties renders a case's fields for a GeoJSON feature or CSV row.
+func caseProperties(c *grid.Case, now time.Time) geojson.Properties {
+	p := geojson.Properties{
+		"id":          strconv.FormatInt(c.ID, 10),
+		"external_id": c.ExternalID,
+		"source":      c.Source,
+		"category":    c.Category,
+		"title":       c.Title,
+		"description": c.Description,
+		"priority":    c.Priority,
+		"status":      c.Status,
+		"grid":        nullString(c.Grid),
+		"unit":        nullString(c.Unit),
+		"h3":          c.Cell,
+		"reported_at": c.ReportedAt.UTC().Format(time.RFC3339),
+		"due_at":      c.DueAt.UTC().Format(time.RFC3339),
+		"closed_at":   nullTime(c.ClosedAt),
+		"paused":      c.PausedAt != nil,
+		"merged_into": nil,
+		"overdue":     c.Overdue(now),
+		"version":     c.Version,
+		"created_at":  c.CreatedAt.UTC().Format(time.RFC3339),
+		"updated_at":  c.UpdatedAt.UTC().Format(time.RFC3339),
+		"properties":  c.Properties,
+	}
+	if c.MergedInto != nil {
+		p["merged_into"] = strconv.FormatInt(*c.MergedInto, 10)
+	}
+	if c.Properties == nil {
+		p["properties"] = map[string]any{}
+	}
+	return p
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func newCaseFeature(c *grid.Case, now time.Time) *geojson.Feature {
+	f := geojson.NewFeature(c.Location)
+	f.ID = strconv.FormatInt(c.ID, 10)
+	f.Properties = caseProperties(c, now)
+	return f
+}
+
+func parseCaseID(r *http.Request) (int64, error) {
+	raw := chi.URLParam(r, "id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalid("case id %q is not a positive integer", truncate(raw, 40))
+	}
+	return id, nil
+}
+
+// caseContext loads what validating a case needs: categories, calendar and
+// the current locator.
+func (s *Server) caseContext(r *http.Request) (*grid.Categories, *grid.Calendar, *grid.Locator, error) {
+	cats, err := s.cases.Categories(r.Context())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cal, err := s.cases.Calendar(r.Context())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l, err := s.locator()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cats, cal, l, nil
+}
+
+// fieldError turns a validation failure into a 400 naming the field.
+func fieldError(err error) error {
+	if fe, ok := err.(*grid.FieldError); ok {
+		e := citygrid.Errorf(citygrid.CodeInvalid, "%s", fe.Error())
+		e.Details = map[string]any{"field": fe.Field}
+		return e
+	}
+	return err
+}
+
+func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error {
+	var in grid.CaseInput
+	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &in); err != nil {
+		return err
+	}
+	cats, cal, l, err := s.caseContext(r)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	c, err := in.Prepare(cats, cal, l, now)
+	if err != nil {
+		return fieldError(err)
+	}
+	stored, created, err := s.cases.CreateCase(r.Context(), c, actorOf(r))
+	if err != nil {
+		return err
+	}
+	f := newCaseFeature(stored, now)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK // idempotent: the same (source, external_id) was stored before
+		f.Properties["duplicate_of_request"] = true
+	} else {
+		s.publishCase(stored)
+	}
+	w.Header().Set("ETag", etagOf(stored.Version))
+	w.Header().Set("Location", "/v1/cases/"+strconv.FormatInt(stored.ID, 10))
+	writeJSONStatus(w, "application/geo+json", status, f)
+	return nil
+}
+
+func (s *Server) handleCaseGet(w http.ResponseWriter, r *http.Request) error {
+	id, err := parseCaseID(r)
+	if err != nil {
+		return err
+	}
+	c, err := s.cases.FindCaseByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etagOf(c.Version))
+	return writeGeoJSON(w, newCaseFeature(c, s.now()))
+}
+
+func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := parseCaseID(r)
+	if err != nil {
+		return err
+	}
+	events, err := s.cases.CaseHistory(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"id": strconv.FormatInt(id, 10), "events": events})
+}
+
+// casePatch is the body of PATCH /v1/cases/{id}.
+type casePatch struct {
+	Status    *string         `json:"status"`
+	Grid      *string         `json:"grid"`
+	Unit      *string         `json:"unit"`
+	Extend    *grid.TimeLimit `json:"extend"`
+	Pause     *bool           `json:"pause"`
+	MergeInto *string         `json:"merge_into"`
+	Actor     string          `json:"actor"`
+	Note      string          `json:"note"`
+}
+
+func etagOf(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// parseIfMatch reads the version from If-Match: "3", W/"3" or 3.
+func parseIfMatch(r *http.Request) (int, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return 0, citygrid.Errorf(citygrid.CodeInvalid, "If-Match header with the case version (its ETag) is required")
+	}
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || v <= 0 {
+		return 0, citygrid.Errorf(citygrid.CodeInvalid, "If-Match %q is not a case version", truncate(h, 40))
+	}
+	return v, nil
+}
+
+func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
+	id, err := parseCaseID(r)
+	if err != nil {
+		return err
+	}
+	version, err := parseIfMatch(r)
+	if err != nil {
+		return err
+	}
+	var p casePatch
+	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &p); err != nil {
+		return err
+	}
+	if len(p.Note) > 2000 || len(p.Actor) > 200 {
+		return invalid("note or actor too long")
+	}
+	cats, cal, _, err := s.caseContext(r)
+	if err != nil {
+		return err
+	}
+	u := grid.CaseUpdate{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
+		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats}
+	if u.Actor == "" {
+		u.Actor = actorOf(r)
+	}
+	if p.Status != nil {
+		st, err := grid.ParseStatus(*p.Status)
+		if err != nil {
+			return invalid("status: %v", err)
+		}
+		u.Status = &st
+	}
+	if p.MergeInto != nil {
+		into, err := strconv.ParseInt(*p.MergeInto, 10, 64)
+		if err != nil || into <= 0 {
+			return invalid("merge_into: %q is not a case id", truncate(*p.MergeInto, 40))
+		}
+		u.MergeInto = &into
+	}
+	for _, f := range []*string{p.Grid, p.Unit} {
+		if f != nil && *f != "" {
+			if err := grid.ValidateCode(*f); err != nil {
+				return invalid("grid/unit: %v", err)
+			}
+		}
+	}
+	c, err := s.cases.UpdateCase(r.Context(), id, u)
+	if err != nil {
+		return err
+	}
+	s.publishCase(c)
+	w.Header().Set("ETag", etagOf(c.Version))
+	return writeGeoJSON(w, newCaseFeature(c, u.Now))
+}
+
+// actorOf names who made a change: the X-Actor header until access control
+// arrives (see DESIGN: every write goes through one place that can check it).
+func actorOf(r *http.Request) string {
+	a := r.Header.Get("X-Actor")
+	if len(a) > 200 {
+		a = a[:200]
+	}
+	return a
+}
+
+func (s *Server) handleCategoriesGet(w http.ResponseWriter, r *http.Request) error {
+	cats, err := s.cases.Categories(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"categories": cats.List()})
+}
+
+func (s *Server) handleCategoriesPut(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Categories []grid.Category `json:"categories"`
+	}
+	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &body); err != nil {
+		return err
+	}
+	cats, err := grid.NewCategories(body.Categories)
+	if err != nil {
+		return invalid("%v", err)
+	}
+	if err := s.cases.ReplaceCategories(r.Context(), cats); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"categories": cats.List()})
+}
+
+func (s *Server) handleCalendarGet(w http.ResponseWriter, r *http.Request) error {
+	cal, err := s.cases.Calendar(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, cal)
+}
+
+func (s *Server) handleCalendarPut(w http.ResponseWriter, r *http.Request) error {
+	var cal grid.Calendar
+	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &cal); err != nil {
+		return err
+	}
+	if cal.Holidays == nil {
+		cal.Holidays = []string{}
+	}
+	if cal.Workdays == nil {
+		cal.Workdays = []string{}
+	}
+	if err := cal.Prepare(); err != nil {
+		return invalid("calendar: %v", err)
+	}
+	if err := s.cases.ReplaceCalendar(r.Context(), &cal); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, &cal)
+}
+
+// publishCase tells live listeners (and, later, the tile cache) that a case
+// changed. A no-op until something subscribes.
+func (s *Server) publishCase(c *grid.Case) {
+	if s.onCaseChange != nil {
+		s.onCaseChange(c)
+	}
+}

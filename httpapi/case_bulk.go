@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"citygrid"
+	"citygrid/grid"
+)
+
+// handleCasesBulk ingests NDJSON (one case object per line) or CSV (a header
+// row naming the columns, lng and lat among them), streaming any size. Each
+// line is validated on its own; a bad line is reported and the good ones are
+// stored. Re-sent cases (same source and external_id) count as duplicates.
+func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
+	if err := allowParams(r.URL.Query()); err != nil {
+		return err
+	}
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	var format grid.BulkFormat
+	switch {
+	case strings.Contains(ct, "csv"):
+		format = grid.BulkCSV
+	case ct == "" || strings.Contains(ct, "ndjson") || strings.Contains(ct, "jsonl") || strings.Contains(ct, "json"):
+		format = grid.BulkNDJSON
+	default:
+		return citygrid.Errorf(citygrid.CodeInvalid, "Content-Type %q: send application/x-ndjson or text/csv", truncate(ct, 60))
+	}
+	cats, cal, l, err := s.caseContext(r)
+	if err != nil {
+		return err
+	}
+	ing := grid.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases}
+	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
+	} else if err != nil {
+		return err
+	}
+	if res.Accepted > 0 {
+		s.publishBulk()
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// publishBulk tells listeners that many cases changed at once.
+func (s *Server) publishBulk() {
+	if s.onCaseChange != nil {
+		s.onCaseChange(nil)
+	}
+}

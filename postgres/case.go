@@ -1,0 +1,251 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+
+	"citygrid"
+	"citygrid/geo"
+	"citygrid/grid"
+)
+
+// CaseStore implements grid.CaseStore.
+type CaseStore struct {
+	db DBTX
+	// Instance names this process in notifications (see Listen).
+	Instance string
+	// CellRes is the resolution of the stored cells (default 9).
+	CellRes int
+}
+
+var _ grid.CaseStore = (*CaseStore)(nil)
+
+// NewCaseStore returns a store on db (a pool, or a transaction in tests).
+func NewCaseStore(db DBTX) *CaseStore { return &CaseStore{db: db} }
+
+// CasesChannel announces case changes to other processes; the payload is
+// "<instance> <id>".
+const CasesChannel = "citygrid_cases"
+
+// caseColumns is the select list scanned by scanCase.
+const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.description, c.priority,
+    ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), c.status,
+    c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties`
+
+func scanCase(row pgx.Row, extra ...any) (*grid.Case, error) {
+	var (
+		c      grid.Case
+		x, y   float64
+		status string
+		props  []byte
+		cell   int64
+	)
+	dest := []any{&c.ID, &c.Source, &c.ExternalID, &c.Category, &c.Title, &c.Description, &c.Priority,
+		&x, &y, &cell, &c.Grid, &c.Unit, &status,
+		&c.ReportedAt, &c.DueAt, &c.ClosedAt, &c.PausedAt, &c.MergedInto, &c.Version, &c.CreatedAt, &c.UpdatedAt, &props}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	c.Location = orb.Point{x, y}
+	c.Cell = geo.Cell(cell)
+	c.Status = grid.Status(status)
+	if len(props) > 0 {
+		c.Properties = json.RawMessage(props)
+	}
+	return &c, nil
+}
+
+const insertCaseSQL = `
+INSERT INTO cases AS c (source, external_id, category, title, description, priority, geom, h3, grid, unit,
+                        status, reported_at, due_at, closed_at, properties)
+VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, NULLIF($10, ''), NULLIF($11, ''),
+        $12, $13, $14, $15, $16)
+ON CONFLICT (source, external_id) DO NOTHING
+RETURNING ` + caseColumns
+
+const findCaseBySourceSQL = `SELECT ` + caseColumns + ` FROM cases c WHERE c.source = $1 AND c.external_id = $2`
+
+const insertEventSQL = `
+INSERT INTO case_events (case_id, at, actor, kind, from_status, to_status, note, data)
+VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), $7, $8)`
+
+const notifyCaseSQL = `SELECT pg_notify($1, $2)`
+
+// CreateCase stores c unless a case with the same (source, external_id)
+// exists, in which case it returns that one and false.
+func (s *CaseStore) CreateCase(ctx context.Context, c *grid.Case, actor string) (*grid.Case, bool, error) {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("create case: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	stored, err := scanCase(tx.QueryRow(ctx, insertCaseSQL, c.Source, c.ExternalID, c.Category, c.Title, c.Description, c.Priority,
+		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		existing, err := scanCase(tx.QueryRow(ctx, findCaseBySourceSQL, c.Source, c.ExternalID))
+		if err != nil {
+			return nil, false, fmt.Errorf("create case: find duplicate: %w", err)
+		}
+		return existing, false, nil
+	} else if err != nil {
+		return nil, false, fmt.Errorf("create case: %w", err)
+	}
+	if _, err := tx.Exec(ctx, insertEventSQL, stored.ID, stored.CreatedAt, actor, "create", "", string(stored.Status), "", nil); err != nil {
+		return nil, false, fmt.Errorf("create case: event: %w", err)
+	}
+	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, stored.ID)); err != nil {
+		return nil, false, fmt.Errorf("create case: notify: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, false, fmt.Errorf("create case: %w", err)
+	}
+	return stored, true, nil
+}
+
+// closedAtFor gives imported historical cases that arrive closed a closing
+// time: their report time, the best that is known.
+func closedAtFor(c *grid.Case) *time.Time {
+	if c.ClosedAt != nil {
+		return c.ClosedAt
+	}
+	if c.Status.Final() {
+		t := c.ReportedAt
+		return &t
+	}
+	return nil
+}
+
+func nullJSON(b json.RawMessage) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+const findCaseByIDSQL = `SELECT ` + caseColumns + ` FROM cases c WHERE c.id = $1`
+
+// FindCaseByID returns one case, or a CodeNotFound error.
+func (s *CaseStore) FindCaseByID(ctx context.Context, id int64) (*grid.Case, error) {
+	c, err := scanCase(s.db.QueryRow(ctx, findCaseByIDSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, citygrid.Errorf(citygrid.CodeNotFound, "case %d not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("find case %d: %w", id, err)
+	}
+	return c, nil
+}
+
+const lockCaseSQL = findCaseByIDSQL + ` FOR UPDATE`
+
+const updateCaseSQL = `
+UPDATE cases SET status = $2, grid = NULLIF($3, ''), unit = NULLIF($4, ''), due_at = $5, closed_at = $6,
+    paused_at = $7, merged_into = $8, version = $9, updated_at = $10
+WHERE id = $1`
+
+// UpdateCase applies u under a row lock, so that of two writers holding the
+// same version exactly one wins and the other gets CodePrecondition.
+func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u grid.CaseUpdate) (*grid.Case, error) {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("update case %d: %w", id, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	c, err := scanCase(tx.QueryRow(ctx, lockCaseSQL, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, citygrid.Errorf(citygrid.CodeNotFound, "case %d not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("update case %d: %w", id, err)
+	}
+	if u.MergeInto != nil {
+		// Lock the original too, and record the merge in its history.
+		orig, err := scanCase(tx.QueryRow(ctx, lockCaseSQL, *u.MergeInto))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d to merge into does not exist", *u.MergeInto)
+		} else if err != nil {
+			return nil, fmt.Errorf("update case %d: %w", id, err)
+		}
+		if orig.MergedInto != nil {
+			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d is itself merged into %d: merge into that one", orig.ID, *orig.MergedInto)
+		}
+	}
+	if u.Grid != nil && *u.Grid != "" {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM grids WHERE code = $1)`, *u.Grid).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("update case %d: %w", id, err)
+		}
+		if !exists {
+			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "grid %q does not exist", *u.Grid)
+		}
+	}
+	if u.Unit != nil && *u.Unit != "" {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE code = $1)`, *u.Unit).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("update case %d: %w", id, err)
+		}
+		if !exists {
+			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "unit %q is not registered", *u.Unit)
+		}
+	}
+	events, err := grid.ApplyUpdate(c, u)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt); err != nil {
+		return nil, fmt.Errorf("update case %d: %w", id, err)
+	}
+	for _, e := range events {
+		if _, err := tx.Exec(ctx, insertEventSQL, c.ID, e.At, e.Actor, e.Kind, e.From, e.To, e.Note, nullJSON(e.Data)); err != nil {
+			return nil, fmt.Errorf("update case %d: event: %w", id, err)
+		}
+	}
+	if u.MergeInto != nil {
+		data, _ := json.Marshal(map[string]int64{"duplicate": c.ID})
+		if _, err := tx.Exec(ctx, insertEventSQL, *u.MergeInto, u.Now, u.Actor, "merged", "", "", u.Note, string(data)); err != nil {
+			return nil, fmt.Errorf("update case %d: merge event: %w", id, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, c.ID)); err != nil {
+		return nil, fmt.Errorf("update case %d: notify: %w", id, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("update case %d: %w", id, err)
+	}
+	return c, nil
+}
+
+const caseHistorySQL = `
+SELECT at, actor, kind, COALESCE(from_status, ''), COALESCE(to_status, ''), note, data
+FROM case_events WHERE case_id = $1 ORDER BY id`
+
+// CaseHistory returns the events of a case, oldest first.
+func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, error) {
+	if _, err := s.FindCaseByID(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, caseHistorySQL, id)
+	if err != nil {
+		return nil, fmt.Errorf("case %d history: %w", id, err)
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (grid.Event, error) {
+		var e grid.Event
+		var data []byte
+		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &data)
+		if len(data) > 0 {
+			e.Data = json.RawMessage(data)
+		}
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("case %d history: %w", id, err)
+	}
+	if events == nil {
+		events = []grid.Event{}
+	}
+	return events, nil
+}

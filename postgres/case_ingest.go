@@ -1,0 +1,85 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"citygrid/grid"
+)
+
+// createCaseStageSQL drops a leftover first: ON COMMIT DROP fires only at
+// the top-level commit, and a caller's transaction may ingest twice.
+const createCaseStageSQL = `
+DROP TABLE IF EXISTS pg_temp.case_stage;
+CREATE TEMP TABLE case_stage (
+    source text, external_id text, category text, title text, description text, priority smallint,
+    lng float8, lat float8, h3 bigint, grid text, unit text, status text,
+    reported_at timestamptz, due_at timestamptz, closed_at timestamptz, properties jsonb
+) ON COMMIT DROP`
+
+var caseStageColumns = []string{"source", "external_id", "category", "title", "description", "priority",
+	"lng", "lat", "h3", "grid", "unit", "status", "reported_at", "due_at", "closed_at", "properties"}
+
+// insertStagedCasesSQL moves the staged rows into cases, skipping those
+// whose (source, external_id) is already stored (or repeated in the batch:
+// the first wins), and records each new case's creation in its history.
+const insertStagedCasesSQL = `
+WITH ins AS (
+    INSERT INTO cases (source, external_id, category, title, description, priority, geom, h3, grid, unit,
+                       status, reported_at, due_at, closed_at, properties)
+    SELECT DISTINCT ON (source, external_id)
+           source, external_id, category, title, description, priority, ST_SetSRID(ST_MakePoint(lng, lat), 4326),
+           h3, grid, unit, status, reported_at, due_at, closed_at, properties
+    FROM case_stage
+    ORDER BY source, external_id
+    ON CONFLICT (source, external_id) DO NOTHING
+    RETURNING id, status, created_at
+), ev AS (
+    INSERT INTO case_events (case_id, at, actor, kind, to_status)
+    SELECT id, created_at, 'ingest', 'create', status FROM ins
+)
+SELECT count(*) FROM ins`
+
+// InsertCases stores prepared cases with COPY through a staging table, in
+// one transaction, and returns how many were new: the rest were duplicates
+// of stored cases (idempotent on source and external_id).
+func (s *CaseStore) InsertCases(ctx context.Context, cases []*grid.Case) (int, error) {
+	if len(cases) == 0 {
+		return 0, nil
+	}
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("insert cases: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, createCaseStageSQL); err != nil {
+		return 0, fmt.Errorf("insert cases: %w", err)
+	}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(cases) {
+			return nil, nil
+		}
+		c := cases[i]
+		i++
+		return []any{c.Source, c.ExternalID, c.Category, c.Title, c.Description, int16(c.Priority),
+			c.Location[0], c.Location[1], int64(c.Cell), nullIfEmpty(c.Grid), nullIfEmpty(c.Unit), string(c.Status),
+			c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties)}, nil
+	})
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_stage"}, caseStageColumns, src); err != nil {
+		return 0, fmt.Errorf("insert cases: copy: %w", err)
+	}
+	var n int
+	if err := tx.QueryRow(ctx, insertStagedCasesSQL).Scan(&n); err != nil {
+		return 0, fmt.Errorf("insert cases: %w", err)
+	}
+	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, s.Instance+" bulk"); err != nil {
+		return 0, fmt.Errorf("insert cases: notify: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("insert cases: %w", err)
+	}
+	return n, nil
+}

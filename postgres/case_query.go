@@ -1,0 +1,176 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/encoding/wkb"
+
+	"citygrid/geo"
+	"citygrid/grid"
+)
+
+// caseQuery assembles a case query from fixed SQL fragments; every value is
+// a bound parameter. Fragments are constants of this file: nothing from a
+// request is ever written into the SQL text.
+type caseQuery struct {
+	where []string
+	args  []any
+}
+
+func (q *caseQuery) arg(v any) string {
+	q.args = append(q.args, v)
+	return fmt.Sprintf("$%d", len(q.args))
+}
+
+func (q *caseQuery) add(format string, values ...any) {
+	params := make([]any, len(values))
+	for i, v := range values {
+		params[i] = q.arg(v)
+	}
+	q.where = append(q.where, fmt.Sprintf(format, params...))
+}
+
+// gridSubtreeSQL lists a grid and everything under it.
+const gridSubtreeSQL = `c.grid IN (
+    WITH RECURSIVE t AS (
+        SELECT code FROM grids WHERE code = %s
+        UNION ALL
+        SELECT g.code FROM grids g JOIN t ON g.parent = t.code)
+    SELECT code FROM t)`
+
+// openStatusSQL matches the statuses whose deadline runs (grid.Status.Open).
+const openStatusSQL = `c.status IN ('reported', 'accepted', 'dispatched', 'in_progress')`
+
+// FindCases returns the cases matching f, newest first (nearest first for a
+// radius query), at most f.Limit of them, after the cursor f.After. For a
+// radius query the second result holds each case's distance in metres.
+func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.Case, []float64, error) {
+	var q caseQuery
+	a := f.Area
+	distance := "NULL::float8"
+	switch {
+	case a.Bound != nil:
+		q.add("ST_Intersects(c.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", a.Bound.Min[0], a.Bound.Min[1], a.Bound.Max[0], a.Bound.Max[1])
+	case a.Near != nil:
+		box := grid.BoundAround(*a.Near, a.RadiusM)
+		q.add("c.geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", box.Min[0], box.Min[1], box.Max[0], box.Max[1])
+		pt := fmt.Sprintf("ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography", q.arg(a.Near[0]), q.arg(a.Near[1]))
+		q.where = append(q.where, fmt.Sprintf("ST_DWithin(c.geom::geography, %s, %s)", pt, q.arg(a.RadiusM)))
+		distance = fmt.Sprintf("ST_Distance(c.geom::geography, %s)", pt)
+	case a.Grid != "":
+		q.add(gridSubtreeSQL, a.Grid)
+	case len(a.Cells) > 0:
+		q.where = append(q.where, s.cellCondition(&q, a.Cells))
+	case len(a.Polygon) > 0:
+		b, err := wkb.Marshal(a.Polygon)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find cases: %w", err)
+		}
+		q.add("ST_Intersects(c.geom, ST_GeomFromWKB(%s, 4326))", b)
+	default:
+		return nil, nil, fmt.Errorf("find cases: no area")
+	}
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, v := range f.Statuses {
+			st[i] = string(v)
+		}
+		q.add("c.status = ANY(%s)", st)
+	}
+	if f.Category != "" {
+		q.add("starts_with(c.category, %s)", f.Category)
+	}
+	if f.Unit != "" {
+		q.add("c.unit = %s", f.Unit)
+	}
+	if f.Source != "" {
+		q.add("c.source = %s", f.Source)
+	}
+	if f.From != nil {
+		q.add("c.reported_at >= %s", *f.From)
+	}
+	if f.To != nil {
+		q.add("c.reported_at < %s", *f.To)
+	}
+	if f.Overdue {
+		q.add(openStatusSQL+" AND c.paused_at IS NULL AND c.due_at < %s", f.Now)
+	}
+	order := "c.reported_at DESC, c.id DESC"
+	if a.Near != nil {
+		order = "distance, c.id"
+		if f.After != nil {
+			q.add("("+distance+", c.id) > (%s::float8, %s::bigint)", f.After.DistanceM, f.After.ID)
+		}
+	} else if f.After != nil {
+		q.add("(c.reported_at, c.id) < (%s::timestamptz, %s::bigint)", f.After.ReportedAt, f.After.ID)
+	}
+	sql := "SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
+		strings.Join(q.where, "\n  AND ") + "\nORDER BY " + order + "\nLIMIT " + q.arg(f.Limit)
+	rows, err := s.db.Query(ctx, sql, q.args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find cases: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out   []*grid.Case
+		dists []float64
+	)
+	for rows.Next() {
+		var d *float64
+		c, err := scanCase(rows, &d)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find cases: %w", err)
+		}
+		out = append(out, c)
+		if d != nil {
+			dists = append(dists, *d)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("find cases: %w", err)
+	}
+	return out, dists, nil
+}
+
+// cellCondition matches cases in any of cells. Cases store their cell at
+// the service's resolution R. A query cell at resolution r ≤ R covers the
+// stored cells that descend from it, which form one contiguous range of
+// H3 indexes (same base cell and first r digits); a finer query cell is
+// matched by its parent at R and its outline.
+func (s *CaseStore) cellCondition(q *caseQuery, cells []geo.Cell) string {
+	res := s.CellRes
+	if res == 0 {
+		res = 9
+	}
+	var parts []string
+	for _, c := range cells {
+		if r := c.Resolution(); r <= res {
+			lo, hi := descendantRange(c, res)
+			parts = append(parts, fmt.Sprintf("c.h3 BETWEEN %s AND %s", q.arg(lo), q.arg(hi)))
+			continue
+		}
+		outline, _ := wkb.Marshal(geoPolygon(c))
+		parts = append(parts, fmt.Sprintf("(c.h3 = %s AND ST_Intersects(c.geom, ST_GeomFromWKB(%s, 4326)))", q.arg(int64(c.Parent(res))), q.arg(outline)))
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// descendantRange returns the smallest and largest index a descendant of c
+// at resolution res can have: digits below c's resolution run from 0 to 6.
+func descendantRange(c geo.Cell, res int) (int64, int64) {
+	r := c.Resolution()
+	base := uint64(c)&^(uint64(0xF)<<52) | uint64(res)<<52
+	var lo, hi uint64 = base, base
+	for d := r + 1; d <= res; d++ {
+		shift := uint(15-d) * 3
+		lo &^= 7 << shift
+		hi = hi&^(7<<shift) | 6<<shift
+	}
+	return int64(lo), int64(hi)
+}
+
+// geoPolygon is the outline of an H3 cell.
+func geoPolygon(c geo.Cell) orb.Polygon { return orb.Polygon{c.Boundary()} }

@@ -1,0 +1,93 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"citygrid/grid"
+)
+
+const findCategoriesSQL = `SELECT code, name_zh, name_en, limit_value, limit_unit FROM categories ORDER BY code`
+
+// Categories returns the stored category table, or the default table while
+// none has been stored.
+func (s *CaseStore) Categories(ctx context.Context) (*grid.Categories, error) {
+	rows, err := s.db.Query(ctx, findCategoriesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (grid.Category, error) {
+		var c grid.Category
+		err := r.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.TimeLimit.Value, &c.TimeLimit.Unit)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	if len(list) == 0 {
+		list = grid.DefaultCategories()
+	}
+	return grid.NewCategories(list)
+}
+
+// ReplaceCategories stores cs as the whole category table.
+func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *grid.Categories) error {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("replace categories: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, `DELETE FROM categories`); err != nil {
+		return fmt.Errorf("replace categories: %w", err)
+	}
+	rows := make([][]any, 0, len(cs.List()))
+	for _, c := range cs.List() {
+		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("replace categories: %w", err)
+	}
+	return tx.Commit(ctx)
+}
+
+const (
+	findSettingSQL   = `SELECT value FROM settings WHERE key = $1`
+	upsertSettingSQL = `
+INSERT INTO settings (key, value) VALUES ($1, $2)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`
+)
+
+// Calendar returns the stored working calendar, or the default one.
+func (s *CaseStore) Calendar(ctx context.Context) (*grid.Calendar, error) {
+	var raw []byte
+	err := s.db.QueryRow(ctx, findSettingSQL, "calendar").Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return grid.DefaultCalendar(), nil
+	} else if err != nil {
+		return nil, fmt.Errorf("calendar: %w", err)
+	}
+	var c grid.Calendar
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("calendar: %w", err)
+	}
+	if err := c.Prepare(); err != nil {
+		return nil, fmt.Errorf("calendar: %w", err)
+	}
+	return &c, nil
+}
+
+// ReplaceCalendar stores c as the working calendar.
+func (s *CaseStore) ReplaceCalendar(ctx context.Context, c *grid.Calendar) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("replace calendar: %w", err)
+	}
+	if _, err := s.db.Exec(ctx, upsertSettingSQL, "calendar", string(raw)); err != nil {
+		return fmt.Errorf("replace calendar: %w", err)
+	}
+	return nil
+}
