@@ -1,0 +1,362 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/paulmach/orb"
+
+	"citygrid"
+	"citygrid/geo"
+	"citygrid/grid"
+	"citygrid/internal/dbtest"
+	"citygrid/postgres"
+)
+
+var testNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC) // a Monday, 11:00 in Shanghai
+
+// caseEnv is a district (the small one of grid_test.go) stored in a
+// transaction, with a locator over it.
+type caseEnv struct {
+	tx    pgx.Tx
+	grids *postgres.GridStore
+	cases *postgres.CaseStore
+	loc   *grid.Locator
+	cats  *grid.Categories
+	cal   *grid.Calendar
+}
+
+func newCaseEnv(t *testing.T) *caseEnv {
+	t.Helper()
+	s, tx := newStore(t)
+	ctx := context.Background()
+	if _, err := s.ImportGrids(ctx, smallDistrict(), grid.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	gs, err := s.FindGrids(ctx, grid.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, _ := s.FindUnits(ctx)
+	loc, err := grid.NewLocator(gs, units, grid.LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := postgres.NewCaseStore(tx)
+	cats, err := cs.Categories(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := cs.Calendar(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &caseEnv{tx: tx, grids: s, cases: cs, loc: loc, cats: cats, cal: cal}
+}
+
+func (e *caseEnv) prepare(t *testing.T, in grid.CaseInput) *grid.Case {
+	t.Helper()
+	c, err := in.Prepare(e.cats, e.cal, e.loc, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func input(source, id, category string, lng, lat float64) grid.CaseInput {
+	loc := []float64{lng, lat}
+	return grid.CaseInput{Source: source, ExternalID: id, Category: category, Title: "t", Location: &loc}
+}
+
+func TestCreateCaseAssignsAndIsIdempotent(t *testing.T) {
+	t.Parallel()
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	c, created, err := e.cases.CreateCase(ctx, e.prepare(t, input("hotline", "h-1", "E0101", 120.365, 36.075)), "tester")
+	if err != nil || !created {
+		t.Fatalf("CreateCase = %v, %v", created, err)
+	}
+	// (120.365, 36.075) lies in G3 under community C2, whose units_by_category sends E01 to U2.
+	if c.Grid != "G3" || c.Unit != "U2" || c.Status != grid.StatusReported || c.Version != 1 {
+		t.Errorf("stored case = grid %s unit %s status %s v%d", c.Grid, c.Unit, c.Status, c.Version)
+	}
+	if want := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC); !c.DueAt.Equal(want) { // 4 working hours: 15:00 local
+		t.Errorf("due = %s, want %s", c.DueAt, want)
+	}
+	again, created, err := e.cases.CreateCase(ctx, e.prepare(t, input("hotline", "h-1", "E0101", 120.0, 36.0)), "tester")
+	if err != nil || created || again.ID != c.ID {
+		t.Errorf("re-sent case: created %v id %d err %v, want the stored %d", created, again.ID, err, c.ID)
+	}
+	events, err := e.cases.CaseHistory(ctx, c.ID)
+	if err != nil || len(events) != 1 || events[0].Kind != "create" || events[0].Actor != "tester" {
+		t.Errorf("history = %+v, %v", events, err)
+	}
+}
+
+func TestUpdateCaseLifecycle(t *testing.T) {
+	t.Parallel()
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	c, _, err := e.cases.CreateCase(ctx, e.prepare(t, input("app", "a-1", "E0501", 120.355, 36.075)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(to grid.Status, version int) (*grid.Case, error) {
+		return e.cases.UpdateCase(ctx, c.ID, grid.CaseUpdate{Status: &to, IfVersion: version, Now: testNow, Actor: "d", Calendar: e.cal})
+	}
+	v := 1
+	for _, to := range []grid.Status{grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved,
+		grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified, grid.StatusClosed} {
+		got, err := step(to, v)
+		if err != nil {
+			t.Fatalf("→ %s: %v", to, err)
+		}
+		v++
+		if got.Status != to || got.Version != v {
+			t.Fatalf("→ %s: got %s v%d", to, got.Status, got.Version)
+		}
+	}
+	if _, err := step(grid.StatusAccepted, v); citygrid.ErrorCode(err) != citygrid.CodeUnprocessable {
+		t.Errorf("closed → accepted: %v, want unprocessable", err)
+	}
+	if _, err := step(grid.StatusAccepted, v-1); citygrid.ErrorCode(err) != citygrid.CodePrecondition {
+		t.Errorf("stale version: %v, want precondition", err)
+	}
+	if _, err := e.cases.UpdateCase(ctx, 999999999, grid.CaseUpdate{IfVersion: 1, Now: testNow}); citygrid.ErrorCode(err) != citygrid.CodeNotFound {
+		t.Errorf("unknown case: %v, want not found", err)
+	}
+	events, _ := e.cases.CaseHistory(ctx, c.ID)
+	if len(events) != 10 || events[5].From != "resolved" || events[5].To != "dispatched" {
+		t.Errorf("history has %d events (%+v), want create + 9 with the rework at 5", len(events), events)
+	}
+	stored, _ := e.cases.FindCaseByID(ctx, c.ID)
+	if stored.ClosedAt == nil {
+		t.Error("closed case has no closed_at")
+	}
+}
+
+func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	store := postgres.NewCaseStore(pool)
+	loc, err := grid.NewLocator(nil, nil, grid.LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cats, _ := grid.NewCategories(grid.DefaultCategories())
+	in := input("race", fmt.Sprintf("r-%d", time.Now().UnixNano()), "E0101", 120.36, 36.08)
+	prepared, err := in.Prepare(cats, grid.DefaultCalendar(), loc, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := store.CreateCase(ctx, prepared, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = pool.Exec(ctx, `DELETE FROM case_events WHERE case_id = $1`, c.ID)
+		_, _ = pool.Exec(ctx, `DELETE FROM cases WHERE id = $1`, c.ID)
+	})
+	const writers = 8
+	var wg sync.WaitGroup
+	errs := make([]error, writers)
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			to := grid.StatusAccepted
+			if i%2 == 1 {
+				to = grid.StatusRejected
+			}
+			_, errs[i] = store.UpdateCase(ctx, c.ID, grid.CaseUpdate{Status: &to, IfVersion: 1, Now: testNow, Actor: fmt.Sprint(i)})
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch citygrid.ErrorCode(err) {
+		case citygrid.CodePrecondition:
+		default:
+			if err != nil {
+				t.Errorf("unexpected error: %v", err)
+			}
+			wins++
+		}
+	}
+	if wins != 1 {
+		t.Errorf("%d writers won, want exactly 1", wins)
+	}
+	final, _ := store.FindCaseByID(ctx, c.ID)
+	if final.Version != 2 {
+		t.Errorf("version = %d, want 2", final.Version)
+	}
+	events, _ := store.CaseHistory(ctx, c.ID)
+	if len(events) != 2 {
+		t.Errorf("%d events, want create + 1", len(events))
+	}
+}
+
+func TestBulkIngestIsIdempotent(t *testing.T) {
+	t.Parallel()
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, `{"source":"patrol","external_id":"p-%d","category":"E0101","location":[%f,%f]}`+"\n", i, 120.351+float64(i%17)*0.001, 36.071+float64(i%13)*0.001)
+	}
+	b.WriteString(`{"source":"patrol","external_id":"bad-1","category":"NOPE","location":[120.36,36.08]}` + "\n")
+	b.WriteString(`{"source":"patrol","external_id":"bad-2","category":"E0101","location":[120.36,91]}` + "\n")
+	b.WriteString(`{"source":"patrol","external_id":"bad-3","category":"E0101","location":[120.36,36.08],"colour":"red"}` + "\n")
+	b.WriteString("not json\n")
+	ing := grid.Ingester{Categories: e.cats, Calendar: e.cal, Locator: e.loc, Now: func() time.Time { return testNow }, Store: e.cases}
+	res, err := ing.Ingest(ctx, strings.NewReader(b.String()), grid.BulkNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 300 || res.Duplicates != 0 || len(res.Rejected) != 4 {
+		t.Fatalf("first ingest = %+v", res)
+	}
+	lines := []int{res.Rejected[0].Line, res.Rejected[1].Line, res.Rejected[2].Line, res.Rejected[3].Line}
+	if !slices.Equal(lines, []int{301, 302, 303, 304}) {
+		t.Errorf("rejected lines = %v, want 301..304", lines)
+	}
+	res, err = ing.Ingest(ctx, strings.NewReader(b.String()), grid.BulkNDJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 0 || res.Duplicates != 300 {
+		t.Errorf("re-import = %+v, want 0 accepted, 300 duplicates", res)
+	}
+	csv := "source,external_id,category,lng,lat,reported_at\n" +
+		"csv,c-1,E0501,120.355,36.075,2026-11-20T08:00:00Z\n" +
+		"csv,c-2,E0501,abc,36.075,\n" +
+		"csv,c-1,E0501,120.355,36.075,\n"
+	res, err = ing.Ingest(ctx, strings.NewReader(csv), grid.BulkCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 1 || res.Duplicates != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 3 {
+		t.Errorf("csv ingest = %+v, want 1 accepted, 1 duplicate, line 3 rejected", res)
+	}
+	var n int
+	if err := e.tx.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&n); err != nil || n != 301 {
+		t.Errorf("%d cases stored (%v), want 301", n, err)
+	}
+}
+
+// TestAreaQueriesMatchIndependentAnswers checks every area form, paged with
+// cursors, against an answer computed without the query's SQL.
+func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
+	t.Parallel()
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 9))
+	var cases []*grid.Case
+	cats := []string{"E0101", "E0501", "C0104"}
+	for i := range 1500 {
+		in := input([]string{"patrol", "hotline"}[i%2], fmt.Sprint(i), cats[i%3], 120.349+rng.Float64()*0.022, 36.069+rng.Float64()*0.022)
+		rt := testNow.Add(-time.Duration(rng.IntN(30*24)) * time.Hour)
+		in.ReportedAt = &rt
+		cases = append(cases, e.prepare(t, in))
+	}
+	if _, err := e.cases.InsertCases(ctx, cases); err != nil {
+		t.Fatal(err)
+	}
+	stored, _, err := e.cases.FindCases(ctx, grid.CaseFilter{Area: grid.Area{Bound: &orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}}, Limit: 10000, Now: testNow})
+	if err != nil || len(stored) != 1500 {
+		t.Fatalf("all cases: %d, %v", len(stored), err)
+	}
+	box := orb.Bound{Min: orb.Point{120.355, 36.072}, Max: orb.Point{120.362, 36.08}}
+	center := orb.Point{120.36, 36.08}
+	cell9, _ := geo.CellAt(center, 9)
+	cell7 := cell9.Parent(7)
+	fine, _ := geo.CellAt(center, 11)
+	poly := orb.Polygon{{{120.352, 36.072}, {120.366, 36.074}, {120.360, 36.086}, {120.352, 36.072}}}
+	from := testNow.Add(-10 * 24 * time.Hour)
+	tests := []struct {
+		name string
+		f    grid.CaseFilter
+		want func(c *grid.Case) bool
+	}{
+		{"bbox", grid.CaseFilter{Area: grid.Area{Bound: &box}}, func(c *grid.Case) bool { return box.Contains(c.Location) }},
+		{"near", grid.CaseFilter{Area: grid.Area{Near: &center, RadiusM: 600}}, nil}, // answered by plain SQL below
+		{"grid subtree", grid.CaseFilter{Area: grid.Area{Grid: "S2"}}, func(c *grid.Case) bool { return c.Grid == "G3" || c.Grid == "G4" || c.Grid == "C2" || c.Grid == "S2" }},
+		{"h3 res 9", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{cell9}}}, func(c *grid.Case) bool { return c.Cell == cell9 }},
+		{"h3 coarse res 7", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{cell7}}}, func(c *grid.Case) bool { return c.Cell.Parent(7) == cell7 }},
+		{"h3 fine res 11", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{fine}}}, func(c *grid.Case) bool {
+			f, _ := geo.CellAt(c.Location, 11)
+			return f == fine
+		}},
+		{"polygon", grid.CaseFilter{Area: grid.Area{Polygon: orb.MultiPolygon{poly}}}, func(c *grid.Case) bool { return geo.Covers(orb.MultiPolygon{poly}, c.Location) }},
+		{"bbox + filters", grid.CaseFilter{Area: grid.Area{Bound: &box}, Category: "E05", Source: "hotline", From: &from},
+			func(c *grid.Case) bool {
+				return box.Contains(c.Location) && strings.HasPrefix(c.Category, "E05") && c.Source == "hotline" && !c.ReportedAt.Before(from)
+			}},
+		{"overdue", grid.CaseFilter{Area: grid.Area{Bound: &box}, Overdue: true}, func(c *grid.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want []int64
+			for _, c := range stored {
+				if tt.want != nil && tt.want(c) {
+					want = append(want, c.ID)
+				}
+			}
+			if tt.want == nil {
+				// True metres on the spheroid, with no index and no ST_DWithin.
+				rows, err := e.tx.Query(ctx, `SELECT id FROM cases WHERE ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) <= $3`, center[0], center[1], 600.0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := tt.f
+			f.Limit, f.Now = 37, testNow
+			var got []int64
+			var prevKey []float64
+			for page := 0; page < 200; page++ {
+				list, dists, err := e.cases.FindCases(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, c := range list {
+					got = append(got, c.ID)
+					key := []float64{-float64(c.ReportedAt.UnixMicro()), -float64(c.ID)}
+					if f.Area.Near != nil {
+						key = []float64{dists[i], float64(c.ID)}
+					}
+					if prevKey != nil && slices.Compare(key, prevKey) <= 0 {
+						t.Fatalf("page %d not in order at case %d", page, c.ID)
+					}
+					prevKey = key
+				}
+				if len(list) < f.Limit {
+					break
+				}
+				last := list[len(list)-1]
+				f.After = &grid.CaseCursor{ReportedAt: last.ReportedAt, ID: last.ID}
+				if f.Area.Near != nil {
+					f.After = &grid.CaseCursor{DistanceM: dists[len(dists)-1], ID: last.ID}
+				}
+			}
+			sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+			sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+			if len(want) == 0 {
+				t.Fatal("the test area holds no cases: choose another")
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %d cases, want %d", len(got), len(want))
+			}
+		})
+	}
+}
