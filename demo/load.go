@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"citygrid/grid"
 	"citygrid/postgres"
@@ -77,4 +78,58 @@ func pieces(polys []postgres.DemoPolygon) []Piece {
 		out[i] = Piece{Code: p.Code, Geometry: p.Geometry}
 	}
 	return out
+}
+
+// LoadCases generates n demo cases (see CaseGenerator) over the stored demo
+// district and stores them in batches. progress, when set, is told how many
+// are done.
+func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, progress func(done, total int)) (int, error) {
+	district, err := District()
+	if err != nil {
+		return 0, err
+	}
+	grids := postgres.NewGridStore(db)
+	all, err := grids.FindGrids(ctx, grid.Filter{})
+	if err != nil {
+		return 0, err
+	}
+	units, err := grids.FindUnits(ctx)
+	if err != nil {
+		return 0, err
+	}
+	loc, err := grid.NewLocator(all, units, grid.LocatorOptions{})
+	if err != nil {
+		return 0, err
+	}
+	store := postgres.NewCaseStore(db)
+	cats, err := store.Categories(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cal, err := store.Calendar(ctx)
+	if err != nil {
+		return 0, err
+	}
+	gen := NewCaseGenerator(district, cats, cal, loc, now, Seed)
+	inserted := 0
+	const batch = 20000
+	for start := 0; start < n; start += batch {
+		cases := make([]*grid.Case, 0, batch)
+		for i := start; i < min(start+batch, n); i++ {
+			c, err := gen.Case(i)
+			if err != nil {
+				return inserted, err
+			}
+			cases = append(cases, c)
+		}
+		k, err := store.InsertCases(ctx, cases)
+		if err != nil {
+			return inserted, err
+		}
+		inserted += k
+		if progress != nil {
+			progress(start+len(cases), n)
+		}
+	}
+	return inserted, nil
 }

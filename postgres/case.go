@@ -96,8 +96,11 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *grid.Case, actor string) 
 	} else if err != nil {
 		return nil, false, fmt.Errorf("create case: %w", err)
 	}
-	if _, err := tx.Exec(ctx, insertEventSQL, stored.ID, stored.CreatedAt, actor, "create", "", string(stored.Status), "", nil); err != nil {
-		return nil, false, fmt.Errorf("create case: event: %w", err)
+	if actor != "" {
+		// Who reported it is worth keeping; the creation itself is the row.
+		if _, err := tx.Exec(ctx, insertEventSQL, stored.ID, stored.CreatedAt, actor, "reported_by", "", "", "", nil); err != nil {
+			return nil, false, fmt.Errorf("create case: event: %w", err)
+		}
 	}
 	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, stored.ID)); err != nil {
 		return nil, false, fmt.Errorf("create case: notify: %w", err)
@@ -219,11 +222,23 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u grid.CaseUpdate)
 	return c, nil
 }
 
+// caseHistorySQL reads a case's events. Creation is not stored as an event
+// (see insertStagedCasesSQL): the first row is made from the case itself,
+// in the status it arrived in (the from of its first status change).
 const caseHistorySQL = `
-SELECT at, actor, kind, COALESCE(from_status, ''), COALESCE(to_status, ''), note, data
-FROM case_events WHERE case_id = $1 ORDER BY id`
+SELECT at, actor, kind, from_status, to_status, note, data FROM (
+SELECT 0 AS seq, c.created_at AS at, COALESCE((SELECT e.actor FROM case_events e WHERE e.case_id = c.id AND e.kind = 'reported_by' LIMIT 1), ''),
+       'create', '', COALESCE((SELECT e.from_status FROM case_events e WHERE e.case_id = c.id AND e.from_status IS NOT NULL ORDER BY e.id LIMIT 1), c.status),
+       '', NULL::jsonb
+FROM cases c WHERE c.id = $1
+UNION ALL
+SELECT id, at, actor, kind, COALESCE(from_status, ''), COALESCE(to_status, ''), note, data
+FROM case_events WHERE case_id = $1 AND kind <> 'reported_by'
+) h (seq, at, actor, kind, from_status, to_status, note, data)
+ORDER BY seq`
 
-// CaseHistory returns the events of a case, oldest first.
+// CaseHistory returns the events of a case, oldest first, starting with its
+// creation.
 func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, error) {
 	if _, err := s.FindCaseByID(ctx, id); err != nil {
 		return nil, err

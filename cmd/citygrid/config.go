@@ -26,6 +26,7 @@ type Config struct {
 	RequestTimeout time.Duration // CITYGRID_REQUEST_TIMEOUT
 	ShutdownGrace  time.Duration // CITYGRID_SHUTDOWN_GRACE
 	Demo           bool          // CITYGRID_DEMO: serve loads the demo district into an empty database
+	DemoCases      int           // CITYGRID_DEMO_CASES: demo cases to generate with the district
 	LogLevel       string        // CITYGRID_LOG_LEVEL: debug, info, warn, error
 	LogFormat      string        // CITYGRID_LOG_FORMAT: text or json
 }
@@ -81,6 +82,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDur("CITYGRID_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request; imports get 10x (env CITYGRID_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("CITYGRID_SHUTDOWN_GRACE", 15*time.Second), "time in-flight requests get on shutdown (env CITYGRID_SHUTDOWN_GRACE)")
 	fs.BoolVar(&c.Demo, "demo", envBool("CITYGRID_DEMO", false), "serve: load the demo district when the database has no grids (env CITYGRID_DEMO)")
+	fs.IntVar(&c.DemoCases, "demo-cases", envInt("CITYGRID_DEMO_CASES", 0), "demo: how many realistic cases to generate (env CITYGRID_DEMO_CASES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CITYGRID_LOG_LEVEL", "info"), "debug, info, warn or error (env CITYGRID_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("CITYGRID_LOG_FORMAT", "text"), "text or json (env CITYGRID_LOG_FORMAT)")
 	if len(errs) > 0 {
@@ -106,6 +108,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxImportBytes < 1024 {
 		errs = append(errs, errors.New("body limits must be at least 1024 bytes"))
+	}
+	if c.DemoCases < 0 || c.DemoCases > 10_000_000 {
+		errs = append(errs, fmt.Errorf("demo-cases %d: want 0 to 10000000", c.DemoCases))
 	}
 	if c.RequestTimeout <= 0 || c.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("request-timeout must be positive and shutdown-grace not negative"))

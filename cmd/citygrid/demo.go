@@ -21,11 +21,31 @@ func runDemo(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	defer closeDB()
-	return loadDemo(ctx, pool, e)
+	if err := loadDemo(ctx, pool, e); err != nil {
+		return err
+	}
+	return loadDemoCases(ctx, pool, cfg.DemoCases, e)
+}
+
+// loadDemoCases generates n demo cases with a progress bar.
+func loadDemoCases(ctx context.Context, pool *pgxpool.Pool, n int, e *env) error {
+	if n == 0 {
+		return nil
+	}
+	start := time.Now()
+	bar := newProgress(e.stderr)
+	k, err := demo.LoadCases(ctx, pool, n, time.Now(), func(done, total int) { bar.Update("demo cases", done, total) })
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(e.stdout, "demo cases: %d stored (%d already there) in %s, %.0f cases/s\n", k, n-k, el.Round(time.Millisecond), float64(n)/el.Seconds())
+	return nil
 }
 
 // loadDemoIfEmpty loads the demo district unless grids are already stored.
-func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, e *env) error {
+func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, n int, e *env) error {
 	grids, err := postgres.NewGridStore(pool).FindGrids(ctx, grid.Filter{Limit: 1})
 	if err != nil {
 		return err
@@ -34,7 +54,10 @@ func loadDemoIfEmpty(ctx context.Context, pool *pgxpool.Pool, e *env) error {
 		e.logger.Info("grids already loaded; skipping the demo district")
 		return nil
 	}
-	return loadDemo(ctx, pool, e)
+	if err := loadDemo(ctx, pool, e); err != nil {
+		return err
+	}
+	return loadDemoCases(ctx, pool, n, e)
 }
 
 func loadDemo(ctx context.Context, pool *pgxpool.Pool, e *env) error {

@@ -29,7 +29,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	cases := postgres.NewCaseStore(pool)
 	cases.Instance, cases.CellRes = store.Instance, cfg.H3Res
 	if cfg.Demo {
-		if err := loadDemoIfEmpty(ctx, pool, e); err != nil {
+		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
 		}
 	}

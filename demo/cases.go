@@ -1,0 +1,180 @@
+package demo
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"citygrid/geo"
+	"citygrid/grid"
+)
+
+// Hotspot is a planted concentration of cases: where the demo puts more
+// problems than chance would, so that hotspot statistics have something
+// real to find.
+type Hotspot struct {
+	Center   orb.Point
+	SigmaM   float64 // spread of the cases around the centre, metres
+	Category string  // the category that dominates there
+}
+
+// Hotspots are the demo's planted concentrations: a market street full of
+// vendors, a construction area, a nightlife block with garbage, and so on.
+var Hotspots = []Hotspot{
+	{orb.Point{120.3745, 36.0870}, 120, "E0501"}, // vendors around a market
+	{orb.Point{120.3555, 36.0790}, 150, "E0101"}, // exposed garbage near the old port
+	{orb.Point{120.3950, 36.1020}, 180, "E0301"}, // illegal construction in a redevelopment zone
+	{orb.Point{120.3650, 36.1150}, 120, "E0505"}, // bicycles at a metro station
+	{orb.Point{120.4100, 36.0900}, 150, "E0502"}, // roadside stalls
+	{orb.Point{120.3400, 36.1000}, 130, "C0104"}, // broken street lamps on an industrial road
+}
+
+// hotspotShare is the share of cases planted in hotspots; the rest fall
+// uniformly over the district.
+const hotspotShare = 0.35
+
+var (
+	sources       = []string{"patrol", "hotline", "app", "camera"}
+	sourceWeights = []float64{0.45, 0.25, 0.2, 0.1}
+)
+
+// CaseGenerator makes realistic demo cases, deterministically for a seed.
+type CaseGenerator struct {
+	District orb.MultiPolygon
+	Cats     *grid.Categories
+	Cal      *grid.Calendar
+	Loc      *grid.Locator
+	Now      time.Time
+	// Months of history the cases spread over.
+	Months int
+	rng    *rand.Rand
+	leaves []string
+	bound  orb.Bound
+}
+
+// NewCaseGenerator prepares a generator.
+func NewCaseGenerator(district orb.MultiPolygon, cats *grid.Categories, cal *grid.Calendar, loc *grid.Locator, now time.Time, seed uint64) *CaseGenerator {
+	g := &CaseGenerator{District: district, Cats: cats, Cal: cal, Loc: loc, Now: now, Months: 6, rng: rand.New(rand.NewPCG(seed, 0x5eed)), bound: district.Bound()}
+	for _, c := range cats.List() {
+		if len(c.Code) == 5 { // leaves of the default table
+			g.leaves = append(g.leaves, c.Code)
+		}
+	}
+	if len(g.leaves) == 0 {
+		for _, c := range cats.List() {
+			g.leaves = append(g.leaves, c.Code)
+		}
+	}
+	return g
+}
+
+// Case returns the i-th generated case.
+func (g *CaseGenerator) Case(i int) (*grid.Case, error) {
+	var p orb.Point
+	category := g.leaves[g.rng.IntN(len(g.leaves))]
+	if g.rng.Float64() < hotspotShare {
+		h := Hotspots[g.rng.IntN(len(Hotspots))]
+		p = g.around(h.Center, h.SigmaM)
+		if g.rng.Float64() < 0.7 {
+			category = h.Category
+		}
+	} else {
+		p = g.uniform()
+	}
+	reported := g.reportTime()
+	loc := []float64{p[0], p[1]}
+	prio := 1 + g.rng.IntN(5)
+	in := grid.CaseInput{
+		Source:     pick(g.rng, sources, sourceWeights),
+		ExternalID: fmt.Sprintf("demo-%07d", i),
+		Category:   category,
+		Title:      categoryTitle(g.Cats, category),
+		Priority:   &prio,
+		Location:   &loc,
+		ReportedAt: &reported,
+	}
+	c, err := in.Prepare(g.Cats, g.Cal, g.Loc, g.Now)
+	if err != nil {
+		return nil, fmt.Errorf("demo case %d: %w", i, err)
+	}
+	g.lifecycle(c)
+	return c, nil
+}
+
+// lifecycle gives a case the status its age makes likely: old cases are
+// mostly closed, recent ones still moving; a few stay open past their
+// deadline.
+func (g *CaseGenerator) lifecycle(c *grid.Case) {
+	age := g.Now.Sub(c.ReportedAt)
+	r := g.rng.Float64()
+	switch {
+	case age > 14*24*time.Hour && r < 0.93, age > 3*24*time.Hour && r < 0.6:
+		closed := c.ReportedAt.Add(time.Duration(float64(c.DueAt.Sub(c.ReportedAt)) * (0.3 + g.rng.Float64()*1.2)))
+		if closed.After(g.Now) {
+			closed = g.Now
+		}
+		c.Status, c.ClosedAt = grid.StatusClosed, &closed
+		if g.rng.Float64() < 0.03 {
+			c.Status = grid.StatusRejected
+		}
+	default:
+		open := []grid.Status{grid.StatusReported, grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified}
+		c.Status = open[g.rng.IntN(len(open))]
+	}
+}
+
+// reportTime spreads reports over the months, mostly in the daytime.
+func (g *CaseGenerator) reportTime() time.Time {
+	span := time.Duration(g.Months) * 30 * 24 * time.Hour
+	t := g.Now.Add(-time.Duration(g.rng.Int64N(int64(span))))
+	local := t.In(time.FixedZone("CST", 8*3600))
+	hour := 7 + g.rng.IntN(14) // 07:00 to 21:00
+	day := time.Date(local.Year(), local.Month(), local.Day(), hour, g.rng.IntN(60), g.rng.IntN(60), 0, local.Location())
+	if day.After(g.Now) {
+		day = day.Add(-24 * time.Hour)
+	}
+	return day.UTC()
+}
+
+func (g *CaseGenerator) uniform() orb.Point {
+	for {
+		p := orb.Point{g.bound.Min[0] + g.rng.Float64()*(g.bound.Max[0]-g.bound.Min[0]), g.bound.Min[1] + g.rng.Float64()*(g.bound.Max[1]-g.bound.Min[1])}
+		if geo.Covers(g.District, p) {
+			return p
+		}
+	}
+}
+
+// around draws a point from a normal distribution around c, kept inside
+// the district.
+func (g *CaseGenerator) around(c orb.Point, sigmaM float64) orb.Point {
+	for range 100 {
+		dx, dy := g.rng.NormFloat64()*sigmaM, g.rng.NormFloat64()*sigmaM
+		p := orb.Point{c[0] + dx/(111320*math.Cos(c[1]*math.Pi/180)), c[1] + dy/110540}
+		if geo.Covers(g.District, p) {
+			return p
+		}
+	}
+	return g.uniform()
+}
+
+func pick(rng *rand.Rand, items []string, weights []float64) string {
+	r := rng.Float64()
+	for i, w := range weights {
+		if r < w {
+			return items[i]
+		}
+		r -= w
+	}
+	return items[len(items)-1]
+}
+
+func categoryTitle(cats *grid.Categories, code string) string {
+	if c, ok := cats.Find(code); ok {
+		return c.NameZH
+	}
+	return code
+}
