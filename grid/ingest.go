@@ -27,12 +27,15 @@ const (
 // Ingest tuning.
 const (
 	ingestBatch     = 5000
+	ingestWriters   = 2
 	maxLineBytes    = 1 << 20
 	maxListedErrors = 1000
 )
 
 // Ingester validates, locates and stores cases from a stream in batches:
-// while one batch is being copied into the database, the next is parsed.
+// while batches are being copied into the database (by ingestWriters
+// connections at once: the database's index maintenance is the bottleneck
+// and parallelises), the next is parsed.
 type Ingester struct {
 	Categories *Categories
 	Calendar   *Calendar
@@ -106,21 +109,27 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 			res.Rejected = append(res.Rejected, LineError{Line: line, Error: err.Error()})
 		}
 	}
-	batches := make(chan []*Case, 1)
-	stored := make(chan error, 1)
+	batches := make(chan []*Case, ingestWriters)
+	type outcome struct {
+		n   int
+		err error
+	}
+	stored := make(chan outcome, ingestWriters)
 	valid := 0
-	go func() {
-		var err error
-		for b := range batches {
-			if err != nil {
-				continue // drain
+	for range ingestWriters {
+		go func() {
+			var o outcome
+			for b := range batches {
+				if o.err != nil {
+					continue // drain
+				}
+				n, err := ing.Store.InsertCases(ctx, b)
+				o.n += n
+				o.err = err
 			}
-			var n int
-			n, err = ing.Store.InsertCases(ctx, b)
-			res.Accepted += n
-		}
-		stored <- err
-	}()
+			stored <- o
+		}()
+	}
 	var batch []*Case
 	flush := func() {
 		if len(batch) > 0 {
@@ -149,7 +158,14 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 	}
 	flush()
 	close(batches)
-	storeErr := <-stored
+	var storeErr error
+	for range ingestWriters {
+		o := <-stored
+		res.Accepted += o.n
+		if storeErr == nil {
+			storeErr = o.err
+		}
+	}
 	if readErr != nil {
 		return nil, readErr
 	}

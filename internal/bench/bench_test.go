@@ -1,0 +1,259 @@
+// Package bench holds citygrid's end-to-end benchmarks: bulk ingest through
+// the HTTP endpoint against plain COPY, and area-query latency at a million
+// stored cases. They load the demo district into the test database.
+//
+//	go test ./internal/bench -run '^$' -bench . -benchtime 1x
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paulmach/orb"
+
+	"citygrid/demo"
+	"citygrid/geo"
+	"citygrid/grid"
+	"citygrid/httpapi"
+	"citygrid/internal/dbtest"
+	"citygrid/postgres"
+)
+
+func TestMain(m *testing.M) {
+	dbtest.Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
+		_, err := postgres.Migrate(ctx, pool)
+		return err
+	})
+}
+
+// env is the demo district on the shared database with a running server.
+type env struct {
+	pool   *pgxpool.Pool
+	srv    *httptest.Server
+	loc    *grid.Locator
+	cats   *grid.Categories
+	cal    *grid.Calendar
+	bounds orb.MultiPolygon
+}
+
+func setup(tb testing.TB) *env {
+	tb.Helper()
+	pool := dbtest.Pool(tb)
+	ctx := context.Background()
+	grids := postgres.NewGridStore(pool)
+	existing, err := grids.FindGrids(ctx, grid.Filter{Limit: 1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(existing) == 0 {
+		if _, err := demo.Load(ctx, pool, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	index := grid.NewIndex(grid.LocatorOptions{})
+	if err := index.Rebuild(ctx, grids); err != nil {
+		tb.Fatal(err)
+	}
+	cases := postgres.NewCaseStore(pool)
+	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
+		Grids: grids, Cases: cases, Index: index, Ready: pool.Ping,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	srv := httptest.NewServer(api)
+	tb.Cleanup(srv.Close)
+	cats, _ := cases.Categories(ctx)
+	cal, _ := cases.Calendar(ctx)
+	district, _ := demo.District()
+	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district}
+}
+
+func (e *env) truncate(tb testing.TB) {
+	if _, err := e.pool.Exec(context.Background(), `TRUNCATE case_events, cases`); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// ndjson renders n demo cases as NDJSON lines, with their prepared form.
+func (e *env) ndjson(tb testing.TB, n int, prefix string) ([]byte, []*grid.Case) {
+	gen := demo.NewCaseGenerator(e.bounds, e.cats, e.cal, e.loc, time.Now(), 42)
+	var buf bytes.Buffer
+	cases := make([]*grid.Case, 0, n)
+	enc := json.NewEncoder(&buf)
+	for i := range n {
+		c, err := gen.Case(i)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		c.ExternalID = prefix + c.ExternalID
+		cases = append(cases, c)
+		_ = enc.Encode(map[string]any{
+			"source": c.Source, "external_id": c.ExternalID, "category": c.Category, "title": c.Title,
+			"priority": c.Priority, "location": []float64{c.Location[0], c.Location[1]}, "reported_at": c.ReportedAt,
+		})
+	}
+	return buf.Bytes(), cases
+}
+
+// copyPlain is the limit: COPY of the same, already prepared rows straight
+// into cases, with nothing parsed, validated or located.
+func (e *env) copyPlain(tb testing.TB, cases []*grid.Case) {
+	var buf bytes.Buffer
+	for _, c := range cases {
+		fmt.Fprintf(&buf, "%s,%s,%s,%s,%d,SRID=4326;POINT(%v %v),%d,%s,%s,%s,%s,%s\n",
+			c.Source, c.ExternalID, c.Category, c.Title, c.Priority, c.Location[0], c.Location[1], int64(c.Cell),
+			c.Grid, c.Unit, c.Status, c.ReportedAt.Format(time.RFC3339Nano), c.DueAt.Format(time.RFC3339Nano))
+	}
+	conn, err := e.pool.Acquire(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer conn.Release()
+	_, err = conn.Conn().PgConn().CopyFrom(context.Background(), &buf,
+		`COPY cases (source, external_id, category, title, priority, geom, h3, grid, unit, status, reported_at, due_at) FROM STDIN (FORMAT csv)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkIngest posts N cases as NDJSON to /v1/cases/bulk and COPYs the
+// same rows, each into an empty table, and reports both rates.
+func BenchmarkIngest(b *testing.B) {
+	e := setup(b)
+	n := 200000
+	if v, err := strconv.Atoi(os.Getenv("CITYGRID_BENCH_INGEST")); err == nil {
+		n = v
+	}
+	body, cases := e.ndjson(b, n, "ingest-")
+	var httpRate, copyRate float64
+	for b.Loop() {
+		e.truncate(b)
+		start := time.Now()
+		resp, err := http.Post(e.srv.URL+"/v1/cases/bulk", "application/x-ndjson", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var res grid.IngestResult
+		_ = json.NewDecoder(resp.Body).Decode(&res)
+		resp.Body.Close()
+		httpRate = float64(n) / time.Since(start).Seconds()
+		if res.Accepted != n {
+			b.Fatalf("bulk accepted %d of %d: %+v", res.Accepted, n, res.Rejected[:min(3, len(res.Rejected))])
+		}
+		e.truncate(b)
+		start = time.Now()
+		e.copyPlain(b, cases)
+		copyRate = float64(n) / time.Since(start).Seconds()
+	}
+	e.truncate(b)
+	b.ReportMetric(httpRate, "http-cases/s")
+	b.ReportMetric(copyRate, "copy-cases/s")
+	b.ReportMetric(100*httpRate/copyRate, "%-of-copy")
+}
+
+// BenchmarkAreaQuery loads a million demo cases (once; they stay for later
+// runs) and measures 1 km² box and radius queries of 100 results through
+// HTTP, reporting p50 and p99.
+func BenchmarkAreaQuery(b *testing.B) {
+	e := setup(b)
+	ctx := context.Background()
+	n := 1000000
+	if v, err := strconv.Atoi(os.Getenv("CITYGRID_BENCH_CASES")); err == nil {
+		n = v
+	}
+	var have int
+	_ = e.pool.QueryRow(ctx, `SELECT count(*) FROM cases`).Scan(&have)
+	if have < n {
+		e.truncate(b)
+		start := time.Now()
+		if _, err := demo.LoadCases(ctx, e.pool, n, time.Now(), nil); err != nil {
+			b.Fatal(err)
+		}
+		_, _ = e.pool.Exec(ctx, `ANALYZE cases`)
+		b.Logf("loaded %d demo cases in %s", n, time.Since(start).Round(time.Second))
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	box := e.bounds.Bound()
+	randomPoint := func() orb.Point {
+		for {
+			p := orb.Point{box.Min[0] + rng.Float64()*(box.Max[0]-box.Min[0]), box.Min[1] + rng.Float64()*(box.Max[1]-box.Min[1])}
+			if geo.Covers(e.bounds, p) {
+				return p
+			}
+		}
+	}
+	// Half a kilometre each way: a 1 km² box; a radius of 564 m: a 1 km² disc.
+	const halfDegLat = 500.0 / 110574
+	queries := map[string]func(p orb.Point) string{
+		"bbox-1km2": func(p orb.Point) string {
+			dLon := halfDegLat / math.Cos(p[1]*math.Pi/180)
+			return fmt.Sprintf("bbox=%f,%f,%f,%f&limit=100", p[0]-dLon, p[1]-halfDegLat, p[0]+dLon, p[1]+halfDegLat)
+		},
+		"radius-1km2": func(p orb.Point) string { return fmt.Sprintf("near=%f,%f&radius=564&limit=100", p[0], p[1]) },
+		"bbox-1km2-open-category": func(p orb.Point) string {
+			dLon := halfDegLat / math.Cos(p[1]*math.Pi/180)
+			return fmt.Sprintf("bbox=%f,%f,%f,%f&limit=100&status=reported,accepted,dispatched,in_progress&category=E", p[0]-dLon, p[1]-halfDegLat, p[0]+dLon, p[1]+halfDegLat)
+		},
+	}
+	names := make([]string, 0, len(queries))
+	for name := range queries {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		q := queries[name]
+		b.Run(name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				url := e.srv.URL + "/v1/cases?" + q(randomPoint())
+				start := time.Now()
+				resp, err := http.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lat = append(lat, time.Since(start))
+				if resp.StatusCode != 200 || !strings.Contains(string(body), "FeatureCollection") {
+					b.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+				}
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+}
+
+// TestIngestSmoke keeps this package's plumbing honest in ordinary test
+// runs: a small bulk ingest through HTTP lands every case.
+func TestIngestSmoke(t *testing.T) {
+	e := setup(t)
+	body, _ := e.ndjson(t, 500, fmt.Sprintf("smoke-%d-", time.Now().UnixNano()))
+	resp, err := http.Post(e.srv.URL+"/v1/cases/bulk", "application/x-ndjson", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res grid.IngestResult
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || res.Accepted != 500 || len(res.Rejected) != 0 {
+		t.Errorf("bulk ingest = %d %+v", resp.StatusCode, res)
+	}
+}
