@@ -43,6 +43,7 @@ type Server struct {
 	cfg   Config
 	grids grid.Store
 	cases grid.CaseStore
+	stats grid.StatsStore
 	now   func() time.Time
 	// onCaseChange is told of every case this process creates or changes
 	// (nil: many at once).
@@ -58,6 +59,8 @@ type Server struct {
 type Deps struct {
 	Grids grid.Store
 	Cases grid.CaseStore
+	// Stats computes summaries; nil disables /v1/stats.
+	Stats grid.StatsStore
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 	// OnCaseChange, when set, is told of case changes made through this
@@ -83,7 +86,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
@@ -104,6 +107,9 @@ func New(cfg Config, d Deps) *Server {
 			s.registerLocateRoutes(r)
 			if s.cases != nil {
 				s.registerCaseRoutes(r)
+			}
+			if s.cases != nil && s.stats != nil {
+				r.Get("/stats", s.handle(s.handleStats))
 			}
 		})
 		r.Group(func(r chi.Router) {

@@ -6,14 +6,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	"citygrid/grid"
 	"citygrid/postgres"
 )
 
 func runImport(ctx context.Context, cfg *Config, args []string, e *env) error {
-	if len(args) != 2 || args[0] != "grids" {
-		return fmt.Errorf("usage: citygrid import grids FILE")
+	if len(args) != 2 || (args[0] != "grids" && args[0] != "cases") {
+		return fmt.Errorf("usage: citygrid import grids FILE | citygrid import cases FILE (.ndjson or .csv)")
+	}
+	if args[0] == "cases" {
+		return importCases(ctx, cfg, args[1], e)
 	}
 	var r io.Reader = os.Stdin
 	if args[1] != "-" {
@@ -58,5 +63,58 @@ func reportImport(e *env, res *grid.ImportResult, total int) error {
 			e.logger.Debug("topology", "report", string(b))
 		}
 	}
+	return nil
+}
+
+// importCases ingests an NDJSON or CSV file of cases (by extension; "-"
+// reads NDJSON from stdin) through the same path as POST /v1/cases/bulk.
+func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
+	var r io.Reader = os.Stdin
+	format := grid.BulkNDJSON
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+		if strings.HasSuffix(strings.ToLower(path), ".csv") {
+			format = grid.BulkCSV
+		}
+	}
+	pool, closeDB, err := openDatabase(ctx, cfg, e)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	grids := postgres.NewGridStore(pool)
+	cases := postgres.NewCaseStore(pool)
+	cases.CellRes = cfg.H3Res
+	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	if err := index.Rebuild(ctx, grids); err != nil {
+		return err
+	}
+	cats, err := cases.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	cal, err := cases.Calendar(ctx)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(e.stderr)
+	start := time.Now()
+	ing := grid.Ingester{Categories: cats, Calendar: cal, Locator: index.Locator(), Now: time.Now, Store: cases,
+		Progress: func(lines int) { bar.Update("lines read", lines, 0) }}
+	res, err := ing.Ingest(ctx, r, format)
+	bar.Done()
+	if err != nil {
+		return err
+	}
+	for _, l := range res.Rejected {
+		fmt.Fprintf(e.stderr, "line %d: %s\n", l.Line, l.Error)
+	}
+	el := time.Since(start)
+	fmt.Fprintf(e.stdout, "cases: %d accepted, %d duplicates, %d rejected in %s\n", res.Accepted, res.Duplicates, len(res.Rejected), el.Round(time.Millisecond))
 	return nil
 }

@@ -33,6 +33,10 @@ func (p *progress) Update(stage string, done, total int) {
 		fmt.Fprintln(p.w)
 	}
 	p.stage, p.last = stage, now
+	if total <= 0 { // unknown total: a counter
+		fmt.Fprintf(p.w, "\r%-22s %d %s", stage, done, now.Sub(p.start).Round(100*time.Millisecond))
+		return
+	}
 	const width = 30
 	filled := width
 	pct := 100.0

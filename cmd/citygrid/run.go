@@ -20,7 +20,8 @@ commands:
   serve               run the HTTP service (flags: citygrid serve -help)
   migrate             apply database migrations
   import grids FILE   import a GeoJSON FeatureCollection of grids ("-" reads stdin)
-  demo                load the Shibei demo district (grids and units)
+  import cases FILE   import cases from NDJSON or CSV (.csv) ("-" reads NDJSON from stdin)
+  demo                load the Shibei demo district (grids and units; -demo-cases N adds cases)
 `
 
 // Run executes one command and returns the process exit code.

@@ -54,7 +54,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		MaxBodyBytes:   cfg.MaxBodyBytes,
 		MaxImportBytes: cfg.MaxImportBytes,
 		RequestTimeout: cfg.RequestTimeout,
-	}, httpapi.Deps{Grids: store, Cases: cases, Index: index, Ready: pool.Ping, Logger: e.logger})
+	}, httpapi.Deps{Grids: store, Cases: cases, Stats: cases, Index: index, Ready: pool.Ping, Logger: e.logger})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

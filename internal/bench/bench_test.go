@@ -71,7 +71,7 @@ func setup(tb testing.TB) *env {
 	}
 	cases := postgres.NewCaseStore(pool)
 	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
-		Grids: grids, Cases: cases, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: cases, Stats: cases, Index: index, Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	srv := httptest.NewServer(api)

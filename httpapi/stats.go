@@ -1,0 +1,58 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"citygrid/grid"
+)
+
+// maxStatsPeriod bounds one summary: a few years of daily rhythm.
+const maxStatsPeriod = 5 * 366 * 24 * time.Hour
+
+// handleStats serves GET /v1/stats?by=&from=&to=: the indicators of the
+// daily bulletin, weekly dispatch and monthly review. Without from/to it
+// covers the last 30 days.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := allowParams(q, "by", "from", "to"); err != nil {
+		return err
+	}
+	sq := grid.StatsQuery{By: grid.StatsBy(q.Get("by"))}
+	valid := false
+	for _, b := range grid.StatsGroupings {
+		valid = valid || b == sq.By
+	}
+	if !valid {
+		return invalid("by: want street, community, grid, unit, category, status or day")
+	}
+	now := s.now().UTC()
+	sq.To, sq.From = now, now.Add(-30*24*time.Hour)
+	for name, dst := range map[string]*time.Time{"from": &sq.From, "to": &sq.To} {
+		if raw := q.Get(name); raw != "" {
+			t, err := time.Parse(time.RFC3339, raw)
+			if err != nil {
+				return invalid("%s: %q is not an RFC 3339 time", name, truncate(raw, 40))
+			}
+			*dst = t
+		}
+	}
+	if !sq.From.Before(sq.To) {
+		return invalid("from must be before to")
+	}
+	if sq.To.Sub(sq.From) > maxStatsPeriod {
+		return invalid("the period may span at most five years")
+	}
+	cal, err := s.cases.Calendar(r.Context())
+	if err != nil {
+		return err
+	}
+	sq.TimeZone = cal.TimeZone
+	rows, err := s.stats.Stats(r.Context(), sq)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"by": sq.By, "from": sq.From.Format(time.RFC3339), "to": sq.To.Format(time.RFC3339), "rows": rows,
+	})
+}
