@@ -365,6 +365,7 @@ type CaseStore interface {
 	FindCases(ctx context.Context, f CaseFilter) ([]*Case, []float64, error)
 	UpdateCase(ctx context.Context, id int64, u CaseUpdate) (*Case, error)
 	CaseHistory(ctx context.Context, id int64) ([]Event, error)
+	PossibleDuplicates(ctx context.Context, c *Case, radiusM float64, window time.Duration) ([]*Case, []float64, error)
 	Categories(ctx context.Context) (*Categories, error)
 	ReplaceCategories(ctx context.Context, cs *Categories) error
 	Calendar(ctx context.Context) (*Calendar, error)

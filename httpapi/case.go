@@ -130,6 +130,16 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := newCaseFeature(stored, now)
+	dups, dists, err := s.cases.PossibleDuplicates(r.Context(), stored, s.cfg.DuplicateRadiusM, s.cfg.DuplicateWindow)
+	if err != nil {
+		return err
+	}
+	list := make([]map[string]any, len(dups))
+	for i, d := range dups {
+		list[i] = map[string]any{"id": strconv.FormatInt(d.ID, 10), "distance_m": dists[i], "status": d.Status,
+			"reported_at": d.ReportedAt.UTC().Format(time.RFC3339), "title": d.Title}
+	}
+	f.Properties["possible_duplicates"] = list
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK // idempotent: the same (source, external_id) was stored before

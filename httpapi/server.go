@@ -24,6 +24,10 @@ type Config struct {
 	// RequestTimeout bounds ordinary requests (default 30 s); imports get
 	// ten times as long.
 	RequestTimeout time.Duration
+	// DuplicateRadiusM and DuplicateWindow bound the search for possible
+	// duplicates of a new case (default 50 m and 7 days).
+	DuplicateRadiusM float64
+	DuplicateWindow  time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -35,6 +39,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.RequestTimeout == 0 {
 		c.RequestTimeout = 30 * time.Second
+	}
+	if c.DuplicateRadiusM == 0 {
+		c.DuplicateRadiusM = 50
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = 7 * 24 * time.Hour
 	}
 }
 

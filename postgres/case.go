@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -263,4 +264,51 @@ func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, er
 		events = []grid.Event{}
 	}
 	return events, nil
+}
+
+// possibleDuplicatesSQL finds open cases of one category near a point and
+// recent: the cells ($1) bound the search so that it stays an index lookup.
+const possibleDuplicatesSQL = `
+SELECT ` + caseColumns + `, c.geom::geography <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS distance
+FROM cases c
+WHERE c.h3 = ANY($1) AND c.category = $4 AND c.id <> $5
+  AND ` + openStatusSQL + `
+  AND c.reported_at >= $6 AND c.reported_at <= $7
+  AND ST_DWithin(c.geom::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $8)
+ORDER BY distance, c.id
+LIMIT 20`
+
+// PossibleDuplicates returns open cases of c's category within radiusM of it
+// and reported within window before (or after) it, nearest first, with their
+// distances in metres.
+func (s *CaseStore) PossibleDuplicates(ctx context.Context, c *grid.Case, radiusM float64, window time.Duration) ([]*grid.Case, []float64, error) {
+	res := s.cellRes()
+	// Cells within k rings cover every point closer than k inner radii.
+	k := int(math.Ceil(radiusM/(geo.CellEdgeLengthM(res)*math.Sqrt(3)/2))) + 1
+	if k > 20 {
+		return nil, nil, fmt.Errorf("possible duplicates: radius %g m too large for resolution %d", radiusM, res)
+	}
+	var cells []int64
+	for _, n := range c.Cell.Disk(k) {
+		cells = append(cells, int64(n))
+	}
+	rows, err := s.db.Query(ctx, possibleDuplicatesSQL, cells, c.Location[0], c.Location[1], c.Category, c.ID,
+		c.ReportedAt.Add(-window), c.ReportedAt.Add(window), radiusM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("possible duplicates: %w", err)
+	}
+	defer rows.Close()
+	var (
+		out   []*grid.Case
+		dists []float64
+	)
+	for rows.Next() {
+		var d float64
+		dup, err := scanCase(rows, &d)
+		if err != nil {
+			return nil, nil, fmt.Errorf("possible duplicates: %w", err)
+		}
+		out, dists = append(out, dup), append(dists, d)
+	}
+	return out, dists, rows.Err()
 }

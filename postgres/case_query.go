@@ -54,7 +54,9 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 	distance := "NULL::float8"
 	switch {
 	case a.Bound != nil:
-		q.add("ST_Intersects(c.geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))", a.Bound.Min[0], a.Bound.Min[1], a.Bound.Max[0], a.Bound.Max[1])
+		// Plain comparisons: exact, edges included, and no index to lure
+		// the planner away from the cell walk.
+		q.add("ST_X(c.geom) BETWEEN %s AND %s AND ST_Y(c.geom) BETWEEN %s AND %s", a.Bound.Min[0], a.Bound.Max[0], a.Bound.Min[1], a.Bound.Max[1])
 	case a.Near != nil:
 		// The geography GiST index serves both the radius test and the
 		// nearest-first order (<-> is great-circle metres on the mean
@@ -110,7 +112,8 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 		q.add("(c.reported_at, c.id) < (%s::timestamptz, %s::bigint)", f.After.ReportedAt, f.After.ID)
 	}
 	var sql string
-	if cells := s.coveringCells(a); cells != nil {
+	cells := s.coveringCells(a)
+	if cells != nil {
 		// Newest first within a small area: walk the (h3, reported_at)
 		// index cell by cell, at most limit rows from each, and keep the
 		// newest limit of those. Reads a few thousand index entries where a
@@ -123,11 +126,37 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 			"    ORDER BY c.reported_at DESC, c.id DESC LIMIT " + q.arg(f.Limit) + ") x\n" +
 			"  ORDER BY x.reported_at DESC, x.id DESC LIMIT " + q.arg(f.Limit) + ")\n" +
 			"ORDER BY " + order
+	} else if a.Near != nil {
+		// Nearest first from the geography index's KNN order. The index
+		// orders by distance alone, so it returns a margin of extra rows
+		// and the outer query settles ties by id (a page loses a row only
+		// if more than knnTieMargin cases lie at exactly the same distance).
+		sql = "SELECT * FROM (SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
+			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + distance + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
+			") c\nORDER BY distance, c.id LIMIT " + q.arg(f.Limit)
 	} else {
 		sql = "SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
 			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + order + "\nLIMIT " + q.arg(f.Limit)
 	}
-	rows, err := s.db.Query(ctx, sql, q.args...)
+	db := s.db
+	if cells != nil || a.Near != nil {
+		// The planner cannot know that a cell lies wholly inside the area, so
+		// it underestimates the rows per cell and prefers a bitmap scan plus
+		// sort, which reads every case of a dense cell (or, for a radius,
+		// every case in the circle): forbid it for this query, so each cell
+		// is read newest first, or the circle nearest first, and the scan
+		// stops at the limit.
+		tx, err := s.db.Begin(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("find cases: %w", err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // read-only
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_bitmapscan = off"); err != nil {
+			return nil, nil, fmt.Errorf("find cases: %w", err)
+		}
+		db = tx
+	}
+	rows, err := db.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("find cases: %w", err)
 	}
@@ -189,6 +218,10 @@ func descendantRange(c geo.Cell, res int) (int64, int64) {
 
 // geoPolygon is the outline of an H3 cell.
 func geoPolygon(c geo.Cell) orb.Polygon { return orb.Polygon{c.Boundary()} }
+
+// knnTieMargin is how many rows past the page a radius query reads, to
+// order cases at equal distance by id.
+const knnTieMargin = 100
 
 // maxCoveringCells bounds the cell-by-cell plan; larger areas use the
 // spatial index.

@@ -27,6 +27,8 @@ type Config struct {
 	ShutdownGrace  time.Duration // CITYGRID_SHUTDOWN_GRACE
 	Demo           bool          // CITYGRID_DEMO: serve loads the demo district into an empty database
 	DemoCases      int           // CITYGRID_DEMO_CASES: demo cases to generate with the district
+	DupRadiusM     float64       // CITYGRID_DUPLICATE_RADIUS_M
+	DupWindow      time.Duration // CITYGRID_DUPLICATE_WINDOW
 	LogLevel       string        // CITYGRID_LOG_LEVEL: debug, info, warn, error
 	LogFormat      string        // CITYGRID_LOG_FORMAT: text or json
 }
@@ -83,6 +85,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("CITYGRID_SHUTDOWN_GRACE", 15*time.Second), "time in-flight requests get on shutdown (env CITYGRID_SHUTDOWN_GRACE)")
 	fs.BoolVar(&c.Demo, "demo", envBool("CITYGRID_DEMO", false), "serve: load the demo district when the database has no grids (env CITYGRID_DEMO)")
 	fs.IntVar(&c.DemoCases, "demo-cases", envInt("CITYGRID_DEMO_CASES", 0), "demo: how many realistic cases to generate (env CITYGRID_DEMO_CASES)")
+	fs.Float64Var(&c.DupRadiusM, "duplicate-radius-m", envFloat("CITYGRID_DUPLICATE_RADIUS_M", 50), "distance within which a new case lists open cases of its category as possible duplicates (env CITYGRID_DUPLICATE_RADIUS_M)")
+	fs.DurationVar(&c.DupWindow, "duplicate-window", envDur("CITYGRID_DUPLICATE_WINDOW", 7*24*time.Hour), "time window of that search (env CITYGRID_DUPLICATE_WINDOW)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CITYGRID_LOG_LEVEL", "info"), "debug, info, warn or error (env CITYGRID_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("CITYGRID_LOG_FORMAT", "text"), "text or json (env CITYGRID_LOG_FORMAT)")
 	if len(errs) > 0 {
@@ -108,6 +112,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxImportBytes < 1024 {
 		errs = append(errs, errors.New("body limits must be at least 1024 bytes"))
+	}
+	if c.DupRadiusM <= 0 || c.DupRadiusM > 2000 || c.DupWindow <= 0 {
+		errs = append(errs, fmt.Errorf("duplicate-radius-m must be in (0, 2000] and duplicate-window positive"))
 	}
 	if c.DemoCases < 0 || c.DemoCases > 10_000_000 {
 		errs = append(errs, fmt.Errorf("demo-cases %d: want 0 to 10000000", c.DemoCases))

@@ -51,9 +51,11 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	})
 
 	api := httpapi.New(httpapi.Config{
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		MaxImportBytes: cfg.MaxImportBytes,
-		RequestTimeout: cfg.RequestTimeout,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		MaxImportBytes:   cfg.MaxImportBytes,
+		RequestTimeout:   cfg.RequestTimeout,
+		DuplicateRadiusM: cfg.DupRadiusM,
+		DuplicateWindow:  cfg.DupWindow,
 	}, httpapi.Deps{Grids: store, Cases: cases, Stats: cases, Index: index, Ready: pool.Ping, Logger: e.logger})
 	srv := &http.Server{
 		Handler:           api,
