@@ -17,7 +17,7 @@ var statsGroupKey = map[grid.StatsBy]string{
 	grid.ByUnit:      "COALESCE(c.unit, '')",
 	grid.ByCategory:  "c.category",
 	grid.ByStatus:    "c.status",
-	grid.ByDay:       "to_char(timezone($4, c.reported_at), 'YYYY-MM-DD')",
+	grid.ByDay:       "to_char(timezone($4::text, c.reported_at), 'YYYY-MM-DD')",
 }
 
 // statsSQL computes every indicator in one pass over the cases touching the
@@ -37,6 +37,7 @@ ev AS (
            bool_or(kind = 'extend') AS extended
     FROM case_events
     WHERE at >= $1 AND at < $2
+      AND $4::text IS NOT NULL -- types $4 for the groupings that do not use it
     GROUP BY case_id
 ),
 base AS (
