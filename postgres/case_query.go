@@ -112,19 +112,30 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 		q.add("(c.reported_at, c.id) < (%s::timestamptz, %s::bigint)", f.After.ReportedAt, f.After.ID)
 	}
 	var sql string
-	cells := s.coveringCells(a)
-	if cells != nil {
+	inner, edge := s.coveringCells(a)
+	cells := inner != nil || edge != nil
+	if cells {
 		// Newest first within a small area: walk the (h3, reported_at)
 		// index cell by cell, at most limit rows from each, and keep the
-		// newest limit of those. Reads a few thousand index entries where a
-		// spatial scan would read every case of the area.
-		sql = "SELECT " + caseColumns + ", NULL::float8 FROM cases c WHERE c.id IN (\n" +
-			"  SELECT x.id FROM unnest(" + q.arg(cells) + "::bigint[]) AS cell (h)\n" +
-			"  CROSS JOIN LATERAL (\n" +
-			"    SELECT c.id, c.reported_at FROM cases c\n" +
-			"    WHERE c.h3 = cell.h AND " + strings.Join(q.where, "\n      AND ") + "\n" +
-			"    ORDER BY c.reported_at DESC, c.id DESC LIMIT " + q.arg(f.Limit) + ") x\n" +
-			"  ORDER BY x.reported_at DESC, x.id DESC LIMIT " + q.arg(f.Limit) + ")\n" +
+		// newest limit of those. The cells wholly inside the area go first;
+		// the newest limit of theirs set a cutoff time, which bounds the
+		// index range read in the cells the area's edge crosses, where most
+		// rows fall outside and would otherwise all be read.
+		where := strings.Join(q.where, "\n      AND ")
+		limit := q.arg(f.Limit)
+		walk := func(cellsArg, extra string) string {
+			return "SELECT x.id, x.reported_at FROM unnest(" + cellsArg + "::bigint[]) AS cell (h)\n" +
+				"  CROSS JOIN LATERAL (\n" +
+				"    SELECT c.id, c.reported_at FROM cases c\n" +
+				"    WHERE c.h3 = cell.h AND " + where + extra + "\n" +
+				"    ORDER BY c.reported_at DESC, c.id DESC LIMIT " + limit + ") x"
+		}
+		sql = "WITH inner_cells AS (\n  " + walk(q.arg(inner), "") + "\n  ORDER BY x.reported_at DESC, x.id DESC LIMIT " + limit + "),\n" +
+			"cutoff AS (SELECT CASE WHEN count(*) >= " + limit + " THEN min(reported_at) ELSE '-infinity'::timestamptz END AS t FROM inner_cells),\n" +
+			"edge_cells AS (\n  " + walk(q.arg(edge), "\n      AND c.reported_at >= (SELECT t FROM cutoff)") + ")\n" +
+			"SELECT " + caseColumns + ", NULL::float8 FROM cases c WHERE c.id IN (\n" +
+			"  SELECT id FROM (SELECT * FROM inner_cells UNION ALL SELECT * FROM edge_cells) u\n" +
+			"  ORDER BY reported_at DESC, id DESC LIMIT " + limit + ")\n" +
 			"ORDER BY " + order
 	} else if a.Near != nil {
 		// Nearest first from the geography index's KNN order. The index
@@ -139,7 +150,7 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + order + "\nLIMIT " + q.arg(f.Limit)
 	}
 	db := s.db
-	if cells != nil || a.Near != nil {
+	if cells || a.Near != nil {
 		// The planner cannot know that a cell lies wholly inside the area, so
 		// it underestimates the rows per cell and prefers a bitmap scan plus
 		// sort, which reads every case of a dense cell (or, for a radius,
@@ -228,9 +239,10 @@ const knnTieMargin = 100
 const maxCoveringCells = 400
 
 // coveringCells returns the stored-resolution cells that cover a box or
-// polygon area (every case inside lies in one of them), or nil when the
-// area is of another kind or too large for the cell-by-cell plan.
-func (s *CaseStore) coveringCells(a grid.Area) []int64 {
+// polygon area (every case inside lies in one of them), split into those
+// wholly inside it and those its edge crosses; nil, nil when the area is of
+// another kind or too large for the cell-by-cell plan.
+func (s *CaseStore) coveringCells(a grid.Area) (inner, edge []int64) {
 	var mp orb.MultiPolygon
 	switch {
 	case a.Bound != nil:
@@ -238,21 +250,33 @@ func (s *CaseStore) coveringCells(a grid.Area) []int64 {
 	case len(a.Polygon) > 0:
 		mp = a.Polygon
 	default:
-		return nil
+		return nil, nil
 	}
 	res := s.cellRes()
 	if n := mp.Bound(); boundAreaM2(n) > maxCoveringCells*geo.HexAreaAvgM2(res)/2 {
-		return nil
+		return nil, nil
 	}
-	cells, err := geo.PolygonCells(mp, res, geo.ContainOverlapping)
-	if err != nil || len(cells) == 0 || len(cells) > maxCoveringCells {
-		return nil
+	all, err := geo.PolygonCells(mp, res, geo.ContainOverlapping)
+	if err != nil || len(all) == 0 || len(all) > maxCoveringCells {
+		return nil, nil
 	}
-	out := make([]int64, len(cells))
-	for i, c := range cells {
-		out[i] = int64(c)
+	full, err := geo.PolygonCells(mp, res, geo.ContainFull)
+	if err != nil {
+		return nil, nil
 	}
-	return out
+	isFull := make(map[geo.Cell]bool, len(full))
+	for _, c := range full {
+		isFull[c] = true
+	}
+	inner, edge = []int64{}, []int64{}
+	for _, c := range all {
+		if isFull[c] {
+			inner = append(inner, int64(c))
+		} else {
+			edge = append(edge, int64(c))
+		}
+	}
+	return inner, edge
 }
 
 func (s *CaseStore) cellRes() int {
