@@ -8,7 +8,7 @@ BIN := bin/citygrid
 
 ## run: serve the Shibei demo district on http://127.0.0.1:8080 (CITYGRID_ADDR to change)
 run: deps build
-	./$(BIN) serve -demo
+	./$(BIN) serve -demo -demo-cases 100000
 
 ## test: vet and run every test against a throwaway PostgreSQL + PostGIS
 test: deps
@@ -22,9 +22,11 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/citygrid
 
-## bench: locator throughput against PostGIS ST_Covers and bare H3
+## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries at 1,000,000 cases
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./grid/ ./postgres/
+	$(GO) test -run '^$$' -bench Locate -benchtime 2s ./postgres/
+	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench AreaQuery -benchtime 300x -timeout 30m ./internal/bench/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
