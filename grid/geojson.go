@@ -34,7 +34,8 @@ func ParseFeatureCollection(r io.Reader) ([]GridInput, error) {
 	if err := dec.Decode(&fc); err != nil {
 		return nil, fmt.Errorf("parse GeoJSON: %w", err)
 	}
-	if dec.More() {
+	// More misses a stray closing brace or bracket; Token sees anything.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("parse GeoJSON: unexpected data after the FeatureCollection")
 	}
 	if fc.Type != "FeatureCollection" {
