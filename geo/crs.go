@@ -120,12 +120,23 @@ func GCJ02ToBD09(p orb.Point) orb.Point {
 	return orb.Point{z*math.Cos(theta) + 0.0065, z*math.Sin(theta) + 0.006}
 }
 
-// BD09ToGCJ02 is Baidu's published inverse of GCJ02ToBD09.
+// BD09ToGCJ02 inverts GCJ02ToBD09: Baidu's published inverse (off by up
+// to about 0.1 m), refined by fixed-point iteration to better than 1e-9
+// degrees.
 func BD09ToGCJ02(p orb.Point) orb.Point {
 	x, y := p[0]-0.0065, p[1]-0.006
 	z := math.Sqrt(x*x+y*y) - 0.00002*math.Sin(y*bdXPi)
 	theta := math.Atan2(y, x) - 0.000003*math.Cos(x*bdXPi)
-	return orb.Point{z * math.Cos(theta), z * math.Sin(theta)}
+	g := orb.Point{z * math.Cos(theta), z * math.Sin(theta)}
+	for range 10 {
+		b := GCJ02ToBD09(g)
+		dx, dy := b[0]-p[0], b[1]-p[1]
+		g = orb.Point{g[0] - dx, g[1] - dy}
+		if math.Abs(dx) < 1e-11 && math.Abs(dy) < 1e-11 {
+			break
+		}
+	}
+	return g
 }
 
 // BD09ToWGS84 converts a Baidu coordinate to WGS84.
