@@ -13,14 +13,15 @@ import (
 type Code string
 
 const (
-	CodeInvalid       Code = "invalid"       // the caller can fix the request (400)
-	CodeUnprocessable Code = "unprocessable" // well-formed but not acceptable in this state (422)
-	CodeNotFound      Code = "not_found"     // 404
-	CodeConflict      Code = "conflict"      // e.g. a duplicate key (409)
-	CodePrecondition  Code = "precondition"  // a stale If-Match version (412)
-	CodeTooLarge      Code = "too_large"     // request body over the limit (413)
-	CodeUnavailable   Code = "unavailable"   // not ready yet, or a deadline passed (503)
-	CodeInternal      Code = "internal"      // what clients see for any non-*Error (500)
+	CodeInvalid       Code = "invalid"            // the caller can fix the request (400)
+	CodeUnprocessable Code = "unprocessable"      // well-formed but not acceptable in this state (422)
+	CodeNotFound      Code = "not_found"          // 404
+	CodeMethod        Code = "method_not_allowed" // 405
+	CodeConflict      Code = "conflict"           // e.g. a duplicate key (409)
+	CodePrecondition  Code = "precondition"       // a stale If-Match version (412)
+	CodeTooLarge      Code = "too_large"          // request body over the limit (413)
+	CodeUnavailable   Code = "unavailable"        // not ready yet, or a deadline passed (503)
+	CodeInternal      Code = "internal"           // what clients see for any non-*Error (500)
 )
 
 // Error is a failure whose Message is safe to show to an API client.

@@ -73,7 +73,7 @@ func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
 		Geometry   json.RawMessage `json:"geometry"`
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return in, fmt.Errorf("feature is not a JSON object: %w", err)
+		return in, fmt.Errorf("feature is not a JSON object (a GeoJSON Feature)")
 	}
 	if f.Type != "Feature" {
 		return in, fmt.Errorf("type is %q, want \"Feature\"", f.Type)
@@ -110,7 +110,10 @@ func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
 		return in, fmt.Errorf("geometry is missing")
 	}
 	g, err := geojson.UnmarshalGeometry(f.Geometry)
-	if err != nil {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return in, fmt.Errorf("geometry: not a GeoJSON geometry object")
+	} else if err != nil {
 		return in, fmt.Errorf("geometry: %w", err)
 	}
 	switch geom := g.Geometry().(type) {
@@ -127,13 +130,20 @@ func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
 func describeJSONError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if te.Field == "" {
+			return fmt.Errorf("must be an object, got %s", te.Value)
+		}
 		want := "a string"
 		if strings.HasPrefix(te.Type.String(), "map") {
 			want = "an object of strings"
 		}
 		return fmt.Errorf("%s must be %s, got %s", te.Field, want, te.Value)
 	}
-	return err
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("malformed JSON: %v", se)
+	}
+	return errors.New("malformed JSON")
 }
 
 func deref(s *string) string {

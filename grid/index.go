@@ -55,3 +55,13 @@ func (x *Index) Rebuild(ctx context.Context, s Store) error {
 	x.builtAt.Store(&now)
 	return nil
 }
+
+// Set swaps in a locator built elsewhere (tools and tests that have no
+// store).
+func (x *Index) Set(l *Locator) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.current.Store(l)
+	now := time.Now()
+	x.builtAt.Store(&now)
+}

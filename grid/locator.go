@@ -374,3 +374,18 @@ func listKey(cands []int32) string {
 	}
 	return b.String()
 }
+
+// TopLevel returns the grids of the shallowest level present: the district
+// (or districts), the study area of hotspot analysis.
+func (l *Locator) TopLevel() []*Grid {
+	for _, level := range Levels {
+		if len(l.byLevel[level]) > 0 {
+			out := make([]*Grid, len(l.byLevel[level]))
+			for i, j := range l.byLevel[level] {
+				out[i] = l.grids[j].Grid
+			}
+			return out
+		}
+	}
+	return nil
+}

@@ -326,6 +326,11 @@ func (s *Server) handleCalendarPut(w http.ResponseWriter, r *http.Request) error
 // publishCase tells live listeners (and, later, the tile cache) that a case
 // changed. A no-op until something subscribes.
 func (s *Server) publishCase(c *grid.Case) {
+	if s.caseIndex != nil {
+		if err := s.caseIndex.Apply(grid.IndexedOf(c)); err != nil {
+			s.logger.Error("case index", "err", err)
+		}
+	}
 	if s.onCaseChange != nil {
 		s.onCaseChange(c)
 	}

@@ -19,6 +19,8 @@ func statusOf(c citygrid.Code) int {
 		return http.StatusUnprocessableEntity
 	case citygrid.CodeNotFound:
 		return http.StatusNotFound
+	case citygrid.CodeMethod:
+		return http.StatusMethodNotAllowed
 	case citygrid.CodeConflict:
 		return http.StatusConflict
 	case citygrid.CodePrecondition:
@@ -35,6 +37,7 @@ var statusTitles = map[citygrid.Code]string{
 	citygrid.CodeInvalid:       "Invalid request",
 	citygrid.CodeUnprocessable: "Unprocessable request",
 	citygrid.CodeNotFound:      "Not found",
+	citygrid.CodeMethod:        "Method not allowed",
 	citygrid.CodeConflict:      "Conflict",
 	citygrid.CodePrecondition:  "Precondition failed",
 	citygrid.CodeTooLarge:      "Request too large",

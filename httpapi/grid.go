@@ -57,9 +57,15 @@ func nullString(s string) any {
 }
 
 func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
-	code, err := url.PathUnescape(chi.URLParam(r, "code"))
-	if err != nil {
-		return invalid("grid code is not a valid URL path segment")
+	// chi matches on the raw path only when it differs from the decoded
+	// one (an escaped slash, for instance); otherwise the parameter is
+	// already decoded and must not be decoded again.
+	code := chi.URLParam(r, "code")
+	if r.URL.RawPath != "" {
+		var err error
+		if code, err = url.PathUnescape(code); err != nil {
+			return invalid("grid code is not a valid URL path segment")
+		}
 	}
 	if err := grid.ValidateCode(code); err != nil {
 		return invalid("grid code: %v", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"citygrid"
@@ -60,15 +61,16 @@ func jsonError(err error, limit int64) error {
 	case errors.As(err, &syntaxErr):
 		return citygrid.Errorf(citygrid.CodeInvalid, "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
 	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
+		if typeErr.Field == "" {
+			return citygrid.Errorf(citygrid.CodeInvalid, "the body is a JSON %s, which is not what this endpoint takes", typeErr.Value)
 		}
-		return citygrid.Errorf(citygrid.CodeInvalid, "%s: expected %s, got JSON %s", field, typeErr.Type, typeErr.Value)
+		return citygrid.Errorf(citygrid.CodeInvalid, "%s: expected %s, got JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
 	case errors.Is(err, io.EOF):
 		return citygrid.Errorf(citygrid.CodeInvalid, "request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return citygrid.Errorf(citygrid.CodeInvalid, "malformed JSON: unexpected end of body")
+	case errors.As(err, new(*citygrid.Error)):
+		return err // already a client error (e.g. trailing data)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for unknown fields.
 		return citygrid.Errorf(citygrid.CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -79,4 +81,23 @@ func jsonError(err error, limit int64) error {
 // errMessage is a helper for wrapping a leaf error into a client-safe message.
 func errMessage(prefix string, err error) error {
 	return citygrid.Errorf(citygrid.CodeInvalid, "%s: %v", prefix, err)
+}
+
+// jsonKind names, in JSON terms, what a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	}
+	return "an object"
 }

@@ -138,9 +138,9 @@ func (s *Server) locateOne(l *grid.Locator, in orb.Point, crs geo.CRS, category,
 }
 
 type locateRequest struct {
-	Points   [][]float64 `json:"points"`
-	Category string      `json:"category"`
-	CRS      string      `json:"crs"`
+	Points   [][]*float64 `json:"points"` // pointers: JSON null must not become 0
+	Category string       `json:"category"`
+	CRS      string       `json:"crs"`
 }
 
 // handleLocatePost answers up to maxLocatePoints points in order. One bad
@@ -173,7 +173,10 @@ func (s *Server) handleLocatePost(w http.ResponseWriter, r *http.Request) error 
 		if len(pt) != 2 {
 			return invalid("points[%d]: want [lng, lat], got %d numbers", i, len(pt))
 		}
-		if results[i], err = s.locateOne(l, orb.Point{pt[0], pt[1]}, crs, req.Category, "points["+strconv.Itoa(i)+"]: "); err != nil {
+		if pt[0] == nil || pt[1] == nil {
+			return invalid("points[%d]: want [lng, lat], got null", i)
+		}
+		if results[i], err = s.locateOne(l, orb.Point{*pt[0], *pt[1]}, crs, req.Category, "points["+strconv.Itoa(i)+"]: "); err != nil {
 			return err
 		}
 	}

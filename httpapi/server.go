@@ -21,8 +21,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxImportBytes caps grid imports (default 256 MiB).
 	MaxImportBytes int64
-	// RequestTimeout bounds ordinary requests (default 30 s); imports get
-	// ten times as long.
+	// RequestTimeout bounds ordinary requests (default 30 s). Imports and
+	// bulk ingests stream and are bounded by the HTTP server's read and
+	// write timeouts instead.
 	RequestTimeout time.Duration
 	// DuplicateRadiusM and DuplicateWindow bound the search for possible
 	// duplicates of a new case (default 50 m and 7 days).
@@ -54,7 +55,10 @@ type Server struct {
 	grids grid.Store
 	cases grid.CaseStore
 	stats grid.StatsStore
-	now   func() time.Time
+	// caseIndex serves hotspot counts; studies caches their study areas.
+	caseIndex *grid.CaseIndex
+
+	now func() time.Time
 	// onCaseChange is told of every case this process creates or changes
 	// (nil: many at once).
 	onCaseChange func(*grid.Case)
@@ -71,6 +75,10 @@ type Deps struct {
 	Cases grid.CaseStore
 	// Stats computes summaries; nil disables /v1/stats.
 	Stats grid.StatsStore
+	// CaseIndex counts cases for hotspots; nil disables /v1/hotspots. The
+	// server applies the changes it makes; the caller keeps it current
+	// with everyone else's (bulk ingests, other processes).
+	CaseIndex *grid.CaseIndex
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 	// OnCaseChange, when set, is told of case changes made through this
@@ -96,7 +104,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, caseIndex: d.CaseIndex, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
@@ -104,7 +112,7 @@ func New(cfg Config, d Deps) *Server {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return citygrid.Errorf(citygrid.CodeInvalid, "method %s not allowed on %s", r.Method, r.URL.Path)
+		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s", r.Method, r.URL.Path)
 	}))
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/readyz", s.handle(s.handleReady))
@@ -121,6 +129,7 @@ func New(cfg Config, d Deps) *Server {
 			if s.cases != nil && s.stats != nil {
 				r.Get("/stats", s.handle(s.handleStats))
 			}
+
 		})
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.

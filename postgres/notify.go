@@ -3,13 +3,15 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Listen calls fn for every notification on channel whose payload differs
-// from self (a process skips its own announcements), until ctx ends. It holds
+// Listen calls fn for every notification on channel that another process
+// sent: payloads equal to self, or starting with self and a space, are this
+// process's own announcements and skipped; until ctx ends. It holds
 // one pooled connection, and reconnects after errors, calling fn once after
 // each reconnect since notifications may have been missed meanwhile.
 func Listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, logger *slog.Logger, fn func(payload string)) {
@@ -51,7 +53,7 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, channel, self string, f
 		if err != nil {
 			return err
 		}
-		if n.Payload != self {
+		if n.Payload != self && !strings.HasPrefix(n.Payload, self+" ") {
 			fn(n.Payload)
 		}
 	}

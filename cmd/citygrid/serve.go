@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -50,13 +54,26 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	})
 
+	caseIndex := grid.NewCaseIndex()
+	start = time.Now()
+	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
+		return err
+	}
+	e.logger.Info("case index loaded", "cases", caseIndex.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
+	reload := keepCaseIndexCurrent(ctx, pool, cases, caseIndex, store.Instance, e)
+
 	api := httpapi.New(httpapi.Config{
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		MaxImportBytes:   cfg.MaxImportBytes,
 		RequestTimeout:   cfg.RequestTimeout,
 		DuplicateRadiusM: cfg.DupRadiusM,
 		DuplicateWindow:  cfg.DupWindow,
-	}, httpapi.Deps{Grids: store, Cases: cases, Stats: cases, Index: index, Ready: pool.Ping, Logger: e.logger})
+	}, httpapi.Deps{Grids: store, Cases: cases, Stats: cases, CaseIndex: caseIndex, Index: index, Ready: pool.Ping, Logger: e.logger,
+		OnCaseChange: func(c *grid.Case) {
+			if c == nil { // a bulk ingest: reload
+				reload()
+			}
+		}})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -91,4 +108,47 @@ func instanceID() string {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// keepCaseIndexCurrent follows other processes' case changes (one case:
+// re-read it; a bulk ingest: reload everything) and returns a function that
+// asks for a reload. Reloads are coalesced: one runs at a time, and requests
+// during a reload cause one more.
+func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgres.CaseStore, x *grid.CaseIndex, self string, e *env) func() {
+	want := make(chan struct{}, 1)
+	reload := func() {
+		select {
+		case want <- struct{}{}:
+		default:
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-want:
+				if err := cases.LoadCaseIndex(ctx, x); err != nil && ctx.Err() == nil {
+					e.logger.Error("reloading case index", "err", err)
+				}
+			}
+		}
+	}()
+	go postgres.Listen(ctx, pool, postgres.CasesChannel, self, e.logger, func(payload string) {
+		_, idText, _ := strings.Cut(payload, " ")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil { // "bulk", or a reconnect: anything may have changed
+			reload()
+			return
+		}
+		c, err := cases.FindCaseByID(ctx, id)
+		if err != nil {
+			reload()
+			return
+		}
+		if err := x.Apply(grid.IndexedOf(c)); err != nil {
+			e.logger.Error("case index", "err", err)
+		}
+	})
+	return reload
 }

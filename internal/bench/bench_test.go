@@ -19,7 +19,6 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +48,9 @@ type env struct {
 	cats   *grid.Categories
 	cal    *grid.Calendar
 	bounds orb.MultiPolygon
+
+	caseIndex *grid.CaseIndex
+	cases     *postgres.CaseStore
 }
 
 func setup(tb testing.TB) *env {
@@ -70,8 +72,12 @@ func setup(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	cases := postgres.NewCaseStore(pool)
+	caseIndex := grid.NewCaseIndex()
+	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
+		tb.Fatal(err)
+	}
 	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
-		Grids: grids, Cases: cases, Stats: cases, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: cases, Stats: cases, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	srv := httptest.NewServer(api)
@@ -79,7 +85,7 @@ func setup(tb testing.TB) *env {
 	cats, _ := cases.Categories(ctx)
 	cal, _ := cases.Calendar(ctx)
 	district, _ := demo.District()
-	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district}
+	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: cases}
 }
 
 func (e *env) truncate(tb testing.TB) {
@@ -165,11 +171,8 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(100*httpRate/copyRate, "%-of-copy")
 }
 
-// BenchmarkAreaQuery loads a million demo cases (once; they stay for later
-// runs) and measures 1 km² box and radius queries of 100 results through
-// HTTP, reporting p50 and p99.
-func BenchmarkAreaQuery(b *testing.B) {
-	e := setup(b)
+// loadMillion makes sure n demo cases are stored and indexed.
+func (e *env) loadMillion(b *testing.B) {
 	ctx := context.Background()
 	n := 1000000
 	if v, err := strconv.Atoi(os.Getenv("CITYGRID_BENCH_CASES")); err == nil {
@@ -183,9 +186,96 @@ func BenchmarkAreaQuery(b *testing.B) {
 		if _, err := demo.LoadCases(ctx, e.pool, n, time.Now(), nil); err != nil {
 			b.Fatal(err)
 		}
-		_, _ = e.pool.Exec(ctx, `ANALYZE cases`)
+		_, _ = e.pool.Exec(ctx, `VACUUM ANALYZE cases`)
 		b.Logf("loaded %d demo cases in %s", n, time.Since(start).Round(time.Second))
 	}
+	if err := e.cases.LoadCaseIndex(ctx, e.caseIndex); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// latency runs get b.N times and reports p50 and p99.
+func latency(b *testing.B, get func() string) {
+	var lat []time.Duration
+	for b.Loop() {
+		url := get()
+		start := time.Now()
+		resp, err := http.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(start))
+		if resp.StatusCode != 200 {
+			b.Fatalf("%s: %d %s", url, resp.StatusCode, body)
+		}
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkHotspots measures GET /v1/hotspots at a million cases, with no
+// filter and with a category and a 30-day window, and the same counts by a
+// plain GROUP BY in PostGIS (res 9: the stored cell column), and emerging
+// hot spots over 52 weekly steps.
+//
+//	go test ./internal/bench -run '^$' -bench Hotspots -benchtime 100x
+func BenchmarkHotspots(b *testing.B) {
+	e := setup(b)
+	e.loadMillion(b)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	month := "&from=" + now.Add(-30*24*time.Hour).Format(time.RFC3339) + "&to=" + now.Format(time.RFC3339)
+	year := "&from=" + now.Add(-365*24*time.Hour).Format(time.RFC3339) + "&to=" + now.Format(time.RFC3339)
+	for _, res := range []int{9, 10} {
+		for _, f := range []struct{ name, q string }{{"all", year}, {"category-30d", "&category=E05" + month}} {
+			b.Run(fmt.Sprintf("res%d/%s", res, f.name), func(b *testing.B) {
+				url := fmt.Sprintf("%s/v1/hotspots?res=%d%s", e.srv.URL, res, f.q)
+				latency(b, func() string { return url })
+			})
+		}
+	}
+	for _, f := range []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"postgis-groupby/res9/all", `SELECT h3, count(*) FROM cases WHERE reported_at >= $1 AND reported_at < $2 GROUP BY h3`, []any{now.Add(-365 * 24 * time.Hour), now}},
+		{"postgis-groupby/res9/category-30d", `SELECT h3, count(*) FROM cases WHERE reported_at >= $1 AND reported_at < $2 AND starts_with(category, 'E05') GROUP BY h3`, []any{now.Add(-30 * 24 * time.Hour), now}},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			var lat []time.Duration
+			for b.Loop() {
+				start := time.Now()
+				rows, err := e.pool.Query(ctx, f.sql, f.args...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for rows.Next() {
+				}
+				rows.Close()
+				lat = append(lat, time.Since(start))
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		})
+	}
+	b.Run("emerging/res9/52-weeks", func(b *testing.B) {
+		url := fmt.Sprintf("%s/v1/hotspots/emerging?res=9&step=week&from=%s&to=%s", e.srv.URL,
+			now.Add(-52*7*24*time.Hour).Format(time.RFC3339), now.Format(time.RFC3339))
+		latency(b, func() string { return url })
+	})
+}
+
+// BenchmarkAreaQuery loads a million demo cases (once; they stay for later
+// runs) and measures 1 km² box and radius queries of 100 results through
+// HTTP, reporting p50 and p99.
+func BenchmarkAreaQuery(b *testing.B) {
+	e := setup(b)
+	e.loadMillion(b)
 	rng := rand.New(rand.NewPCG(3, 3))
 	box := e.bounds.Bound()
 	randomPoint := func() orb.Point {
@@ -217,24 +307,7 @@ func BenchmarkAreaQuery(b *testing.B) {
 	for _, name := range names {
 		q := queries[name]
 		b.Run(name, func(b *testing.B) {
-			var lat []time.Duration
-			for b.Loop() {
-				url := e.srv.URL + "/v1/cases?" + q(randomPoint())
-				start := time.Now()
-				resp, err := http.Get(url)
-				if err != nil {
-					b.Fatal(err)
-				}
-				body, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				lat = append(lat, time.Since(start))
-				if resp.StatusCode != 200 || !strings.Contains(string(body), "FeatureCollection") {
-					b.Fatalf("%s: %d %s", url, resp.StatusCode, body)
-				}
-			}
-			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			latency(b, func() string { return e.srv.URL + "/v1/cases?" + q(randomPoint()) })
 		})
 	}
 }
