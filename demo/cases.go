@@ -24,11 +24,11 @@ type Hotspot struct {
 // Hotspots are the demo's planted concentrations: a market street full of
 // vendors, a construction area, a nightlife block with garbage, and so on.
 var Hotspots = []Hotspot{
-	{orb.Point{120.3745, 36.0870}, 120, "E0501"}, // vendors around a market
+	{orb.Point{120.3655, 36.0890}, 120, "E0501"}, // vendors around a market
 	{orb.Point{120.3555, 36.0790}, 150, "E0101"}, // exposed garbage near the old port
 	{orb.Point{120.3950, 36.1020}, 180, "E0301"}, // illegal construction in a redevelopment zone
 	{orb.Point{120.3650, 36.1150}, 120, "E0505"}, // bicycles at a metro station
-	{orb.Point{120.4100, 36.0900}, 150, "E0502"}, // roadside stalls
+	{orb.Point{120.4045, 36.0975}, 150, "E0502"}, // roadside stalls
 	{orb.Point{120.3400, 36.1000}, 130, "C0104"}, // broken street lamps on an industrial road
 }
 

@@ -57,8 +57,8 @@ type Server struct {
 	stats grid.StatsStore
 	// caseIndex serves hotspot counts; studies caches their study areas.
 	caseIndex *grid.CaseIndex
-
-	now func() time.Time
+	studies   studyCache
+	now       func() time.Time
 	// onCaseChange is told of every case this process creates or changes
 	// (nil: many at once).
 	onCaseChange func(*grid.Case)
@@ -129,7 +129,10 @@ func New(cfg Config, d Deps) *Server {
 			if s.cases != nil && s.stats != nil {
 				r.Get("/stats", s.handle(s.handleStats))
 			}
-
+			if s.caseIndex != nil {
+				r.Get("/hotspots", s.handle(s.handleHotspots))
+				r.Get("/hotspots/emerging", s.handle(s.handleHotspotsEmerging))
+			}
 		})
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
