@@ -2,6 +2,7 @@ package grid
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,26 +16,57 @@ import (
 // analysis runs at resolutions 7 to 11.
 const HotspotMaxRes = 11
 
-// CaseIndex is an in-memory columnar copy of what hotspot counting needs
-// from every case: its cell at HotspotMaxRes, report time, category, status,
-// source and unit. Counting a million cases under any filter is one pass
-// over flat arrays, with no database round trip. It is kept current by
-// Apply on every case change.
+// BucketRes is the resolution of the index's spatial buckets: every case
+// sits in the bucket of its cell at this resolution, so that a query over a
+// box (a map tile) visits the few hundred buckets' bounds, then only the
+// cases of buckets that meet the box.
+const BucketRes = 9
+
+// CaseIndex is an in-memory columnar copy of what hotspots and map tiles
+// need from every case: position, cell at HotspotMaxRes, report time,
+// deadline, category, status, priority, source, unit and grid. Counting or
+// drawing a million cases under any filter is one pass over flat arrays,
+// with no database round trip. It is kept current by Apply on every case
+// change; listeners hear of each change after it is visible.
 type CaseIndex struct {
-	mu     sync.RWMutex
-	byID   map[int64]int32
-	cell   []geo.Cell
-	t      []int64 // unix seconds
-	cat    []uint16
-	status []uint8
-	source []uint16
-	unit   []uint32
-	strs   interner
+	mu       sync.RWMutex
+	version  uint64
+	byID     map[int64]int32
+	id       []int64
+	loc      []orb.Point
+	cell     []geo.Cell
+	t        []int64 // reported_at, unix seconds
+	due      []int64 // due_at, unix seconds; 0 while the clock is stopped
+	cat      []uint16
+	status   []uint8
+	priority []uint8
+	source   []uint16
+	unit     []uint32
+	grid     []uint32
+	strs     interner
+	buckets  []bucket
+	byBucket map[geo.Cell]int32
+
+	listenMu  sync.Mutex
+	listeners []func(CaseChange)
+}
+
+type bucket struct {
+	cell  geo.Cell
+	bound orb.Bound // holds every point ever filed here
+	rows  []int32
+}
+
+// CaseChange tells listeners what changed: one case (Old is nil when it is
+// new), or everything (Reset, after a full reload).
+type CaseChange struct {
+	Reset    bool
+	Old, New *IndexedCase
 }
 
 // interner numbers strings per column, so rows hold small integers.
 type interner struct {
-	cats, sources, units dict
+	cats, sources, units, grids dict
 }
 
 type dict struct {
@@ -64,45 +96,153 @@ var statusIDs = func() map[Status]uint8 {
 }()
 
 // NewCaseIndex returns an empty index.
-func NewCaseIndex() *CaseIndex { return &CaseIndex{byID: map[int64]int32{}} }
+func NewCaseIndex() *CaseIndex {
+	return &CaseIndex{byID: map[int64]int32{}, byBucket: map[geo.Cell]int32{}}
+}
 
 // IndexedCase is one case as the index sees it.
 type IndexedCase struct {
 	ID         int64
 	Location   orb.Point
 	ReportedAt time.Time
-	Category   string
-	Status     Status
-	Source     string
-	Unit       string
+	// DueAt is the deadline; zero while the clock is stopped (挂账).
+	DueAt    time.Time
+	Category string
+	Status   Status
+	Priority int
+	Source   string
+	Unit     string
+	Grid     string
+}
+
+// Overdue reports whether the case is late at now, as Case.Overdue does.
+func (c *IndexedCase) Overdue(now time.Time) bool {
+	return c.Status.Open() && !c.DueAt.IsZero() && now.After(c.DueAt)
+}
+
+// OnChange registers fn to hear of every later change. fn runs on the
+// changing goroutine after the index has the change, and must be quick.
+func (x *CaseIndex) OnChange(fn func(CaseChange)) {
+	x.listenMu.Lock()
+	defer x.listenMu.Unlock()
+	x.listeners = append(x.listeners, fn)
+}
+
+func (x *CaseIndex) tell(ch CaseChange) {
+	x.listenMu.Lock()
+	ls := x.listeners
+	x.listenMu.Unlock()
+	for _, fn := range ls {
+		fn(ch)
+	}
+}
+
+// Version counts the changes the index has taken; results computed from it
+// stay valid while it is unchanged.
+func (x *CaseIndex) Version() uint64 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.version
 }
 
 // Apply inserts or replaces one case.
 func (x *CaseIndex) Apply(c IndexedCase) error {
+	old, err := x.apply(c)
+	if err != nil {
+		return err
+	}
+	x.tell(CaseChange{Old: old, New: &c})
+	return nil
+}
+
+func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
 	cell, err := geo.CellAt(c.Location, HotspotMaxRes)
 	if err != nil {
-		return fmt.Errorf("case index: case %d: %w", c.ID, err)
+		return nil, fmt.Errorf("case index: case %d: %w", c.ID, err)
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	x.version++
 	row, ok := x.byID[c.ID]
-	if !ok {
+	var old *IndexedCase
+	if ok {
+		before := x.row(row)
+		old = &before
+		x.unbucket(row)
+		x.addToBucket(row, cell, c.Location)
+	} else {
 		row = int32(len(x.cell))
 		x.byID[c.ID] = row
+		x.id = append(x.id, c.ID)
+		x.loc = append(x.loc, orb.Point{})
 		x.cell = append(x.cell, 0)
 		x.t = append(x.t, 0)
+		x.due = append(x.due, 0)
 		x.cat = append(x.cat, 0)
 		x.status = append(x.status, 0)
+		x.priority = append(x.priority, 0)
 		x.source = append(x.source, 0)
 		x.unit = append(x.unit, 0)
+		x.grid = append(x.grid, 0)
+		x.addToBucket(row, cell, c.Location)
 	}
+	x.loc[row] = c.Location
 	x.cell[row] = cell
 	x.t[row] = c.ReportedAt.Unix()
+	x.due[row] = 0
+	if !c.DueAt.IsZero() {
+		x.due[row] = c.DueAt.Unix()
+	}
 	x.cat[row] = uint16(x.strs.cats.id(c.Category))
 	x.status[row] = statusIDs[c.Status]
+	x.priority[row] = uint8(c.Priority)
 	x.source[row] = uint16(x.strs.sources.id(c.Source))
 	x.unit[row] = x.strs.units.id(c.Unit)
-	return nil
+	x.grid[row] = x.strs.grids.id(c.Grid)
+	return old, nil
+}
+
+// bucketFor returns the bucket of cell's parent at BucketRes, making it.
+func (x *CaseIndex) bucketFor(cell geo.Cell) *bucket {
+	parent := cell.Parent(BucketRes)
+	if i, ok := x.byBucket[parent]; ok {
+		return &x.buckets[i]
+	}
+	x.byBucket[parent] = int32(len(x.buckets))
+	x.buckets = append(x.buckets, bucket{cell: parent})
+	return &x.buckets[len(x.buckets)-1]
+}
+
+// addToBucket files row under its cell's bucket. The bucket's bound grows
+// to hold the point: H3 children stick out of their parent, so the
+// parent's own boundary would not do. It never shrinks, which only costs
+// a few needless looks.
+func (x *CaseIndex) addToBucket(row int32, cell geo.Cell, p orb.Point) {
+	b := x.bucketFor(cell)
+	if len(b.rows) == 0 && b.bound == (orb.Bound{}) {
+		b.bound = orb.Bound{Min: p, Max: p}
+	}
+	b.bound = b.bound.Extend(p)
+	b.rows = append(b.rows, row)
+}
+
+func (x *CaseIndex) unbucket(row int32) {
+	b := &x.buckets[x.byBucket[x.cell[row].Parent(BucketRes)]]
+	i := slices.Index(b.rows, row)
+	b.rows = slices.Delete(b.rows, i, i+1)
+}
+
+// row reads one case back; x.mu must be held.
+func (x *CaseIndex) row(i int32) IndexedCase {
+	c := IndexedCase{
+		ID: x.id[i], Location: x.loc[i], ReportedAt: time.Unix(x.t[i], 0).UTC(),
+		Category: x.strs.cats.names[x.cat[i]], Status: Statuses[x.status[i]], Priority: int(x.priority[i]),
+		Source: x.strs.sources.names[x.source[i]], Unit: x.strs.units.names[x.unit[i]], Grid: x.strs.grids.names[x.grid[i]],
+	}
+	if x.due[i] != 0 {
+		c.DueAt = time.Unix(x.due[i], 0).UTC()
+	}
+	return c
 }
 
 // Len returns the number of indexed cases.
@@ -112,8 +252,8 @@ func (x *CaseIndex) Len() int {
 	return len(x.cell)
 }
 
-// HotspotFilter selects cases for counting; zero fields do not filter.
-type HotspotFilter struct {
+// IndexFilter selects cases for counting and drawing; zero fields do not filter.
+type IndexFilter struct {
 	From, To time.Time // on reported_at, [From, To)
 	Category string    // prefix
 	Statuses []Status
@@ -131,7 +271,7 @@ type compiledFilter struct {
 	unit     int64
 }
 
-func (x *CaseIndex) compile(f HotspotFilter) compiledFilter {
+func (x *CaseIndex) compile(f IndexFilter) compiledFilter {
 	cf := compiledFilter{from: -1 << 62, to: 1 << 62, source: -1, unit: -1}
 	if !f.From.IsZero() {
 		cf.from = f.From.Unix()
@@ -185,7 +325,7 @@ func (cf *compiledFilter) match(x *CaseIndex, i int) bool {
 // Count adds up the matching cases per cell at resolution res (≤
 // HotspotMaxRes), for the cells in study (cell → position); cases in other
 // cells are not counted. counts must have len(study) entries.
-func (x *CaseIndex) Count(f HotspotFilter, res int, study map[geo.Cell]int32, counts []float64) {
+func (x *CaseIndex) Count(f IndexFilter, res int, study map[geo.Cell]int32, counts []float64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	cf := x.compile(f)
@@ -202,7 +342,7 @@ func (x *CaseIndex) Count(f HotspotFilter, res int, study map[geo.Cell]int32, co
 // CountSteps is Count split into time steps: step k covers
 // [starts[k], starts[k+1]) (the last ends at f.To). counts[k] must have
 // len(study) entries.
-func (x *CaseIndex) CountSteps(f HotspotFilter, res int, study map[geo.Cell]int32, starts []time.Time, counts [][]float64) {
+func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32, starts []time.Time, counts [][]float64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	cf := x.compile(f)
@@ -236,17 +376,144 @@ func (x *CaseIndex) CountSteps(f HotspotFilter, res int, study map[geo.Cell]int3
 }
 
 // Replace swaps in the contents of other (built without locks held by
-// readers), for a full reload.
+// readers), for a full reload; listeners are told everything changed.
 func (x *CaseIndex) Replace(other *CaseIndex) {
 	other.mu.Lock()
-	defer other.mu.Unlock()
 	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.byID, x.cell, x.t, x.cat, x.status, x.source, x.unit, x.strs =
-		other.byID, other.cell, other.t, other.cat, other.status, other.source, other.unit, other.strs
+	version := x.version + 1
+	*x = CaseIndex{
+		version: version, byID: other.byID, id: other.id, loc: other.loc, cell: other.cell, t: other.t, due: other.due,
+		cat: other.cat, status: other.status, priority: other.priority, source: other.source, unit: other.unit, grid: other.grid,
+		strs: other.strs, buckets: other.buckets, byBucket: other.byBucket, listeners: x.listeners,
+	}
+	x.mu.Unlock()
+	other.mu.Unlock()
+	x.tell(CaseChange{Reset: true})
 }
 
 // IndexedOf is the part of a case the index keeps.
 func IndexedOf(c *Case) IndexedCase {
-	return IndexedCase{ID: c.ID, Location: c.Location, ReportedAt: c.ReportedAt, Category: c.Category, Status: c.Status, Source: c.Source, Unit: c.Unit}
+	ic := IndexedCase{ID: c.ID, Location: c.Location, ReportedAt: c.ReportedAt, Category: c.Category, Status: c.Status,
+		Priority: c.Priority, Source: c.Source, Unit: c.Unit, Grid: c.Grid}
+	if c.PausedAt == nil {
+		ic.DueAt = c.DueAt
+	}
+	return ic
+}
+
+// Within calls visit for every matching case inside b (edges included),
+// under the index's read lock: visit must not call back into the index.
+func (x *CaseIndex) Within(b orb.Bound, f IndexFilter, visit func(IndexedCase)) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	cf := x.compile(f)
+	for bi := range x.buckets {
+		bk := &x.buckets[bi]
+		if !bk.bound.Intersects(b) {
+			continue
+		}
+		for _, i := range bk.rows {
+			if b.Contains(x.loc[i]) && cf.match(x, int(i)) {
+				visit(x.row(i))
+			}
+		}
+	}
+}
+
+// CellLoad is what a cluster or a grid shows of its cases.
+type CellLoad struct {
+	Count    int
+	ByStatus [8]int // aligned with Statuses
+	Overdue  int
+	// NextDue is the earliest deadline after now among the open cases
+	// counted (unix seconds; 0 if none): when Overdue will next change.
+	NextDue int64
+}
+
+func (l *CellLoad) add(x *CaseIndex, i int32, now int64) {
+	l.Count++
+	st := x.status[i]
+	l.ByStatus[st]++
+	if due := x.due[i]; due != 0 && Statuses[st].Open() {
+		if now > due {
+			l.Overdue++
+		} else if l.NextDue == 0 || due < l.NextDue {
+			l.NextDue = due
+		}
+	}
+}
+
+// Clusters counts matching cases per cell at resolution res, for the cells
+// keep accepts (asked once per cell).
+func (x *CaseIndex) Clusters(res int, keep func(geo.Cell) bool, f IndexFilter, now time.Time) map[geo.Cell]*CellLoad {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	cf := x.compile(f)
+	at := now.Unix()
+	out := map[geo.Cell]*CellLoad{}
+	kept := map[geo.Cell]bool{}
+	wants := func(c geo.Cell) bool {
+		k, seen := kept[c]
+		if !seen {
+			k = keep(c)
+			kept[c] = k
+		}
+		return k
+	}
+	for bi := range x.buckets {
+		bk := &x.buckets[bi]
+		if res <= BucketRes {
+			// Every case of the bucket has the same parent cell.
+			parent := bk.cell.Parent(res)
+			if !wants(parent) {
+				continue
+			}
+			var load *CellLoad
+			for _, i := range bk.rows {
+				if !cf.match(x, int(i)) {
+					continue
+				}
+				if load == nil {
+					if load = out[parent]; load == nil {
+						load = &CellLoad{}
+						out[parent] = load
+					}
+				}
+				load.add(x, i, at)
+			}
+			continue
+		}
+		for _, i := range bk.rows {
+			parent := x.cell[i].Parent(res)
+			if !wants(parent) || !cf.match(x, int(i)) {
+				continue
+			}
+			load := out[parent]
+			if load == nil {
+				load = &CellLoad{}
+				out[parent] = load
+			}
+			load.add(x, i, at)
+		}
+	}
+	return out
+}
+
+// ByGrid counts every case per grid code it was assigned to (the grid
+// itself, not its ancestors).
+func (x *CaseIndex) ByGrid(now time.Time) map[string]*CellLoad {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	at := now.Unix()
+	loads := make([]CellLoad, len(x.strs.grids.names))
+	for i := range x.grid {
+		loads[x.grid[i]].add(x, int32(i), at)
+	}
+	out := make(map[string]*CellLoad, len(loads))
+	for id, name := range x.strs.grids.names {
+		if name != "" && loads[id].Count > 0 {
+			out[name] = &loads[id]
+		}
+	}
+	return out
 }

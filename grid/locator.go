@@ -389,3 +389,23 @@ func (l *Locator) TopLevel() []*Grid {
 	}
 	return nil
 }
+
+// AtLevel calls fn for every grid of level, in code order, with the bound
+// of its boundary.
+func (l *Locator) AtLevel(level Level, fn func(g *Grid, b orb.Bound)) {
+	if !level.Valid() {
+		return
+	}
+	for _, i := range l.byLevel[level] {
+		fn(l.grids[i].Grid, l.grids[i].bound)
+	}
+}
+
+// Bound returns the bound of the grid's boundary.
+func (l *Locator) Bound(code string) (orb.Bound, bool) {
+	i, ok := l.byCode[code]
+	if !ok {
+		return orb.Bound{}, false
+	}
+	return l.grids[i].bound, true
+}

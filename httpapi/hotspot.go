@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/hotspot"
+	"citygrid/tiles"
 )
 
 // Bounds of hotspot requests.
@@ -90,7 +92,7 @@ func (s *Server) studyArea(res, k int) (*studyArea, error) {
 type hotspotParams struct {
 	res, k int
 	fdr    bool
-	filter grid.HotspotFilter
+	filter grid.IndexFilter
 }
 
 func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) (hotspotParams, error) {
@@ -171,7 +173,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var compare *grid.HotspotFilter
+	var compare *grid.IndexFilter
 	if q.Get("compare_from") != "" || q.Get("compare_to") != "" {
 		cf := p.filter
 		for name, dst := range map[string]*time.Time{"compare_from": &cf.From, "compare_to": &cf.To} {
@@ -186,31 +188,16 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		}
 		compare = &cf
 	}
-	sa, err := s.studyArea(p.res, p.k)
+	a, err := s.analyseHotspots(p.res, p.k, p.filter, p.fdr)
 	if err != nil {
 		return err
 	}
-	if len(sa.cells) < minStudyCells {
-		return invalid("the study area has %d cells at resolution %d; at least %d are needed for the statistics to mean anything", len(sa.cells), p.res, minStudyCells)
-	}
-	counts := make([]float64, len(sa.cells))
-	s.caseIndex.Count(p.filter, p.res, sa.pos, counts)
+	sa, counts, z, pv, classes, smoothed := a.study, a.counts, a.z, a.p, a.classes, a.smoothed
 	var previous []float64
 	if compare != nil {
 		previous = make([]float64, len(sa.cells))
 		s.caseIndex.Count(*compare, p.res, sa.pos, previous)
 	}
-	nb := sa.nb[p.k]
-	z, err := hotspot.GiStar(counts, nb)
-	if err != nil {
-		return invalid("%v", err)
-	}
-	pv := make([]float64, len(z))
-	for i, v := range z {
-		pv[i] = hotspot.PValueTwoSided(v)
-	}
-	classes := hotspot.Classify(z, pv, p.fdr)
-	smoothed := hotspot.SmoothedMean(counts, nb)
 	mean, sd := meanSD(counts)
 	fc := geojson.NewFeatureCollection()
 	for i, cell := range sa.cells {
@@ -239,6 +226,39 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		fc.ExtraMembers["compare"] = map[string]any{"from": compare.From.UTC().Format(time.RFC3339), "to": compare.To.UTC().Format(time.RFC3339), "total": sum(previous)}
 	}
 	return writeGeoJSON(w, fc)
+}
+
+// hotspotAnalysis is Gi* over the study area for one resolution, k and
+// filter.
+type hotspotAnalysis struct {
+	study    *studyArea
+	counts   []float64
+	z, p     []float64
+	classes  []hotspot.Class
+	smoothed []float64
+}
+
+func (s *Server) analyseHotspots(res, k int, f grid.IndexFilter, fdr bool) (*hotspotAnalysis, error) {
+	sa, err := s.studyArea(res, k)
+	if err != nil {
+		return nil, err
+	}
+	if len(sa.cells) < minStudyCells {
+		return nil, invalid("the study area has %d cells at resolution %d; at least %d are needed for the statistics to mean anything", len(sa.cells), res, minStudyCells)
+	}
+	a := &hotspotAnalysis{study: sa, counts: make([]float64, len(sa.cells))}
+	s.caseIndex.Count(f, res, sa.pos, a.counts)
+	nb := sa.nb[k]
+	if a.z, err = hotspot.GiStar(a.counts, nb); err != nil {
+		return nil, invalid("%v", err)
+	}
+	a.p = make([]float64, len(a.z))
+	for i, v := range a.z {
+		a.p[i] = hotspot.PValueTwoSided(v)
+	}
+	a.classes = hotspot.Classify(a.z, a.p, fdr)
+	a.smoothed = hotspot.SmoothedMean(a.counts, nb)
+	return a, nil
 }
 
 // handleHotspotsEmerging serves GET /v1/hotspots/emerging: the space-time
@@ -368,4 +388,17 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
+}
+
+// hotspotCells is the analysis as the hotspot tiles want it.
+func (s *Server) hotspotCells(_ context.Context, q tiles.HotspotQuery) ([]tiles.HotCell, error) {
+	a, err := s.analyseHotspots(q.Res, q.K, q.Filter, q.FDR)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tiles.HotCell, len(a.study.cells))
+	for i, c := range a.study.cells {
+		out[i] = tiles.HotCell{Cell: c, Count: a.counts[i], DensityKM2: a.counts[i] / (a.study.areaM2[i] / 1e6), GiZ: finite(a.z[i]), Class: string(a.classes[i])}
+	}
+	return out, nil
 }

@@ -13,6 +13,8 @@ import (
 
 	"citygrid"
 	"citygrid/grid"
+	"citygrid/tiles"
+	"citygrid/web"
 )
 
 // Config holds the HTTP-facing settings.
@@ -29,6 +31,16 @@ type Config struct {
 	// duplicates of a new case (default 50 m and 7 days).
 	DuplicateRadiusM float64
 	DuplicateWindow  time.Duration
+	// TileCacheControl is the Cache-Control header of tile responses by
+	// layer name; "*" is the default for layers not named (default
+	// "no-cache": caches keep tiles but revalidate them by ETag, cheaply,
+	// since cases change at any time).
+	TileCacheControl map[string]string
+	// CORSOrigin is the Access-Control-Allow-Origin of tile responses
+	// (default "*": tiles are read-only; "none" sends none).
+	CORSOrigin string
+	// Tiles tunes the vector tiles (point zoom, feature cap, cache size).
+	Tiles tiles.Options
 }
 
 func (c *Config) setDefaults() {
@@ -47,6 +59,18 @@ func (c *Config) setDefaults() {
 	if c.DuplicateWindow == 0 {
 		c.DuplicateWindow = 7 * 24 * time.Hour
 	}
+	switch c.CORSOrigin {
+	case "":
+		c.CORSOrigin = "*"
+	case "none":
+		c.CORSOrigin = ""
+	}
+	if c.TileCacheControl == nil {
+		c.TileCacheControl = map[string]string{}
+	}
+	if c.TileCacheControl["*"] == "" {
+		c.TileCacheControl["*"] = "no-cache"
+	}
 }
 
 // Server serves the citygrid API.
@@ -58,15 +82,19 @@ type Server struct {
 	// caseIndex serves hotspot counts; studies caches their study areas.
 	caseIndex *grid.CaseIndex
 	studies   studyCache
-	now       func() time.Time
+	// tiles renders the battle map's vector tiles (nil without caseIndex).
+	tiles *tiles.Service
+	now   func() time.Time
 	// onCaseChange is told of every case this process creates or changes
 	// (nil: many at once).
 	onCaseChange func(*grid.Case)
-	index        *grid.Index
-	ready        func(ctx context.Context) error
-	logger       *slog.Logger
-	metrics      *metrics
-	router       chi.Router
+	// events fans case changes out to /v1/events streams (the battle map).
+	events  eventBroker
+	index   *grid.Index
+	ready   func(ctx context.Context) error
+	logger  *slog.Logger
+	metrics *metrics
+	router  chi.Router
 }
 
 // Deps are what the server works with.
@@ -106,6 +134,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, caseIndex: d.CaseIndex, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
 	s.metrics = newMetrics(d.Registry, d.Index)
+	if s.caseIndex != nil && s.index != nil {
+		s.tiles = tiles.New(s.index, s.caseIndex, s.hotspotCells, cfg.Tiles, s.now)
+	}
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -117,6 +148,17 @@ func New(cfg Config, d Deps) *Server {
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/readyz", s.handle(s.handleReady))
 	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
+	// The battle map: the page, its assets and its glyphs (package web).
+	page := web.Handler()
+	r.Handle("/", page)
+	r.Handle("/static/*", page)
+	r.Handle("/fonts/*", page)
+	if s.tiles != nil {
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerTileRoutes(r)
+		})
+	}
 	r.Route("/v1", func(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
@@ -137,6 +179,8 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
 			r.Post("/grids/import", s.handle(s.handleGridsImport))
+			// Live events stream for as long as the client stays.
+			r.Get("/events", s.handle(s.handleEvents))
 			if s.cases != nil {
 				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))
 			}

@@ -11,7 +11,9 @@ import (
 )
 
 const scanIndexedCasesSQL = `
-SELECT id, ST_X(geom), ST_Y(geom), reported_at, category, status, source, COALESCE(unit, '') FROM cases`
+SELECT id, ST_X(geom), ST_Y(geom), reported_at, CASE WHEN paused_at IS NULL THEN due_at END,
+       category, status, priority, source, COALESCE(unit, ''), COALESCE(grid, '')
+FROM cases`
 
 // LoadCaseIndex reads every case into a fresh index and swaps it into x.
 func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error {
@@ -27,12 +29,16 @@ func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error 
 		lat    float64
 		status string
 		t      time.Time
+		due    *time.Time
 	)
 	for rows.Next() {
-		if err := rows.Scan(&c.ID, &lng, &lat, &t, &c.Category, &status, &c.Source, &c.Unit); err != nil {
+		if err := rows.Scan(&c.ID, &lng, &lat, &t, &due, &c.Category, &status, &c.Priority, &c.Source, &c.Unit, &c.Grid); err != nil {
 			return fmt.Errorf("load case index: %w", err)
 		}
-		c.Location, c.Status, c.ReportedAt = orb.Point{lng, lat}, grid.Status(status), t
+		c.Location, c.Status, c.ReportedAt, c.DueAt = orb.Point{lng, lat}, grid.Status(status), t, time.Time{}
+		if due != nil {
+			c.DueAt = *due
+		}
 		if err := fresh.Apply(c); err != nil {
 			return err
 		}

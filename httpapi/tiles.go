@@ -1,0 +1,257 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"citygrid"
+	"citygrid/geo"
+	"citygrid/grid"
+	"citygrid/tiles"
+)
+
+// Query parameters each tile layer takes.
+var tileParams = map[string][]string{
+	tiles.LayerGrids:     {"level"},
+	tiles.LayerCases:     {"status", "category", "unit", "source", "from", "to"},
+	tiles.LayerHotspots:  {"status", "category", "unit", "source", "from", "to", "res", "k", "fdr"},
+	tiles.LayerBattlemap: {"status", "category", "unit", "source", "from", "to", "res", "k", "fdr", "level"},
+}
+
+func (s *Server) registerTileRoutes(r chi.Router) {
+	r.Get("/tiles", s.handle(s.handleTileCatalogue))
+	r.Get("/tiles/{file}", s.handle(s.handleTileJSON))
+	r.Get("/tiles/{layer}/{z}/{x}/{file}", s.handle(s.handleTile))
+}
+
+// parseTileParams validates and parses a tile request's filters; the
+// second result is the canonical query string (sorted, validated only) for
+// TileJSON templates.
+func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
+	var p tiles.Params
+	known, ok := tileParams[layer]
+	if !ok {
+		return p, "", citygrid.Errorf(citygrid.CodeNotFound, "no tile layer %q (layers: %s)", truncate(layer, 40), strings.Join(tiles.Layers, ", "))
+	}
+	if err := allowParams(q, known...); err != nil {
+		return p, "", err
+	}
+	fp := caseFilterParams{Category: q.Get("category"), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to")}
+	if v := q.Get("status"); v != "" {
+		fp.Status = strings.Split(v, ",")
+	}
+	var cf grid.CaseFilter
+	if err := fp.apply(&cf); err != nil {
+		return p, "", err
+	}
+	p.Filter = grid.IndexFilter{Category: cf.Category, Statuses: cf.Statuses, Source: cf.Source, Unit: cf.Unit}
+	if cf.From != nil {
+		p.Filter.From = *cf.From
+	}
+	if cf.To != nil {
+		p.Filter.To = *cf.To
+	}
+	if cf.From != nil && cf.To != nil && !cf.From.Before(*cf.To) {
+		return p, "", invalid("from must be before to")
+	}
+	if v := q.Get("level"); v != "" {
+		level, err := grid.ParseLevel(v)
+		if err != nil {
+			return p, "", invalid("level: %v", err)
+		}
+		p.Level = level
+	}
+	var err error
+	if v := q.Get("res"); v != "" {
+		if p.Res, err = strconv.Atoi(v); err != nil || p.Res < minHotspotRes || p.Res > maxHotspotRes {
+			return p, "", invalid("res: want %d to %d", minHotspotRes, maxHotspotRes)
+		}
+	}
+	if v := q.Get("k"); v != "" {
+		if p.K, err = strconv.Atoi(v); err != nil || p.K < 1 || p.K > maxHotspotK {
+			return p, "", invalid("k: want 1 to %d", maxHotspotK)
+		}
+	}
+	if v := q.Get("fdr"); v != "" {
+		fdr, err := parseBool(v, "fdr")
+		if err != nil {
+			return p, "", err
+		}
+		p.NoFDR = !fdr
+	}
+	return p, q.Encode(), nil
+}
+
+// parseTileCoord reads one of z, x, y: digits only, no sign or spaces.
+func parseTileCoord(s, name string) (int, error) {
+	if s == "" || len(s) > 9 || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) >= 0 {
+		return 0, invalid("tile %s: %q is not a whole number", name, truncate(s, 20))
+	}
+	return strconv.Atoi(s)
+}
+
+func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
+	start := time.Now()
+	layer := chi.URLParam(r, "layer")
+	ys, ext, ok := strings.Cut(chi.URLParam(r, "file"), ".")
+	if !ok || (ext != "mvt" && ext != "pbf") {
+		return citygrid.Errorf(citygrid.CodeNotFound, "tiles end in .mvt or .pbf: /tiles/{layer}/{z}/{x}/{y}.mvt")
+	}
+	p, _, err := parseTileParams(layer, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	var zxy [3]int
+	for i, part := range []struct{ s, name string }{{chi.URLParam(r, "z"), "z"}, {chi.URLParam(r, "x"), "x"}, {ys, "y"}} {
+		if zxy[i], err = parseTileCoord(part.s, part.name); err != nil {
+			return err
+		}
+	}
+	t, err := geo.NewTile(zxy[0], zxy[1], zxy[2])
+	if err != nil {
+		return invalid("%v", err)
+	}
+	enc, hit, err := s.tiles.Tile(r.Context(), layer, t, p)
+	switch {
+	case errors.Is(err, tiles.ErrNoGrids):
+		return citygrid.Errorf(citygrid.CodeUnavailable, "%v", err)
+	case errors.Is(err, tiles.ErrUnknownLayer):
+		return citygrid.Errorf(citygrid.CodeNotFound, "%v", err)
+	case err != nil:
+		return err
+	}
+	h := w.Header()
+	s.tileHeaders(h, layer)
+	h.Set("ETag", enc.ETag)
+	h.Set("Vary", "Accept-Encoding")
+	if len(enc.Capped) > 0 {
+		h.Set("X-Tile-Capped", strings.Join(enc.Capped, ","))
+		for _, l := range enc.Capped {
+			s.metrics.tileCapped.WithLabelValues(l).Inc()
+		}
+	}
+	s.metrics.observeTile(layer, t.Z, hit, enc, time.Since(start))
+	switch {
+	case etagMatches(r.Header.Get("If-None-Match"), enc.ETag):
+		w.WriteHeader(http.StatusNotModified)
+	case len(enc.Raw) == 0:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
+		body := enc.Raw
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			body = enc.Gzip
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}
+	return nil
+}
+
+// tileHeaders sets what every tile route answers with: caching policy and
+// CORS.
+func (s *Server) tileHeaders(h http.Header, layer string) {
+	cc := s.cfg.TileCacheControl[layer]
+	if cc == "" {
+		cc = s.cfg.TileCacheControl["*"]
+	}
+	h.Set("Cache-Control", cc)
+	if s.cfg.CORSOrigin != "" {
+		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
+		h.Set("Access-Control-Expose-Headers", "ETag, X-Tile-Capped")
+	}
+}
+
+// etagMatches applies If-None-Match's weak comparison to a list of tags.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether Accept-Encoding allows gzip (q > 0).
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") || strings.TrimSpace(coding) == "*" {
+			q := strings.TrimSpace(params)
+			return !(strings.HasPrefix(q, "q=0") && strings.Trim(strings.TrimPrefix(q, "q="), "0.") == "")
+		}
+	}
+	return false
+}
+
+// baseURL is the scheme and host the client used, behind a proxy too.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		scheme = p
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
+	layer, ok := strings.CutSuffix(chi.URLParam(r, "file"), ".json")
+	if !ok {
+		return citygrid.Errorf(citygrid.CodeNotFound, "TileJSON is at /tiles/{layer}.json")
+	}
+	_, query, err := parseTileParams(layer, r.URL.Query())
+	if err != nil {
+		return err
+	}
+	template := baseURL(r) + "/tiles/" + layer + "/{z}/{x}/{y}.mvt"
+	if query != "" {
+		template += "?" + query
+	}
+	tj, err := s.tiles.TileJSON(layer, template)
+	if errors.Is(err, tiles.ErrNoGrids) {
+		return citygrid.Errorf(citygrid.CodeUnavailable, "%v", err)
+	}
+	if err != nil {
+		return err
+	}
+	s.tileHeaders(w.Header(), layer)
+	return writeJSON(w, http.StatusOK, tj)
+}
+
+func (s *Server) handleTileCatalogue(w http.ResponseWriter, r *http.Request) error {
+	if err := allowParams(r.URL.Query()); err != nil {
+		return err
+	}
+	type entry struct {
+		Name     string   `json:"name"`
+		TileJSON string   `json:"tilejson"`
+		Tiles    string   `json:"tiles"`
+		Params   []string `json:"params"`
+	}
+	base := baseURL(r)
+	out := make([]entry, 0, len(tiles.Layers))
+	for _, l := range tiles.Layers {
+		out = append(out, entry{Name: l, TileJSON: base + "/tiles/" + l + ".json", Tiles: base + "/tiles/" + l + "/{z}/{x}/{y}.mvt", Params: slices.Clone(tileParams[l])})
+	}
+	stats := s.tiles.CacheStats()
+	opt := s.tiles.Options()
+	s.tileHeaders(w.Header(), "*")
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"layers": out, "point_zoom": opt.PointZoom, "max_features": opt.MaxFeatures,
+		"cache": map[string]any{"entries": stats.Entries, "bytes": stats.Bytes, "max_bytes": stats.MaxBytes, "hits": stats.Hits, "misses": stats.Misses},
+	})
+}

@@ -1,0 +1,101 @@
+package tiles
+
+import (
+	"cmp"
+	"context"
+	"math"
+	"slices"
+	"time"
+
+	"citygrid/geo"
+	"citygrid/grid"
+)
+
+// casesLayer draws single cases from PointZoom and clusters below it.
+func (s *Service) casesLayer(ctx context.Context, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool, error) {
+	if int(t.Z) >= s.opt.PointZoom {
+		lw, exp, capped := s.casePoints(t, p, now)
+		return lw, exp, capped, ctx.Err()
+	}
+	lw, exp, capped := s.caseClusters(t, p, now)
+	return lw, exp, capped, ctx.Err()
+}
+
+// casePoints draws every matching case in the buffered tile; past
+// MaxFeatures the newest are kept. age_hours counts whole hours up to the
+// start of the current hour, so a tile's bytes (and ETag) hold for the
+// hour, the same on every replica.
+func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
+	var cs []grid.IndexedCase
+	s.cases.Within(t.Bound(Extent, Buffer), p.Filter, func(c grid.IndexedCase) { cs = append(cs, c) })
+	newestFirst := func(a, b grid.IndexedCase) int {
+		return cmp.Or(b.ReportedAt.Compare(a.ReportedAt), cmp.Compare(b.ID, a.ID))
+	}
+	capped := len(cs) > s.opt.MaxFeatures
+	if capped {
+		slices.SortFunc(cs, newestFirst)
+		cs = cs[:s.opt.MaxFeatures]
+	}
+	// Oldest first, so that the newest are drawn on top.
+	slices.SortFunc(cs, func(a, b grid.IndexedCase) int { return newestFirst(b, a) })
+
+	asOf := now.Truncate(time.Hour)
+	expires := asOf.Add(time.Hour)
+	pr := geo.NewProjector(t, Extent)
+	lw := newLayer(LayerCases, Extent)
+	for _, c := range cs {
+		overdue := c.Overdue(now)
+		if c.Status.Open() && !c.DueAt.IsZero() && !overdue {
+			expires = earliest(expires, c.DueAt.Unix())
+		}
+		lw.tag("id", integer(c.ID))
+		lw.tag("category", str(c.Category))
+		lw.tag("status", str(string(c.Status)))
+		lw.tag("priority", intValue(c.Priority))
+		lw.tag("overdue", boolean(overdue))
+		lw.tag("unit", str(c.Unit))
+		lw.tag("grid", str(c.Grid))
+		lw.tag("age_hours", integer(max(0, int64(asOf.Sub(c.ReportedAt)/time.Hour))))
+		x, y := pr.Project(c.Location)
+		lw.point(uint64(c.ID), int32(math.Round(x)), int32(math.Round(y)))
+	}
+	return lw, expires, capped
+}
+
+// caseClusters draws one point per H3 cell at ClusterRes(z) holding
+// matching cases, at the cell's centre: a cluster belongs to exactly the
+// tile (and buffer) its centre falls in, so clusters sum to the total over
+// a zoom and a case change touches known tiles.
+func (s *Service) caseClusters(t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
+	bound := t.Bound(Extent, Buffer)
+	loads := s.cases.Clusters(ClusterRes(t.Z), func(c geo.Cell) bool { return bound.Contains(c.Center()) }, p.Filter, now)
+	cells := make([]geo.Cell, 0, len(loads))
+	for c := range loads {
+		cells = append(cells, c)
+	}
+	slices.Sort(cells)
+	capped := len(cells) > s.opt.MaxFeatures
+	if capped {
+		// The busiest clusters matter most.
+		slices.SortStableFunc(cells, func(a, b geo.Cell) int { return cmp.Compare(loads[b].Count, loads[a].Count) })
+		cells = cells[:s.opt.MaxFeatures]
+		slices.Sort(cells)
+	}
+	pr := geo.NewProjector(t, Extent)
+	lw := newLayer(LayerCases, Extent)
+	var expires time.Time
+	for _, c := range cells {
+		load := loads[c]
+		expires = earliest(expires, load.NextDue)
+		lw.tag("cluster", boolean(true))
+		lw.tag("count", intValue(load.Count))
+		lw.tag("h3", str(c.String()))
+		lw.tag("overdue", intValue(load.Overdue))
+		for i, st := range grid.Statuses {
+			lw.tag(string(st), intValue(load.ByStatus[i]))
+		}
+		x, y := pr.Project(c.Center())
+		lw.point(featureID(c), int32(math.Round(x)), int32(math.Round(y)))
+	}
+	return lw, expires, capped
+}

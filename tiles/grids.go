@@ -1,0 +1,118 @@
+package tiles
+
+import (
+	"hash/fnv"
+	"time"
+
+	"github.com/paulmach/orb"
+
+	"citygrid/geo"
+	"citygrid/grid"
+)
+
+// gridLoads are the open and overdue counts of every grid with its whole
+// subtree, for one case-index version and grid index, valid until the
+// earliest deadline among them passes.
+type gridLoads struct {
+	version uint64
+	locator *grid.Locator
+	until   time.Time
+	byCode  map[string]*grid.CellLoad
+}
+
+// loadsFor returns the subtree counts, computing them when the cases, the
+// grids or the clock have moved on.
+func (s *Service) loadsFor(l *grid.Locator, now time.Time) map[string]*grid.CellLoad {
+	version := s.cases.Version()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.loads; g != nil && g.version == version && g.locator == l && (g.until.IsZero() || now.Before(g.until)) {
+		return g.byCode
+	}
+	direct := s.cases.ByGrid(now)
+	rolled := make(map[string]*grid.CellLoad, len(direct))
+	var until time.Time
+	for code, load := range direct {
+		for _, g := range l.Path(code) {
+			r := rolled[g.Code]
+			if r == nil {
+				r = &grid.CellLoad{}
+				rolled[g.Code] = r
+			}
+			r.Count += load.Count
+			for i, n := range load.ByStatus {
+				r.ByStatus[i] += n
+			}
+			r.Overdue += load.Overdue
+			if load.NextDue != 0 && (r.NextDue == 0 || load.NextDue < r.NextDue) {
+				r.NextDue = load.NextDue
+			}
+		}
+		until = earliest(until, load.NextDue)
+	}
+	s.loads = &gridLoads{version: version, locator: l, until: until, byCode: rolled}
+	return rolled
+}
+
+// open counts the open cases of a load.
+func open(load *grid.CellLoad) int {
+	n := 0
+	for i, st := range grid.Statuses {
+		if st.Open() {
+			n += load.ByStatus[i]
+		}
+	}
+	return n
+}
+
+// gridLevels is what a grids tile shows: the asked level or the zoom's.
+func gridLevels(z uint32, asked grid.Level) []grid.Level {
+	if asked.Valid() {
+		return []grid.Level{asked}
+	}
+	return levelsAt(z)
+}
+
+func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
+	lw := newLayer(LayerGrids, Extent)
+	loads := s.loadsFor(l, now)
+	pr := geo.NewProjector(t, Extent)
+	bound := t.Bound(Extent, Buffer)
+	var expires time.Time
+	capped := false
+	for _, level := range gridLevels(t.Z, p.Level) {
+		l.AtLevel(level, func(g *grid.Grid, b orb.Bound) {
+			if capped || !b.Intersects(bound) {
+				return
+			}
+			rings := tilePolygon(g.MultiPolygon(), pr, -Buffer, Extent+Buffer)
+			if rings == nil {
+				return
+			}
+			if lw.count == s.opt.MaxFeatures {
+				capped = true
+				return
+			}
+			openCount, overdue := 0, 0
+			if load := loads[g.Code]; load != nil {
+				openCount, overdue = open(load), load.Overdue
+				expires = earliest(expires, load.NextDue)
+			}
+			lw.tag("code", str(g.Code))
+			lw.tag("name", str(g.Name))
+			lw.tag("level", str(g.Level.String()))
+			lw.tag("unit", str(g.Unit))
+			lw.tag("open", intValue(openCount))
+			lw.tag("overdue", intValue(overdue))
+			lw.polygon(gridFeatureID(g.Code), rings)
+		})
+	}
+	return lw, expires, capped
+}
+
+// gridFeatureID is a stable id for a grid code, under 2^53 for JavaScript.
+func gridFeatureID(code string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(code))
+	return h.Sum64() & (1<<53 - 1)
+}
