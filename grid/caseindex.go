@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,6 +94,14 @@ var statusIDs = func() map[Status]uint8 {
 		m[s] = uint8(i)
 	}
 	return m
+}()
+
+// openStatus is Status.Open by status id.
+var openStatus = func() (open [8]bool) {
+	for i, s := range Statuses {
+		open[i] = s.Open()
+	}
+	return open
 }()
 
 // NewCaseIndex returns an empty index.
@@ -269,6 +278,7 @@ type compiledFilter struct {
 	anyStat  bool
 	source   int64 // -1: any; -2: matches nothing
 	unit     int64
+	all      bool // nothing filters: every row matches
 }
 
 func (x *CaseIndex) compile(f IndexFilter) compiledFilter {
@@ -300,10 +310,14 @@ func (x *CaseIndex) compile(f IndexFilter) compiledFilter {
 	}
 	cf.source = lookup(&x.strs.sources, f.Source)
 	cf.unit = lookup(&x.strs.units, f.Unit)
+	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1
 	return cf
 }
 
 func (cf *compiledFilter) match(x *CaseIndex, i int) bool {
+	if cf.all {
+		return true
+	}
 	if t := x.t[i]; t < cf.from || t >= cf.to {
 		return false
 	}
@@ -380,12 +394,10 @@ func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32,
 func (x *CaseIndex) Replace(other *CaseIndex) {
 	other.mu.Lock()
 	x.mu.Lock()
-	version := x.version + 1
-	*x = CaseIndex{
-		version: version, byID: other.byID, id: other.id, loc: other.loc, cell: other.cell, t: other.t, due: other.due,
-		cat: other.cat, status: other.status, priority: other.priority, source: other.source, unit: other.unit, grid: other.grid,
-		strs: other.strs, buckets: other.buckets, byBucket: other.byBucket, listeners: x.listeners,
-	}
+	x.version++
+	x.byID, x.id, x.loc, x.cell, x.t, x.due = other.byID, other.id, other.loc, other.cell, other.t, other.due
+	x.cat, x.status, x.priority, x.source, x.unit, x.grid = other.cat, other.status, other.priority, other.source, other.unit, other.grid
+	x.strs, x.buckets, x.byBucket = other.strs, other.buckets, other.byBucket
 	x.mu.Unlock()
 	other.mu.Unlock()
 	x.tell(CaseChange{Reset: true})
@@ -420,6 +432,85 @@ func (x *CaseIndex) Within(b orb.Bound, f IndexFilter, visit func(IndexedCase)) 
 	}
 }
 
+// Newest returns the matching cases inside b (edges included), at most
+// limit of them, newest first (ties: larger id first), and how many
+// matched in all. Rows are chosen by index before any case is built, so a
+// box of a hundred thousand cases costs little more than the limit.
+func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase, int) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	cf := x.compile(f)
+	var rows []int32
+	for bi := range x.buckets {
+		bk := &x.buckets[bi]
+		if !bk.bound.Intersects(b) {
+			continue
+		}
+		for _, i := range bk.rows {
+			if b.Contains(x.loc[i]) && cf.match(x, int(i)) {
+				rows = append(rows, i)
+			}
+		}
+	}
+	total := len(rows)
+	// Order by (time, id) packed into one integer: comparisons are then
+	// plain, and a selection finds the newest limit in linear time.
+	keyed := make([]rowKey, len(rows))
+	for k, i := range rows {
+		keyed[k] = rowKey{key: uint64(x.t[i])<<32 | uint64(uint32(x.id[i])), row: i}
+	}
+	if len(keyed) > limit {
+		selectLargest(keyed, limit)
+		keyed = keyed[:limit]
+	}
+	slices.SortFunc(keyed, func(a, b rowKey) int { return cmp.Compare(b.key, a.key) })
+	rows = rows[:len(keyed)]
+	for k, r := range keyed {
+		rows[k] = r.row
+	}
+	out := make([]IndexedCase, len(rows))
+	for k, i := range rows {
+		out[k] = x.row(i)
+	}
+	return out, total
+}
+
+type rowKey struct {
+	key uint64
+	row int32
+}
+
+// selectLargest moves the k largest keys to the front of a, in no order
+// (quickselect, Hoare partition, middle pivot).
+func selectLargest(a []rowKey, k int) {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		pivot := a[lo+(hi-lo)/2].key
+		i, j := lo, hi
+		for i <= j {
+			for a[i].key > pivot {
+				i++
+			}
+			for a[j].key < pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
 // CellLoad is what a cluster or a grid shows of its cases.
 type CellLoad struct {
 	Count    int
@@ -434,7 +525,7 @@ func (l *CellLoad) add(x *CaseIndex, i int32, now int64) {
 	l.Count++
 	st := x.status[i]
 	l.ByStatus[st]++
-	if due := x.due[i]; due != 0 && Statuses[st].Open() {
+	if due := x.due[i]; due != 0 && openStatus[st] {
 		if now > due {
 			l.Overdue++
 		} else if l.NextDue == 0 || due < l.NextDue {

@@ -26,18 +26,9 @@ func (s *Service) casesLayer(ctx context.Context, t geo.Tile, p Params, now time
 // start of the current hour, so a tile's bytes (and ETag) hold for the
 // hour, the same on every replica.
 func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
-	var cs []grid.IndexedCase
-	s.cases.Within(t.Bound(Extent, Buffer), p.Filter, func(c grid.IndexedCase) { cs = append(cs, c) })
-	newestFirst := func(a, b grid.IndexedCase) int {
-		return cmp.Or(b.ReportedAt.Compare(a.ReportedAt), cmp.Compare(b.ID, a.ID))
-	}
-	capped := len(cs) > s.opt.MaxFeatures
-	if capped {
-		slices.SortFunc(cs, newestFirst)
-		cs = cs[:s.opt.MaxFeatures]
-	}
-	// Oldest first, so that the newest are drawn on top.
-	slices.SortFunc(cs, func(a, b grid.IndexedCase) int { return newestFirst(b, a) })
+	cs, total := s.cases.Newest(t.Bound(Extent, Buffer), p.Filter, s.opt.MaxFeatures)
+	capped := total > len(cs)
+	slices.Reverse(cs) // oldest first, so that the newest are drawn on top
 
 	asOf := now.Truncate(time.Hour)
 	expires := asOf.Add(time.Hour)

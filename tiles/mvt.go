@@ -19,7 +19,7 @@ const (
 	cmdClosePath = 7
 )
 
-// value is one property value, comparable so it can key the dedupe map.
+// value is one property value.
 type value struct {
 	kind byte // 's' string, 'i' int, 'd' double, 'b' bool
 	s    string
@@ -41,12 +41,17 @@ func b2i(b bool) int64 {
 
 // layerWriter collects one layer's features.
 type layerWriter struct {
-	name     string
-	extent   uint32
-	keys     []string
-	keyIdx   map[string]uint32
-	values   []value
-	valIdx   map[value]uint32
+	name   string
+	extent uint32
+	keys   []string
+	keyIdx map[string]uint32
+	values []value
+	// One dedupe map per kind: hashing a string or an integer alone is
+	// much cheaper than hashing the whole value.
+	strIdx   map[string]uint32
+	intIdx   map[int64]uint32
+	dblIdx   map[uint64]uint32
+	boolIdx  [2]int32 // -1: not yet in values
 	features []byte
 	count    int
 
@@ -56,7 +61,8 @@ type layerWriter struct {
 }
 
 func newLayer(name string, extent int) *layerWriter {
-	return &layerWriter{name: name, extent: uint32(extent), keyIdx: map[string]uint32{}, valIdx: map[value]uint32{}}
+	return &layerWriter{name: name, extent: uint32(extent), keyIdx: map[string]uint32{},
+		strIdx: map[string]uint32{}, intIdx: map[int64]uint32{}, dblIdx: map[uint64]uint32{}, boolIdx: [2]int32{-1, -1}}
 }
 
 func (l *layerWriter) key(k string) uint32 {
@@ -70,13 +76,39 @@ func (l *layerWriter) key(k string) uint32 {
 }
 
 func (l *layerWriter) val(v value) uint32 {
-	if i, ok := l.valIdx[v]; ok {
-		return i
+	add := func() uint32 {
+		l.values = append(l.values, v)
+		return uint32(len(l.values) - 1)
 	}
-	i := uint32(len(l.values))
-	l.values = append(l.values, v)
-	l.valIdx[v] = i
-	return i
+	switch v.kind {
+	case 's':
+		i, ok := l.strIdx[v.s]
+		if !ok {
+			i = add()
+			l.strIdx[v.s] = i
+		}
+		return i
+	case 'i':
+		i, ok := l.intIdx[v.i]
+		if !ok {
+			i = add()
+			l.intIdx[v.i] = i
+		}
+		return i
+	case 'd':
+		bits := math.Float64bits(v.d)
+		i, ok := l.dblIdx[bits]
+		if !ok {
+			i = add()
+			l.dblIdx[bits] = i
+		}
+		return i
+	default:
+		if l.boolIdx[v.i] < 0 {
+			l.boolIdx[v.i] = int32(add())
+		}
+		return uint32(l.boolIdx[v.i])
+	}
 }
 
 // tag adds one property to the feature being built.

@@ -7,9 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"citygrid/tiles"
 )
 
 // Config is every setting of the service. Each has a flag and an environment
@@ -31,6 +34,12 @@ type Config struct {
 	DupWindow      time.Duration // CITYGRID_DUPLICATE_WINDOW
 	LogLevel       string        // CITYGRID_LOG_LEVEL: debug, info, warn, error
 	LogFormat      string        // CITYGRID_LOG_FORMAT: text or json
+
+	TilePointZoom    int    // CITYGRID_TILE_POINT_ZOOM: zoom from which cases are single points
+	TileMaxFeatures  int    // CITYGRID_TILE_MAX_FEATURES: per layer and tile
+	TileCacheBytes   int64  // CITYGRID_TILE_CACHE_BYTES
+	TileCacheControl string // CITYGRID_TILE_CACHE_CONTROL: layer=value;... ("*" for the rest)
+	CORSOrigin       string // CITYGRID_CORS_ORIGIN: Access-Control-Allow-Origin of tiles ("none": none)
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults.
@@ -89,6 +98,11 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.DurationVar(&c.DupWindow, "duplicate-window", envDur("CITYGRID_DUPLICATE_WINDOW", 7*24*time.Hour), "time window of that search (env CITYGRID_DUPLICATE_WINDOW)")
 	fs.StringVar(&c.LogLevel, "log-level", env("CITYGRID_LOG_LEVEL", "info"), "debug, info, warn or error (env CITYGRID_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("CITYGRID_LOG_FORMAT", "text"), "text or json (env CITYGRID_LOG_FORMAT)")
+	fs.IntVar(&c.TilePointZoom, "tile-point-zoom", envInt("CITYGRID_TILE_POINT_ZOOM", 14), "zoom from which the cases layer shows single cases; below, H3 clusters (env CITYGRID_TILE_POINT_ZOOM)")
+	fs.IntVar(&c.TileMaxFeatures, "tile-max-features", envInt("CITYGRID_TILE_MAX_FEATURES", 10000), "features per layer per tile; beyond, the newest cases are kept and X-Tile-Capped is set (env CITYGRID_TILE_MAX_FEATURES)")
+	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(envInt("CITYGRID_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (env CITYGRID_TILE_CACHE_BYTES)")
+	fs.StringVar(&c.TileCacheControl, "tile-cache-control", env("CITYGRID_TILE_CACHE_CONTROL", "*=no-cache"), "Cache-Control of tiles by layer, e.g. \"grids=public, max-age=60;*=no-cache\" (env CITYGRID_TILE_CACHE_CONTROL)")
+	fs.StringVar(&c.CORSOrigin, "cors-origin", env("CITYGRID_CORS_ORIGIN", "*"), "Access-Control-Allow-Origin of tile responses; none for no CORS header (env CITYGRID_CORS_ORIGIN)")
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
@@ -128,6 +142,15 @@ func (c *Config) Validate() error {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
+	if c.TilePointZoom < 1 || c.TilePointZoom > 18 {
+		errs = append(errs, fmt.Errorf("tile-point-zoom %d: want 1 to 18", c.TilePointZoom))
+	}
+	if c.TileMaxFeatures < 1 || c.TileCacheBytes < 1<<20 {
+		errs = append(errs, errors.New("tile-max-features must be positive and tile-cache-bytes at least 1 MiB"))
+	}
+	if _, err := c.tileCacheControl(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))
 	}
@@ -159,4 +182,22 @@ func defaultDataDir() string {
 		return "/var/lib/citygrid/pgdata"
 	}
 	return ".citygrid/pgdata"
+}
+
+// tileCacheControl parses "layer=value;layer=value" ("*" for every other
+// layer); a value may itself hold "=" (max-age=60).
+func (c *Config) tileCacheControl() (map[string]string, error) {
+	out := map[string]string{}
+	for _, part := range strings.Split(c.TileCacheControl, ";") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		layer, value, ok := strings.Cut(part, "=")
+		layer, value = strings.TrimSpace(layer), strings.TrimSpace(value)
+		if !ok || value == "" || (layer != "*" && !slices.Contains(tiles.Layers, layer)) {
+			return nil, fmt.Errorf("tile-cache-control %q: want layer=value pairs separated by ';', layers %s or *", part, strings.Join(tiles.Layers, ", "))
+		}
+		out[layer] = value
+	}
+	return out, nil
 }

@@ -17,6 +17,7 @@ import (
 	"citygrid/grid"
 	"citygrid/httpapi"
 	"citygrid/postgres"
+	"citygrid/tiles"
 )
 
 func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
@@ -62,7 +63,11 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	e.logger.Info("case index loaded", "cases", caseIndex.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
 	reload := keepCaseIndexCurrent(ctx, pool, cases, caseIndex, store.Instance, e)
 
+	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	api := httpapi.New(httpapi.Config{
+		TileCacheControl: cacheControl,
+		CORSOrigin:       cfg.CORSOrigin,
+		Tiles:            tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		MaxImportBytes:   cfg.MaxImportBytes,
 		RequestTimeout:   cfg.RequestTimeout,

@@ -51,6 +51,7 @@ type env struct {
 
 	caseIndex *grid.CaseIndex
 	cases     *postgres.CaseStore
+	index     *grid.Index
 }
 
 func setup(tb testing.TB) *env {
@@ -85,7 +86,7 @@ func setup(tb testing.TB) *env {
 	cats, _ := cases.Categories(ctx)
 	cal, _ := cases.Calendar(ctx)
 	district, _ := demo.District()
-	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: cases}
+	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: cases, index: index}
 }
 
 func (e *env) truncate(tb testing.TB) {
