@@ -334,4 +334,5 @@ func (s *Server) publishCase(c *grid.Case) {
 	if s.onCaseChange != nil {
 		s.onCaseChange(c)
 	}
+	s.events.publishCaseEvent(c, s.now())
 }

@@ -50,4 +50,5 @@ func (s *Server) publishBulk() {
 	if s.onCaseChange != nil {
 		s.onCaseChange(nil)
 	}
+	s.events.publishBulkEvent(s.now())
 }

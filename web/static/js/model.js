@@ -1,0 +1,76 @@
+// What the page knows about citygrid's domain: statuses and the closed loop
+// between them (mirroring grid.transitions in Go), and the colours of
+// statuses, Gi* classes and emerging-hotspot patterns.
+
+export const STATUSES = [
+  {id: 'reported', label: 'Reported', zh: '上报', color: '#e8590c'},
+  {id: 'accepted', label: 'Accepted', zh: '受理', color: '#f2a100'},
+  {id: 'dispatched', label: 'Dispatched', zh: '派遣', color: '#1c7ed6'},
+  {id: 'in_progress', label: 'In progress', zh: '处置', color: '#7048e8'},
+  {id: 'resolved', label: 'Resolved', zh: '处置完毕', color: '#0ca678'},
+  {id: 'verified', label: 'Verified', zh: '核查', color: '#2f9e44'},
+  {id: 'closed', label: 'Closed', zh: '结案', color: '#868e96'},
+  {id: 'rejected', label: 'Rejected', zh: '不予受理', color: '#b9bec4'},
+];
+
+export const STATUS = Object.fromEntries(STATUSES.map((s) => [s.id, s]));
+
+/** OPEN are the statuses whose cases are still being handled. */
+export const OPEN = ['reported', 'accepted', 'dispatched', 'in_progress'];
+
+/** NEXT lists the statuses a case may move to (grid.transitions). */
+export const NEXT = {
+  reported: ['accepted', 'rejected'],
+  accepted: ['dispatched'],
+  dispatched: ['in_progress'],
+  in_progress: ['resolved'],
+  resolved: ['verified', 'dispatched'],
+  verified: ['closed', 'dispatched'],
+  closed: [],
+  rejected: [],
+};
+
+/** actionLabel names the button that moves a case from one status to another. */
+export function actionLabel(from, to) {
+  if (to === 'dispatched' && (from === 'resolved' || from === 'verified')) return 'Send back for rework';
+  return {
+    accepted: 'Accept', rejected: 'Reject', dispatched: 'Dispatch', in_progress: 'Start handling',
+    resolved: 'Mark resolved', verified: 'Verify', closed: 'Close case',
+  }[to] || to;
+}
+
+/** OVERDUE is the colour of lateness everywhere on the page. */
+export const OVERDUE = '#b3171b';
+
+export const GI_CLASSES = [
+  {id: 'hot_99', label: 'Hot spot, 99% confidence', color: '#b2182b'},
+  {id: 'hot_95', label: 'Hot spot, 95%', color: '#e34a33'},
+  {id: 'hot_90', label: 'Hot spot, 90%', color: '#fc9f67'},
+  {id: 'none', label: 'Not significant', color: 'rgba(0,0,0,0)'},
+  {id: 'cold_90', label: 'Cold spot, 90%', color: '#9ecae1'},
+  {id: 'cold_95', label: 'Cold spot, 95%', color: '#4a90c8'},
+  {id: 'cold_99', label: 'Cold spot, 99%', color: '#1f5a9a'},
+];
+
+export const PATTERNS = [
+  {id: 'new_hot', label: 'New hot spot', color: '#fdd0a2'},
+  {id: 'consecutive_hot', label: 'Consecutive hot spot', color: '#fdae6b'},
+  {id: 'intensifying_hot', label: 'Intensifying hot spot', color: '#a50f15'},
+  {id: 'persistent_hot', label: 'Persistent hot spot', color: '#de2d26'},
+  {id: 'diminishing_hot', label: 'Diminishing hot spot', color: '#fb6a4a'},
+  {id: 'sporadic_hot', label: 'Sporadic hot spot', color: '#f768a1'},
+  {id: 'oscillating_hot', label: 'Oscillating hot spot', color: '#c51b8a'},
+  {id: 'historical_hot', label: 'Historical hot spot', color: '#bcbddc'},
+  {id: 'new_cold', label: 'New cold spot', color: '#c6dbef'},
+  {id: 'consecutive_cold', label: 'Consecutive cold spot', color: '#9ecae1'},
+  {id: 'intensifying_cold', label: 'Intensifying cold spot', color: '#08519c'},
+  {id: 'persistent_cold', label: 'Persistent cold spot', color: '#3182bd'},
+  {id: 'diminishing_cold', label: 'Diminishing cold spot', color: '#6baed6'},
+  {id: 'sporadic_cold', label: 'Sporadic cold spot', color: '#74c476'},
+  {id: 'oscillating_cold', label: 'Oscillating cold spot', color: '#31a354'},
+  {id: 'historical_cold', label: 'Historical cold spot', color: '#d9d9d9'},
+];
+
+export const LEVELS = {district: 'District 区', street: 'Street 街道', community: 'Community 社区', grid: 'Unit grid 网格'};
+
+export const SOURCES = ['patrol', 'hotline', 'app', 'camera'];
