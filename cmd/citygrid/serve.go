@@ -87,6 +87,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(api.CloseStreams) // live event streams never end by themselves
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
