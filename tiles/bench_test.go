@@ -15,7 +15,7 @@ import (
 //	go test ./tiles -run '^$' -bench Render -cpuprofile cpu.out
 func BenchmarkRender(b *testing.B) {
 	f := newFixture(b, 500000, tiles.Options{CacheBytes: 1 << 20})
-	for _, z := range []int{10, 13, 14, 16} {
+	for _, z := range []int{10, 13, 14, 16, 17} {
 		ts := f.districtTiles(z)
 		b.Run(fmt.Sprintf("cases/z%d", z), func(b *testing.B) {
 			i := 0

@@ -34,19 +34,20 @@ func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter,
 	expires := asOf.Add(time.Hour)
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
+	k := lw.fields("id", "category", "status", "priority", "overdue", "unit", "grid", "age_hours")
 	for _, c := range cs {
 		overdue := c.Overdue(now)
 		if c.Status.Open() && !c.DueAt.IsZero() && !overdue {
 			expires = earliest(expires, c.DueAt.Unix())
 		}
-		lw.tag("id", integer(c.ID))
-		lw.tag("category", str(c.Category))
-		lw.tag("status", str(string(c.Status)))
-		lw.tag("priority", intValue(c.Priority))
-		lw.tag("overdue", boolean(overdue))
-		lw.tag("unit", str(c.Unit))
-		lw.tag("grid", str(c.Grid))
-		lw.tag("age_hours", integer(max(0, int64(asOf.Sub(c.ReportedAt)/time.Hour))))
+		lw.tag(k[0], integer(c.ID))
+		lw.tag(k[1], str(c.Category))
+		lw.tag(k[2], str(string(c.Status)))
+		lw.tag(k[3], intValue(c.Priority))
+		lw.tag(k[4], boolean(overdue))
+		lw.tag(k[5], str(c.Unit))
+		lw.tag(k[6], str(c.Grid))
+		lw.tag(k[7], integer(max(0, int64(asOf.Sub(c.ReportedAt)/time.Hour))))
 		x, y := pr.Project(c.Location)
 		lw.point(uint64(c.ID), int32(math.Round(x)), int32(math.Round(y)))
 	}
@@ -74,16 +75,21 @@ func (s *Service) caseClusters(t geo.Tile, p Params, now time.Time) (*layerWrite
 	}
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
+	k := lw.fields("cluster", "count", "h3", "overdue")
+	byStatus := make([]uint32, len(grid.Statuses))
+	for i, st := range grid.Statuses {
+		byStatus[i] = lw.key(string(st))
+	}
 	var expires time.Time
 	for _, c := range cells {
 		load := loads[c]
 		expires = earliest(expires, load.NextDue)
-		lw.tag("cluster", boolean(true))
-		lw.tag("count", intValue(load.Count))
-		lw.tag("h3", str(c.String()))
-		lw.tag("overdue", intValue(load.Overdue))
-		for i, st := range grid.Statuses {
-			lw.tag(string(st), intValue(load.ByStatus[i]))
+		lw.tag(k[0], boolean(true))
+		lw.tag(k[1], intValue(load.Count))
+		lw.tag(k[2], str(c.String()))
+		lw.tag(k[3], intValue(load.Overdue))
+		for i, key := range byStatus {
+			lw.tag(key, intValue(load.ByStatus[i]))
 		}
 		x, y := pr.Project(c.Center())
 		lw.point(featureID(c), int32(math.Round(x)), int32(math.Round(y)))

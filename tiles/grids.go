@@ -75,6 +75,7 @@ func gridLevels(z uint32, asked grid.Level) []grid.Level {
 
 func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
 	lw := newLayer(LayerGrids, Extent)
+	k := lw.fields("code", "name", "level", "unit", "open", "overdue")
 	loads := s.loadsFor(l, now)
 	pr := geo.NewProjector(t, Extent)
 	bound := t.Bound(Extent, Buffer)
@@ -98,12 +99,12 @@ func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Tim
 				openCount, overdue = open(load), load.Overdue
 				expires = earliest(expires, load.NextDue)
 			}
-			lw.tag("code", str(g.Code))
-			lw.tag("name", str(g.Name))
-			lw.tag("level", str(g.Level.String()))
-			lw.tag("unit", str(g.Unit))
-			lw.tag("open", intValue(openCount))
-			lw.tag("overdue", intValue(overdue))
+			lw.tag(k[0], str(g.Code))
+			lw.tag(k[1], str(g.Name))
+			lw.tag(k[2], str(g.Level.String()))
+			lw.tag(k[3], str(g.Unit))
+			lw.tag(k[4], intValue(openCount))
+			lw.tag(k[5], intValue(overdue))
 			lw.polygon(gridFeatureID(g.Code), rings)
 		})
 	}

@@ -79,6 +79,7 @@ func (s *Service) hotspotsLayer(ctx context.Context, l *grid.Locator, t geo.Tile
 		return nil, time.Time{}, false, err
 	}
 	lw := newLayer(LayerHotspots, Extent)
+	k := lw.fields("h3", "count", "density_km2", "gi_z", "gi_class")
 	pr := geo.NewProjector(t, Extent)
 	bound := t.Bound(Extent, Buffer)
 	for i, c := range r.cells {
@@ -92,11 +93,11 @@ func (s *Service) hotspotsLayer(ctx context.Context, l *grid.Locator, t geo.Tile
 		if lw.count == s.opt.MaxFeatures {
 			return lw, expires, true, nil
 		}
-		lw.tag("h3", str(c.Cell.String()))
-		lw.tag("count", integer(int64(c.Count)))
-		lw.tag("density_km2", double(round3(c.DensityKM2)))
-		lw.tag("gi_z", double(round3(c.GiZ)))
-		lw.tag("gi_class", str(c.Class))
+		lw.tag(k[0], str(c.Cell.String()))
+		lw.tag(k[1], integer(int64(c.Count)))
+		lw.tag(k[2], double(round3(c.DensityKM2)))
+		lw.tag(k[3], double(round3(c.GiZ)))
+		lw.tag(k[4], str(c.Class))
 		lw.polygon(featureID(c.Cell), rings)
 	}
 	return lw, expires, false, ctx.Err()

@@ -111,9 +111,20 @@ func (l *layerWriter) val(v value) uint32 {
 	}
 }
 
-// tag adds one property to the feature being built.
-func (l *layerWriter) tag(k string, v value) {
-	l.tags = append(l.tags, l.key(k), l.val(v))
+// fields registers a layer's property names up front and returns their
+// key indices, in order: features then tag by index, with no lookup.
+func (l *layerWriter) fields(names ...string) []uint32 {
+	ks := make([]uint32, len(names))
+	for i, n := range names {
+		ks[i] = l.key(n)
+	}
+	return ks
+}
+
+// tag adds one property (a key index from fields) to the feature being
+// built.
+func (l *layerWriter) tag(k uint32, v value) {
+	l.tags = append(l.tags, k, l.val(v))
 }
 
 // point writes a point feature with the tags added since the last feature.

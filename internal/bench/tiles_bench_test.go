@@ -17,6 +17,7 @@ import (
 
 	"citygrid/geo"
 	"citygrid/httpapi"
+	"citygrid/tiles"
 )
 
 // BenchmarkTiles sweeps every tile covering the demo district at z10–z17 at
@@ -62,6 +63,20 @@ func BenchmarkTiles(b *testing.B) {
 				}
 			})
 		}
+		// The renderer alone, without HTTP and gzip decoding in the client:
+		// what compares with the baseline's bare query.
+		b.Run(fmt.Sprintf("z%d/engine-cold", z), func(b *testing.B) {
+			for b.Loop() {
+				svc := tiles.New(e.index, e.caseIndex, nil, tiles.Options{}, nil)
+				sweep(b, zoomTiles, func(t geo.Tile) (int, error) {
+					enc, _, err := svc.Tile(ctx, tiles.LayerCases, t, tiles.Params{})
+					if err != nil {
+						return 0, err
+					}
+					return len(enc.Raw), nil
+				})
+			}
+		})
 		// The baseline at the street zooms has thousands of tiles of a
 		// second each: a random sample of 200 tells its rate.
 		sample := zoomTiles
