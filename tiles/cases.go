@@ -40,7 +40,7 @@ func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter,
 		if c.Status.Open() && !c.DueAt.IsZero() && !overdue {
 			expires = earliest(expires, c.DueAt.Unix())
 		}
-		lw.tag(k[0], integer(c.ID))
+		lw.tagUnique(k[0], integer(c.ID)) // ids are unique
 		lw.tag(k[1], str(c.Category))
 		lw.tag(k[2], str(string(c.Status)))
 		lw.tag(k[3], intValue(c.Priority))

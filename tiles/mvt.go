@@ -121,6 +121,13 @@ func (l *layerWriter) fields(names ...string) []uint32 {
 	return ks
 }
 
+// tagUnique adds a property whose value no other feature of the layer
+// has (a case id): no dedupe lookup, which would only grow a map.
+func (l *layerWriter) tagUnique(k uint32, v value) {
+	l.values = append(l.values, v)
+	l.tags = append(l.tags, k, uint32(len(l.values)-1))
+}
+
 // tag adds one property (a key index from fields) to the feature being
 // built.
 func (l *layerWriter) tag(k uint32, v value) {
