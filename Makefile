@@ -22,16 +22,20 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/citygrid
 
-## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries at 1,000,000 cases
+## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries, hotspots and tiles at 1,000,000 cases
 bench: deps
 	$(GO) test -run '^$$' -bench Locate -benchtime 2s ./postgres/
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench AreaQuery -benchtime 300x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseFeatureCollection -fuzztime 60s ./grid/
 	$(GO) test -run '^$$' -fuzz FuzzValidatePolygonal -fuzztime 60s ./geo/
+	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
 
 clean:
 	rm -rf bin .citygrid

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +41,17 @@ func BenchmarkTiles(b *testing.B) {
 	}
 	b.Cleanup(func() { _, _ = e.pool.Exec(context.Background(), `DROP INDEX IF EXISTS bench_cases_geom_gist`) })
 	_, _ = e.pool.Exec(ctx, `ANALYZE cases`)
+	// The baseline must use the index, as a tuned tile server would.
+	if rows, err := e.pool.Query(ctx, "EXPLAIN "+stAsMVTSQL, 14, 13670, 6428); err == nil {
+		var plan []string
+		for rows.Next() {
+			var line string
+			_ = rows.Scan(&line)
+			plan = append(plan, line)
+		}
+		rows.Close()
+		b.Logf("baseline plan at z14:\n%s", strings.Join(plan, "\n"))
+	}
 
 	district := e.bounds.Bound()
 	newServer := func() *httptest.Server {
