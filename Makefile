@@ -10,13 +10,14 @@ BIN := bin/citygrid
 run: deps build
 	./$(BIN) serve -demo -demo-cases 100000
 
-## test: vet and run every test against a throwaway PostgreSQL + PostGIS
+## test: vet and run every test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium)
+test: DEPS_FLAGS = --browser
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
 deps:
-	./scripts/install-deps.sh
+	./scripts/install-deps.sh $(DEPS_FLAGS)
 	$(GO) mod download
 
 build:

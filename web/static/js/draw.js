@@ -15,6 +15,7 @@ export class Draw {
     this.start = null; // box: the first corner (LngLat)
     this.vertices = []; // polygon: [lng, lat] corners
     this.hover = null;
+    this.quietUntil = 0;
     this.container = map.getCanvasContainer();
     this._down = this._down.bind(this);
     this._move = this._move.bind(this);
@@ -72,9 +73,13 @@ export class Draw {
     this.show(null);
   }
 
-  /** isActive tells whether clicks on the map belong to drawing. */
+  /**
+   * isActive tells whether clicks on the map belong to drawing: while a
+   * mode is on, and for the click that the browser sends right after a box
+   * was dragged.
+   */
   isActive() {
-    return this.mode !== null;
+    return this.mode !== null || performance.now() < this.quietUntil;
   }
 
   show(features) {
@@ -107,6 +112,7 @@ export class Draw {
   _up(ev) {
     window.removeEventListener('pointermove', this._move);
     window.removeEventListener('pointerup', this._up);
+    this.quietUntil = performance.now() + 400;
     const a = this.start;
     const b = this._lngLat(ev);
     this.start = null;

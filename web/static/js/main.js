@@ -419,6 +419,10 @@ function onPanelClosed() {
   select({});
   state.area = null;
   if (draw) draw.clear();
+  if (marks.locate) {
+    marks.locate = null;
+    showMarks();
+  }
 }
 
 /** panelInset is how much of the map's right side the panel covers (0 when it is a bottom sheet or closed). */
@@ -567,39 +571,42 @@ async function loadGridNames() {
 
 // ------------------------------------------------------------- search, locate
 
+/**
+ * search opens a case ("#123", or digits that are not a grid code) or a
+ * grid (a code under the district's, or anything else). It asks for one
+ * thing only, so that a typed grid code never shows up as a missing case.
+ */
 async function search(q) {
   const msg = $('#search-msg');
   q = q.trim();
   msg.textContent = '';
   if (!q) return;
-  const caseOnly = q.startsWith('#');
+  const district = data.district ? data.district.code : '';
+  const digits = /^\d+$/.test(q);
+  let kind = 'grid';
+  if (q.startsWith('#')) kind = 'case';
+  else if (digits && !(district && q.startsWith(district))) kind = 'case';
   const id = q.replace(/^#/, '');
-  const tries = [];
-  if (/^\d{1,15}$/.test(id)) tries.push(get(`/v1/cases/${id}`).then((f) => ({kind: 'case', f}), (e) => ({kind: 'case', e})));
-  if (!caseOnly) tries.push(get(`/v1/grids/${encodeURIComponent(q)}`).then((f) => ({kind: 'grid', f}), (e) => ({kind: 'grid', e})));
-  if (!tries.length) {
-    msg.textContent = 'Type a case ID (digits) or a grid code.';
+  if (kind === 'case' && !/^\d{1,18}$/.test(id)) {
+    msg.textContent = 'A case ID is a number, such as #1024.';
     return;
   }
   msg.textContent = 'Searching…';
-  const results = await Promise.all(tries);
-  const found = results.filter((r) => r.f);
-  const failures = results.filter((r) => r.e && !(r.e instanceof APIError && (r.e.status === 404 || r.e.status === 400)));
-  if (!found.length) {
-    msg.textContent = failures.length ? `Search failed: ${failures[0].e.message}` : `No case or grid “${q}”.`;
-    return;
-  }
-  msg.textContent = '';
-  // A number can be both a case ID and a grid code: a grid wins when its
-  // code was typed in full (grid codes are long), a case otherwise.
-  const grid = found.find((r) => r.kind === 'grid');
-  const kase = found.find((r) => r.kind === 'case');
-  if (grid && (!kase || q.length >= 6)) {
-    fitGeometry(grid.f.geometry);
-    openGrid(ctx, grid.f.properties.code, null);
-    if (kase) toast(`“${q}” is also case #${id}.`, 'info', {label: 'Open case', onclick: () => openCase(ctx, id, {fly: true})});
-  } else {
-    openCase(ctx, id, {fly: true});
+  try {
+    if (kind === 'case') {
+      const f = await get(`/v1/cases/${id}`);
+      msg.textContent = '';
+      openCase(ctx, f.properties.id, {fly: true});
+    } else {
+      const f = await get(`/v1/grids/${encodeURIComponent(q)}`);
+      msg.textContent = '';
+      fitGeometry(f.geometry);
+      openGrid(ctx, f.properties.code, null);
+    }
+  } catch (err) {
+    msg.textContent = err instanceof APIError && err.status === 404
+      ? `No ${kind === 'case' ? `case #${id}` : `grid “${q}”`}.`
+      : `Search failed: ${err.message}`;
   }
 }
 
@@ -610,6 +617,7 @@ function setupSearchAndLocate() {
     e.preventDefault();
     search(input.value);
   });
+  input.addEventListener('input', () => { $('#search-msg').textContent = ''; });
   window.addEventListener('keydown', (e) => {
     if (e.key === '/' && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {
       e.preventDefault();
@@ -749,6 +757,7 @@ function connectLive() {
   const es = new EventSource('/v1/events');
   es.addEventListener('hello', () => {
     set('live', 'Live');
+    if (!metrics.liveMs) metrics.liveMs = Math.round(performance.now());
     if (connectedBefore) refreshAll(); // events may have been missed while away
     connectedBefore = true;
   });
@@ -928,7 +937,9 @@ async function boot() {
     setLayer('cases', state.layers.cases);
     setLayer('hotspots', state.layers.hotspots);
     renderHotspotLegend();
-    loadGridNames().catch((err) => toast(`Grid names could not be loaded: ${err.message}`, 'error'));
+    loadGridNames()
+      .then(() => { metrics.namesMs = Math.round(performance.now()); })
+      .catch((err) => toast(`Grid names could not be loaded: ${err.message}`, 'error'));
     connectLive();
   });
   await reference;

@@ -102,7 +102,6 @@ const COLUMNS = [
   {key: 'on_time_rate', label: 'On time', num: true, fmt: fmtPct, title: '按期结案率: closed on time / due'},
   {key: 'rework_rate', label: 'Rework', num: true, fmt: fmtPct, title: '返工率: sent back for rework / resolved'},
   {key: 'overdue', label: 'Overdue', num: true, fmt: fmtInt},
-  {key: 'median_hours_to_close', label: 'Median h', num: true, fmt: (v) => (v === null || v === undefined ? '—' : v.toFixed(1)), title: 'median hours from report to closure'},
 ];
 
 let statsToken = 0;
@@ -156,7 +155,8 @@ function renderStats(ctx, token, by, rows, from, to) {
     });
     fill(tbody, sorted.map((row) => {
       const geo = by !== 'unit' && ctx.data.gridByCode[row.key];
-      return h('tr', {dataset: {key: row.key}},
+      const median = row.median_hours_to_close;
+      return h('tr', {dataset: {key: row.key}, title: median === null || median === undefined ? '' : `median ${median.toFixed(1)} h from report to closure`},
         COLUMNS.map((c, i) => {
           if (i === 0) {
             return h('th', {scope: 'row'}, geo
