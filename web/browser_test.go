@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"citygrid/demo"
 	"citygrid/grid"
@@ -328,7 +329,7 @@ func TestBattleMap(t *testing.T) {
 
 	t.Run("every layer renders", func(t *testing.T) {
 		b.t = t
-		got := b.rendered("grids-base", "grids-load", "grids-line", "cases-clusters", "labels-street")
+		got := b.rendered("grids-load", "grids-line", "cases-clusters", "labels-street")
 		for layer, n := range got {
 			if n == 0 {
 				t.Errorf("layer %s draws nothing at the district view (%v)", layer, got)
@@ -512,6 +513,102 @@ func TestBattleMap(t *testing.T) {
 		b.screenshot("dispatcher-area.png")
 		b.do(chromedp.Click(`#tool-clear`))
 		b.noConsoleErrors("drawing a box")
+	})
+
+	t.Run("a polygon lists exactly the cases of the polygon search", func(t *testing.T) {
+		b.t = t
+		b.jump(market[0], market[1], 16)
+		b.do(chromedp.Click(`#tool-polygon`))
+		c := eval[map[string]float64](b, `(() => { const r = citygrid.map.getCanvas().getBoundingClientRect(); return {x: r.left + r.width * 0.4, y: r.top + r.height * 0.5}; })()`)
+		x, y := c["x"], c["y"]
+		for _, p := range [][2]float64{{x, y}, {x + 120, y - 30}, {x + 150, y + 90}, {x + 20, y + 110}} {
+			b.do(chromedp.MouseClickXY(p[0], p[1]))
+			time.Sleep(350 * time.Millisecond) // not a double-click
+		}
+		b.do(chromedp.KeyEvent("\r"))
+		poll[bool](b, "the polygon's list", `!!document.querySelector('#panel[data-kind=area][data-state=done] .area')`, 20*time.Second)
+		polygon := eval[json.RawMessage](b, `citygrid.state.area.polygon`)
+		shown := eval[[]string](b, `[...document.querySelectorAll('#panel .case-list [data-case-id]')].map((e) => e.dataset.caseId)`)
+		params := eval[map[string]string](b, `citygrid.filterParams()`)
+		req := map[string]any{"polygon": polygon, "limit": 10000}
+		if params["status"] != "" {
+			req["status"] = strings.Split(params["status"], ",")
+		}
+		resp, err := http.Post(srv.URL+"/v1/cases/search", "application/json", strings.NewReader(mustJSON(req)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fc struct {
+			Features []struct {
+				ID string `json:"id"`
+			} `json:"features"`
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || json.Unmarshal(raw, &fc) != nil {
+			t.Fatalf("POST /v1/cases/search = %d %s", resp.StatusCode, raw)
+		}
+		var want []string
+		for _, f := range fc.Features {
+			want = append(want, f.ID)
+		}
+		sort.Strings(want)
+		sort.Strings(shown)
+		if len(want) == 0 || !slices.Equal(shown, want) {
+			t.Errorf("polygon lists %d cases, the search returns %d:\nlisted %v\nwant   %v", len(shown), len(want), shown, want)
+		}
+		b.do(chromedp.Click(`#tool-clear`))
+		b.noConsoleErrors("drawing a polygon")
+	})
+
+	t.Run("clicking a grid opens its panel", func(t *testing.T) {
+		b.t = t
+		// A point on the map with no case near it.
+		at := eval[map[string]float64](b, `(() => {
+			const m = citygrid.map, r = m.getCanvas().getBoundingClientRect();
+			const pts = m.queryRenderedFeatures({layers: ['cases-points', 'cases-halo']}).map((f) => m.project(f.geometry.coordinates));
+			for (let y = 140; y < r.height - 80; y += 17) for (let x = 60; x < r.width - 440; x += 17) {
+				if (pts.every((p) => Math.hypot(p.x - x, p.y - y) > 20)) { const ll = m.unproject([x, y]); return {x: r.left + x, y: r.top + y, lng: ll.lng, lat: ll.lat}; }
+			}
+			return null;
+		})()`)
+		if at == nil {
+			t.Fatal("no empty spot on the map")
+		}
+		b.do(chromedp.MouseClickXY(at["x"], at["y"]))
+		code := poll[string](b, "the grid panel", `(() => { const g = document.querySelector('#panel[data-state=done] .grid-panel'); return g && g.dataset.gridCode; })()`, 15*time.Second)
+		var loc struct {
+			Grid struct {
+				Code string `json:"code"`
+			} `json:"grid"`
+		}
+		apiGet(t, srv.URL, fmt.Sprintf("/v1/locate?lng=%v&lat=%v", at["lng"], at["lat"]), &loc)
+		if code != loc.Grid.Code {
+			t.Errorf("clicked at %v,%v: panel shows grid %s, locate says %s", at["lng"], at["lat"], code, loc.Grid.Code)
+		}
+		if open := eval[string](b, `document.querySelector('#panel .kpi .kpi-v').textContent`); open == "—" {
+			t.Error("the grid panel shows no open-case count for a grid drawn on the map")
+		}
+		b.do(chromedp.Click(`#panel-close`))
+		b.noConsoleErrors("opening a grid")
+	})
+
+	t.Run("the time slider filters as it moves", func(t *testing.T) {
+		b.t = t
+		b.do(chromedp.Focus(`#time-from`))
+		for range 300 { // keyboard: 300 days on from a year ago
+			b.do(chromedp.KeyEvent(kb.ArrowRight))
+		}
+		from := eval[string](b, `citygrid.filterParams().from`)
+		if from == "" {
+			t.Fatal("moving the slider set no from time")
+		}
+		poll[bool](b, "the case tiles to follow", fmt.Sprintf(`citygrid.map.getSource('cases').tiles[0].includes('from=' + encodeURIComponent(%q))`, from), 10*time.Second)
+		b.settle()
+		b.do(chromedp.Click(`#time-presets [data-days=all]`))
+		poll[bool](b, "the filter to go", `!citygrid.map.getSource('cases').tiles[0].includes('from=')`, 10*time.Second)
+		b.settle()
+		b.noConsoleErrors("moving the time slider")
 	})
 
 	t.Run("a case created through the API appears live", func(t *testing.T) {

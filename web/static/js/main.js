@@ -4,7 +4,7 @@
 import {get, query, onPending, APIError} from './api.js';
 import {h, fill, $, fmtDate, fmtInt, debounce, setTimeZone} from './dom.js';
 import {STATUSES, OPEN, GI_CLASSES, SOURCES} from './model.js';
-import {buildStyle, LAYER_GROUPS, gridLoadColor, densityColor, giColor, EMPTY} from './style.js';
+import {buildStyle, LAYER_GROUPS, LAND, gridLoadColor, densityColor, giColor, EMPTY} from './style.js';
 import {Panel, openCase, openGrid, openArea, openLocate, liveRow} from './panels.js';
 import {Draw} from './draw.js';
 import {loadAnalysis, openStats} from './planner.js';
@@ -71,23 +71,28 @@ function filterParams() {
   };
 }
 
-function tileJSON(layer) {
-  if (layer === 'grids') return `${origin}/tiles/grids.json`;
-  const p = filterParams();
+/**
+ * tileURL is a layer's tile template with the current filters, as the
+ * layer's TileJSON would give it (the page asks /tiles/grids.json once, for
+ * the zooms and bounds, and builds the templates itself so that a filter
+ * change costs no extra round trip).
+ */
+function tileURL(layer) {
+  const p = layer === 'grids' ? {} : filterParams();
   if (layer === 'hotspots') {
     if (state.res) p.res = state.res;
     if (Number(state.k) !== 1) p.k = state.k;
   }
   const q = query(p);
-  return `${origin}/tiles/${layer}.json${q ? `?${q}` : ''}`;
+  return `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt${q ? `?${q}` : ''}`;
 }
 
 const applyFilters = debounce(() => {
   if (!map) return;
   for (const layer of ['cases', 'hotspots']) {
     const src = map.getSource(layer);
-    const url = tileJSON(layer);
-    if (src && src.url !== url) src.setUrl(url);
+    const url = tileURL(layer);
+    if (src && src.tiles[0] !== url) src.setTiles([url]);
   }
   if (state.mode === 'plan') loadAnalysis(ctx);
   rerunPanel();
@@ -259,8 +264,24 @@ function setLayer(name, on) {
   state.modeLayers[state.mode][name] = on;
   $(`#layer-${name}`).checked = on;
   if (!map) return;
-  for (const id of LAYER_GROUPS[name]) map.setLayoutProperty(id, 'visibility', on ? 'visible' : 'none');
+  for (const id of LAYER_GROUPS[name]) setVisible(id, on);
+  if (name === 'grids') applyGridFill();
   document.querySelector(`.layer[data-layer="${name}"]`).classList.toggle('off', !on);
+}
+
+/**
+ * setVisible shows or hides a layer. It touches the style only for a real
+ * change: setting a layout property makes MapLibre lay the source's tiles
+ * out again.
+ */
+function setVisible(id, on) {
+  const want = on ? 'visible' : 'none';
+  if ((map.getLayoutProperty(id, 'visibility') || 'visible') !== want) map.setLayoutProperty(id, 'visibility', want);
+}
+
+/** applyGridFill colours the grids by their load, or plainly when the load is switched off. */
+function applyGridFill() {
+  map.setPaintProperty('grids-load', 'fill-color', state.layers.grids ? gridLoadColor(state.gridFill, state.ramps.grids || 100) : LAND);
 }
 
 function setupLayers() {
@@ -337,7 +358,7 @@ function applyAnalysisMode() {
   }
   if (state.mode === 'plan') {
     setLayer('hotspots', tiles);
-    for (const id of ['analysis-fill', 'analysis-line']) map.setLayoutProperty(id, 'visibility', tiles ? 'none' : 'visible');
+    for (const id of ['analysis-fill', 'analysis-line']) setVisible(id, !tiles);
   }
   loadAnalysis(ctx);
 }
@@ -366,7 +387,7 @@ function updateRamps(force = false) {
     const m = niceCeil(quantile(vals, 0.95));
     if (force || m !== state.ramps.grids) {
       state.ramps.grids = m;
-      map.setPaintProperty('grids-load', 'fill-color', gridLoadColor(prop, m));
+      applyGridFill();
       $('#grids-ramp').className = `legend-ramp ${prop}`;
       fill($('#grids-scale'), h('span', '0'), h('span', fmtInt(m / 2)), h('span', `${fmtInt(m)}+ ${prop === 'open' ? 'open' : 'overdue'} per ${level === 'grid' ? 'unit grid' : level}`));
     }
@@ -402,7 +423,7 @@ function setMode(mode) {
     openStats(ctx);
     if (data.district) fitGeometry(data.gridByCode[data.district.code].geometry);
   } else {
-    for (const id of ['analysis-fill', 'analysis-line']) map.setLayoutProperty(id, 'visibility', 'none');
+    for (const id of ['analysis-fill', 'analysis-line']) setVisible(id, false);
     if (panel.current && panel.current.kind === 'stats') panel.close();
   }
 }
@@ -800,7 +821,7 @@ function onMapClick(e) {
     return;
   }
   const rank = {grid: 4, community: 3, street: 2, district: 1};
-  const grids = map.queryRenderedFeatures(e.point, {layers: ['grids-base']});
+  const grids = map.queryRenderedFeatures(e.point, {layers: ['grids-load']});
   if (grids.length) {
     const g = grids.reduce((a, b) => (rank[b.properties.level] > rank[a.properties.level] ? b : a));
     openGrid(ctx, g.properties.code, g.properties);
@@ -861,9 +882,10 @@ async function boot() {
   }
   const b = tj.bounds;
   const pad = Math.max(b[2] - b[0], b[3] - b[1]) * 1.5; // room for the panels beside the district
+  metrics.mapCreateMs = Math.round(performance.now());
   map = new maplibregl.Map({
     container: 'map',
-    style: buildStyle(origin, {grids: tileJSON('grids'), cases: tileJSON('cases'), hotspots: tileJSON('hotspots')}),
+    style: buildStyle(origin, tj, {grids: tileURL('grids'), cases: tileURL('cases'), hotspots: tileURL('hotspots')}),
     bounds: [[b[0], b[1]], [b[2], b[3]]],
     fitBoundsOptions: {padding: 24},
     maxBounds: [[b[0] - pad, b[1] - pad], [b[2] + pad, b[3] + pad]],
@@ -874,6 +896,7 @@ async function boot() {
     pitchWithRotate: false,
     touchPitch: false,
     cooperativeGestures: false,
+    fadeDuration: 0, // labels appear at once, and the map is idle sooner
     transformRequest: (url, type) => {
       if (type === 'Tile') metrics.tileRequests++;
       return {url};
@@ -913,6 +936,12 @@ async function boot() {
     toastOnce(`Map data${src} could not be loaded: ${words}`);
   });
   map.on('dataloading', () => { mapBusy = true; progress(); });
+  map.on('data', (e) => {
+    if (e.dataType === 'source' && e.tile && metrics.firstIdleMs === null) {
+      metrics.tilesLoaded = (metrics.tilesLoaded || 0) + 1;
+      metrics.lastTileMs = Math.round(performance.now());
+    }
+  });
   map.on('idle', () => {
     mapBusy = false;
     progress();
@@ -933,6 +962,7 @@ async function boot() {
   });
   map.on('load', () => {
     metrics.styleLoadedMs = Math.round(performance.now() - t0);
+    metrics.loadMs = Math.round(performance.now());
     setLayer('grids', state.layers.grids);
     setLayer('cases', state.layers.cases);
     setLayer('hotspots', state.layers.hotspots);
@@ -964,6 +994,7 @@ function start() {
     setMapStatus('The map library did not load.');
     return;
   }
+  maplibregl.prewarm(); // start the tile workers while the page asks for its first data
   boot().catch((err) => {
     setMapStatus(`The map failed to start: ${err.message}`);
     toast(`The map failed to start: ${err.message}`, 'error');

@@ -8,7 +8,8 @@ export const EMPTY = {type: 'FeatureCollection', features: []};
 
 /** Layer ids by the toggle that shows them. */
 export const LAYER_GROUPS = {
-  grids: ['grids-load'],
+  grids: [], // the grid fill stays (it is the land); the toggle changes its colour
+
   cases: ['cases-halo', 'cases-points', 'cases-clusters', 'cases-cluster-count', 'cases-selected'],
   hotspots: ['hotspots-fill', 'hotspots-line'],
 };
@@ -20,14 +21,22 @@ const FONT_BOLD = ['Go Bold'];
 
 const statusColor = ['match', ['get', 'status'], ...STATUSES.flatMap((s) => [s.id, s.color]), '#888'];
 
-/** gridLoadColor colours grids by prop ('open' or 'overdue') with stops for [0, max]. */
+/** LAND is the colour of the district where no case load is shown. */
+export const LAND = '#fbfcfd';
+
+/**
+ * gridLoadColor colours grids by prop ('open' or 'overdue') with stops for
+ * [0, max]; the district polygon under its streets stays land-coloured.
+ * One fill layer draws both the land and the load: each extra fill layer
+ * costs a software-rendered browser a noticeable part of a second.
+ */
 export function gridLoadColor(prop, max) {
   const ramp = prop === 'overdue'
     ? ['#fff5f0', '#fcbba1', '#fb6a4a', '#cb181d']
     : ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5'];
   const m = Math.max(max, 4);
-  return ['interpolate', ['linear'], ['to-number', ['get', prop], 0],
-    0, ramp[0], m / 4, ramp[1], m / 2, ramp[2], m, ramp[3]];
+  return ['case', ['==', ['get', 'level'], 'district'], LAND, ['interpolate', ['linear'], ['to-number', ['get', prop], 0],
+    0, ramp[0], m / 4, ramp[1], m / 2, ramp[2], m, ramp[3]]];
 }
 
 /** densityColor colours hotspot cells by cases per km², up to max. */
@@ -56,16 +65,20 @@ const clusterShort = ['case',
 
 const isCluster = ['==', ['get', 'cluster'], true];
 
-/** buildStyle returns the style with the given tile sources (TileJSON URLs). */
-export function buildStyle(origin, urls) {
+/**
+ * buildStyle returns the style: tiles from the templates in urls, with the
+ * zooms and bounds of the TileJSON tj.
+ */
+export function buildStyle(origin, tj, urls) {
+  const vector = (url) => ({type: 'vector', tiles: [url], minzoom: tj.minzoom, maxzoom: tj.maxzoom, bounds: tj.bounds});
   return {
     version: 8,
     name: 'citygrid battle map',
     glyphs: `${origin}/fonts/{fontstack}/{range}.pbf`,
     sources: {
-      grids: {type: 'vector', url: urls.grids},
-      cases: {type: 'vector', url: urls.cases},
-      hotspots: {type: 'vector', url: urls.hotspots},
+      grids: vector(urls.grids),
+      cases: vector(urls.cases),
+      hotspots: vector(urls.hotspots),
       labels: {type: 'geojson', data: EMPTY},
       analysis: {type: 'geojson', data: EMPTY},
       draw: {type: 'geojson', data: EMPTY},
@@ -74,10 +87,8 @@ export function buildStyle(origin, urls) {
     layers: [
       {id: 'background', type: 'background', paint: {'background-color': '#e9edf2'}},
       // The district's land: every grid drawn white, the base of the map.
-      {id: 'grids-base', type: 'fill', source: 'grids', 'source-layer': 'grids',
-        paint: {'fill-color': '#fbfcfd', 'fill-antialias': false}},
+      // The district's land: every grid, coloured by its case load.
       {id: 'grids-load', type: 'fill', source: 'grids', 'source-layer': 'grids',
-        filter: ['!=', ['get', 'level'], 'district'],
         paint: {'fill-color': gridLoadColor('open', 100), 'fill-opacity': 0.62}},
       {id: 'hotspots-fill', type: 'fill', source: 'hotspots', 'source-layer': 'hotspots',
         layout: {visibility: 'none'},
