@@ -346,8 +346,17 @@ func TestBattleMap(t *testing.T) {
 		}
 		b.do(chromedp.Click(`label:has(#layer-hotspots)`))
 		b.jump(market[0], market[1], 16)
-		if got := b.rendered("cases-points", "grids-load", "labels-grid"); got["cases-points"] == 0 || got["grids-load"] == 0 {
+		if got := b.rendered("cases-points", "grids-load"); got["cases-points"] == 0 || got["grids-load"] == 0 {
 			t.Errorf("at zoom 16: %v, want case points and unit grids", got)
+		}
+		// Unit grids are labelled once each, not once per tile they cross.
+		labels := poll[[]string](b, "unit grid labels", `(() => { const l = citygrid.map.queryRenderedFeatures({layers: ['labels-grid']}).map((f) => f.properties.code); return l.length ? l : null; })()`, 10*time.Second)
+		seen := map[string]bool{}
+		for _, code := range labels {
+			if seen[code] {
+				t.Errorf("unit grid %s is labelled twice", code)
+			}
+			seen[code] = true
 		}
 		b.noConsoleErrors("while rendering layers")
 	})
@@ -693,8 +702,8 @@ func TestBattleMap(t *testing.T) {
 	t.Run("planner view", func(t *testing.T) {
 		b.t = t
 		b.do(chromedp.Click(`#tab-plan`))
-		poll[bool](b, "the indicators table", `document.querySelectorAll('#panel[data-kind=stats][data-state=done] .stats-table tbody tr').length > 0`, 20*time.Second)
 		b.settle()
+		poll[bool](b, "the indicators table", `document.querySelectorAll('#panel[data-kind=stats][data-state=done] .stats-table tbody tr').length > 0`, 20*time.Second)
 		got := b.rendered("hotspots-fill")
 		if got["hotspots-fill"] == 0 {
 			t.Errorf("planner view draws no hotspot cells")
@@ -709,6 +718,58 @@ func TestBattleMap(t *testing.T) {
 			t.Errorf("indicators table has %d rows, /v1/stats by street %d", rows, len(stats.Rows))
 		}
 		b.screenshot("planner.png")
+
+		// Clicking a hot cell shows it, and its cases are as many as it counts.
+		cell := eval[*struct {
+			H3    string  `json:"h3"`
+			Count int     `json:"count"`
+			X     float64 `json:"x"`
+			Y     float64 `json:"y"`
+		}](b, `(() => {
+			const m = citygrid.map, r = m.getCanvas().getBoundingClientRect();
+			const fs = m.queryRenderedFeatures({layers: ['hotspots-fill']}).filter((f) => f.properties.gi_class.startsWith('hot') && f.properties.count < 5000);
+			for (const f of fs) {
+				const ring = f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0];
+				const c = ring.slice(1).reduce((a, p) => [a[0] + p[0] / (ring.length - 1), a[1] + p[1] / (ring.length - 1)], [0, 0]);
+				const p = m.project(c);
+				if (p.x < 40 || p.y < 120 || p.x > r.width - 520 || p.y > r.height - 40) continue;
+				const hit = m.queryRenderedFeatures(p, {layers: ['hotspots-fill']})[0];
+				if (hit && hit.properties.h3 === f.properties.h3) return {h3: f.properties.h3, count: f.properties.count, x: r.left + p.x, y: r.top + p.y};
+			}
+			return null;
+		})()`)
+		if cell == nil {
+			t.Error("no hot cell to click in the planner view")
+		} else {
+			b.do(chromedp.MouseClickXY(cell.X, cell.Y))
+			got := poll[string](b, "the cell panel", `(() => { const c = document.querySelector('#panel[data-state=done] .cell'); return c && c.dataset.h3; })()`, 15*time.Second)
+			if got != cell.H3 {
+				t.Fatalf("cell panel shows %s, clicked %s", got, cell.H3)
+			}
+			b.do(chromedp.Click(`#panel .cell .btn-primary`))
+			n := poll[string](b, "the cell's cases", `(() => { const a = document.querySelector('#panel[data-kind=area][data-state=done] .area'); return a && a.dataset.count; })()`, 20*time.Second)
+			params := eval[map[string]string](b, `citygrid.filterParams()`)
+			q := "h3=" + cell.H3 + "&limit=10000"
+			for k, v := range params {
+				if v != "" {
+					q += "&" + k + "=" + v
+				}
+			}
+			var fc struct {
+				Features []json.RawMessage `json:"features"`
+			}
+			apiGet(t, srv.URL, "/v1/cases?"+q, &fc)
+			if n != fmt.Sprint(len(fc.Features)) {
+				t.Errorf("cell %s lists %s cases, GET /v1/cases?%s returns %d", cell.H3, n, q, len(fc.Features))
+			}
+			// The hotspot count puts a case in the parent of its finest
+			// cell, the area query in the parent of its stored cell; near
+			// a boundary the two can differ by a case or two.
+			if d := len(fc.Features) - cell.Count; d < -2 || d > 2 {
+				t.Errorf("cell %s counts %d cases on the map, the area query %d", cell.H3, cell.Count, len(fc.Features))
+			}
+			b.do(chromedp.Click(`#panel-back`))
+		}
 
 		b.do(chromedp.Click(`#analysis-mode [data-value=emerging]`))
 		poll[bool](b, "emerging patterns", `!!document.querySelector('#analysis-summary .legend, #analysis-summary p')  && !document.querySelector('#analysis-summary .spinner')`, 30*time.Second)
@@ -768,8 +829,16 @@ func TestTablet(t *testing.T) {
 	poll[bool](b, "the drawer", `document.querySelector('#sidebar').getBoundingClientRect().left >= 0`, 5*time.Second)
 	b.do(chromedp.Click(`#sidebar-toggle`))
 	b.jump(market[0], market[1], 15.5)
-	eval[bool](b, `(() => { const f = citygrid.map.queryRenderedFeatures({layers: ['cases-points']})[0]; citygrid.openCase(f.properties.id); return true; })()`)
+	eval[bool](b, `(() => {
+		const m = citygrid.map, c = m.getCanvas(), mid = [c.clientWidth / 2, c.clientHeight / 2];
+		const fs = m.queryRenderedFeatures({layers: ['cases-points']});
+		const d = (f) => { const p = m.project(f.geometry.coordinates); return Math.hypot(p.x - mid[0], p.y - mid[1]); };
+		const f = fs.reduce((a, b) => (d(b) < d(a) ? b : a));
+		citygrid.openCase(f.properties.id, {fly: true});
+		return true;
+	})()`)
 	poll[bool](b, "the case sheet", `!!document.querySelector('#panel[data-state=done] .case')`, 15*time.Second)
+	b.settle()
 	sheet := eval[map[string]float64](b, `(() => { const r = document.querySelector('#panel').getBoundingClientRect(); return {left: r.left, width: r.width, bottom: r.bottom}; })()`)
 	if sheet["left"] != 0 || sheet["width"] != 820 || sheet["bottom"] != 1180 {
 		t.Errorf("panel at tablet width: %v, want a full-width sheet at the bottom", sheet)

@@ -5,7 +5,7 @@ import {get, query, onPending, APIError} from './api.js';
 import {h, fill, $, fmtDate, fmtInt, debounce, setTimeZone} from './dom.js';
 import {STATUSES, OPEN, GI_CLASSES, SOURCES} from './model.js';
 import {buildStyle, LAYER_GROUPS, LAND, gridLoadColor, densityColor, giColor, EMPTY} from './style.js';
-import {Panel, openCase, openGrid, openArea, openLocate, liveRow} from './panels.js';
+import {Panel, openCase, openGrid, openArea, openLocate, openCell, liveRow} from './panels.js';
 import {Draw} from './draw.js';
 import {loadAnalysis, openStats} from './planner.js';
 
@@ -87,13 +87,19 @@ function tileURL(layer) {
   return `${origin}/tiles/${layer}/{z}/{x}/{y}.mvt${q ? `?${q}` : ''}`;
 }
 
-const applyFilters = debounce(() => {
+/** updateSources points the filtered tile sources at the current filters. */
+function updateSources() {
   if (!map) return;
   for (const layer of ['cases', 'hotspots']) {
     const src = map.getSource(layer);
     const url = tileURL(layer);
     if (src && src.tiles[0] !== url) src.setTiles([url]);
   }
+}
+
+/** applyFilters makes the map, the analysis and the open list follow the filters. */
+const applyFilters = debounce(() => {
+  updateSources();
   if (state.mode === 'plan') loadAnalysis(ctx);
   rerunPanel();
 }, 140);
@@ -413,7 +419,7 @@ function setMode(mode) {
   state.filters = state.filtersByMode[mode] || defaultFilters(mode);
   state.mode = mode;
   renderFilters();
-  applyFilters();
+  updateSources(); // the panel and analysis are opened below
   document.body.dataset.mode = mode;
   for (const b of document.querySelectorAll('.mode-switch [role=tab]')) b.setAttribute('aria-selected', String(b.dataset.mode === mode));
   const want = state.modeLayers[mode];
@@ -426,6 +432,7 @@ function setMode(mode) {
     for (const id of ['analysis-fill', 'analysis-line']) setVisible(id, false);
     if (panel.current && panel.current.kind === 'stats') panel.close();
   }
+  if (panel.current && panel.current.kind === 'area') rerunPanel();
 }
 
 // -------------------------------------------------------------- map helpers
@@ -451,8 +458,13 @@ function panelInset() {
   return panel && !panel.el.hidden && window.innerWidth > 820 ? panel.el.offsetWidth + 24 : 0;
 }
 
+/** sheetInset is how much of the map's bottom the panel covers when it is a bottom sheet. */
+function sheetInset() {
+  return panel && !panel.el.hidden && window.innerWidth <= 820 ? panel.el.offsetHeight : 0;
+}
+
 function flyToPoint(coords, zoom = 17) {
-  map.flyTo({center: coords, zoom: Math.max(map.getZoom(), zoom), offset: [-panelInset() / 2, 0], speed: 1.6, essential: true});
+  map.flyTo({center: coords, zoom: Math.max(map.getZoom(), zoom), offset: [-panelInset() / 2, -sheetInset() / 2], speed: 1.6, essential: true});
 }
 
 function bboxOf(geometry) {
@@ -469,12 +481,15 @@ function bboxOf(geometry) {
 function fitGeometry(geometry) {
   const b = bboxOf(geometry);
   const right = Math.max(40, panelInset() + 20);
-  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: {top: 60, bottom: 40, left: 40, right}, maxZoom: 17.5, essential: true});
+  const bottom = Math.max(40, sheetInset() + 20);
+  map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: {top: 60, bottom, left: 40, right}, maxZoom: 17.5, essential: true});
 }
 
 let marks = {locate: null, pulses: []};
 
+/** markLocation shows a located point on the map (null removes it). */
 function markLocation(point) {
+  if (!point && !marks.locate) return;
   marks.locate = point;
   showMarks();
 }
@@ -587,8 +602,42 @@ async function loadGridNames() {
     $('#district-name').textContent = data.district.name;
     document.title = `${data.district.name} · Battle map · citygrid`;
   }
-  map.getSource('labels').setData({type: 'FeatureCollection', features: labels});
+  areaLabels = labels;
+  showLabels();
 }
+
+let areaLabels = [];
+const gridLabels = new Map(); // unit grid code → label feature
+const gridLabelAreas = []; // bboxes whose unit grids are in gridLabels
+
+function showLabels() {
+  map.getSource('labels').setData({type: 'FeatureCollection', features: [...areaLabels, ...gridLabels.values()]});
+}
+
+/** loadGridLabels fetches the unit grids around the view, when zoomed in enough to label them. */
+const loadGridLabels = debounce(async () => {
+  if (!map || map.getZoom() < 16) return;
+  const b = map.getBounds();
+  const view = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  if (gridLabelAreas.some((a) => a[0] <= view[0] && a[1] <= view[1] && a[2] >= view[2] && a[3] >= view[3])) return;
+  const dx = (view[2] - view[0]) / 2;
+  const dy = (view[3] - view[1]) / 2;
+  const bbox = [view[0] - dx, view[1] - dy, view[2] + dx, view[3] + dy];
+  try {
+    const fc = await get(`/v1/grids?${query({level: 'grid', bbox: bbox.map((v) => v.toFixed(6)).join(','), limit: 5000})}`);
+    for (const f of fc.features) {
+      const p = f.properties;
+      if (gridLabels.has(p.code)) continue;
+      const i = p.name.indexOf('第');
+      gridLabels.set(p.code, {type: 'Feature', properties: {name: i >= 0 ? p.name.slice(i) : p.name, level: 'grid', code: p.code},
+        geometry: {type: 'Point', coordinates: labelPoint(f.geometry)}});
+    }
+    gridLabelAreas.push(bbox);
+    showLabels();
+  } catch (err) {
+    toastOnce(`Unit grid names could not be loaded: ${err.message}`);
+  }
+}, 250);
 
 // ------------------------------------------------------------- search, locate
 
@@ -820,6 +869,12 @@ function onMapClick(e) {
     openCase(ctx, best.properties.id ?? best.id);
     return;
   }
+  const cellLayers = ['analysis-fill', 'hotspots-fill'].filter(visible);
+  const cells = cellLayers.length ? map.queryRenderedFeatures(e.point, {layers: cellLayers}) : [];
+  if (cells.length && (state.mode === 'plan' || cells[0].properties.gi_class !== 'none')) {
+    openCell(ctx, cells[0].properties);
+    return;
+  }
   const rank = {grid: 4, community: 3, street: 2, district: 1};
   const grids = map.queryRenderedFeatures(e.point, {layers: ['grids-load']});
   if (grids.length) {
@@ -864,7 +919,16 @@ async function boot() {
   for (const b of document.querySelectorAll('.quick [data-statuses]')) b.addEventListener('click', () => setStatuses(b.dataset.statuses));
   $('#filters-reset').addEventListener('click', resetFilters);
   $('#sidebar-toggle').addEventListener('click', () => toggleSidebar(!document.body.classList.contains('sidebar-open')));
-  for (const b of document.querySelectorAll('.mode-switch [role=tab]')) b.addEventListener('click', () => setMode(b.dataset.mode));
+  const tabs = [...document.querySelectorAll('.mode-switch [role=tab]')];
+  tabs.forEach((b, i) => {
+    b.addEventListener('click', () => setMode(b.dataset.mode));
+    b.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+      const next = tabs[(i + (e.key === 'ArrowRight' ? 1 : -1) + tabs.length) % tabs.length];
+      next.focus();
+      setMode(next.dataset.mode);
+    });
+  });
 
   let busy = 0;
   let mapBusy = true;
@@ -954,6 +1018,7 @@ async function boot() {
     }
   });
   map.on('click', onMapClick);
+  map.on('moveend', loadGridLabels);
   map.on('mousemove', (e) => {
     if (draw.isActive()) return;
     const layers = ['cases-points', 'cases-clusters'].filter(visible);
@@ -985,7 +1050,7 @@ function toastOnce(message) {
 
 let readyResolve;
 window.citygrid = {
-  state, data, metrics, filterParams, openCase: (id) => openCase(ctx, id), setMode, setLayer,
+  state, data, metrics, filterParams, openCase: (id, opts) => openCase(ctx, id, opts), setMode, setLayer,
   ready: new Promise((resolve) => { readyResolve = resolve; }),
 };
 

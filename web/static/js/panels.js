@@ -4,7 +4,7 @@
 
 import {get, request, query, APIError} from './api.js';
 import {h, fill, $, fmtTime, fmtDuration, fmtInt, fmtClock} from './dom.js';
-import {STATUS, NEXT, actionLabel, LEVELS} from './model.js';
+import {STATUS, NEXT, actionLabel, LEVELS, GI_CLASSES, PATTERNS} from './model.js';
 
 /** Panel drives the <aside id="panel"> element. */
 export class Panel {
@@ -26,6 +26,7 @@ export class Panel {
   open(kind, key, title, reopen, {push = false} = {}) {
     if (push && this.current) this.stack.push(this.current);
     else if (!push) this.stack = [];
+    if (!push && kind !== 'locate') this.ctx.markLocation(null); // a new subject: the located point goes
     this.current = {kind, key, reopen};
     this.el.hidden = false;
     this.el.dataset.kind = kind;
@@ -151,8 +152,8 @@ export async function openCase(ctx, id, opts = {}) {
         gridPath = null; // the case still shows; the grid line says its code
       }
     }
-    if (opts.fly) ctx.flyToPoint(f.geometry.coordinates);
     renderCase(ctx, token, f, etag, hist.events || [], gridPath);
+    if (opts.fly && panel.isCurrent(token)) ctx.flyToPoint(f.geometry.coordinates); // after rendering: the panel's size decides the offset
   } catch (err) {
     panel.fail(token, err);
   }
@@ -249,12 +250,12 @@ export async function openGrid(ctx, code, tileProps, opts = {}) {
   ctx.select({grid: code});
   try {
     const f = await get(`/v1/grids/${encodeURIComponent(code)}`);
-    if (opts.fly) ctx.fitGeometry(f.geometry);
     if (!panel.isCurrent(token)) return;
     panel.title.textContent = f.properties.name;
     let counts = tileProps && tileProps.code === code ? tileProps : null;
     if (!counts) counts = ctx.gridCounts(code);
     renderGrid(ctx, token, f, counts);
+    if (opts.fly) ctx.fitGeometry(f.geometry);
   } catch (err) {
     panel.fail(token, err);
   }
@@ -297,7 +298,7 @@ const AREA_SHOWN = 500;
  */
 export async function openArea(ctx, area, opts = {}) {
   const panel = ctx.panel;
-  const titles = {bbox: 'Cases in the box', polygon: 'Cases in the polygon', grid: `Cases in ${area.name || area.code}`};
+  const titles = {bbox: 'Cases in the box', polygon: 'Cases in the polygon', grid: `Cases in ${area.name || area.code}`, h3: 'Cases in the cell'};
   const token = panel.open('area', JSON.stringify(area), titles[area.kind], (o) => openArea(ctx, area, o), {push: !!opts.push});
   ctx.state.area = area;
   const filters = ctx.filterParams();
@@ -310,8 +311,7 @@ export async function openArea(ctx, area, opts = {}) {
       if (area.kind === 'polygon') {
         page = (await request('/v1/cases/search', {json: {polygon: area.polygon, ...filtersBody(filters), limit: AREA_PAGE, cursor: cursor || undefined}})).body;
       } else {
-        const where = area.kind === 'bbox' ? {bbox: area.bbox.map((v) => v.toFixed(7)).join(',')} : {grid: area.code};
-        page = await get(`/v1/cases?${query({...where, ...filters, limit: AREA_PAGE, cursor})}`);
+        page = await get(`/v1/cases?${query({...areaParams(area), ...filters, limit: AREA_PAGE, cursor})}`);
       }
       if (!panel.isCurrent(token)) return;
       cases.push(...page.features);
@@ -328,6 +328,13 @@ export async function openArea(ctx, area, opts = {}) {
     return;
   }
   renderArea(ctx, token, area, cases, truncated, filters);
+}
+
+/** areaParams is the area of a GET /v1/cases query. */
+function areaParams(area) {
+  if (area.kind === 'bbox') return {bbox: area.bbox.map((v) => v.toFixed(7)).join(',')};
+  if (area.kind === 'h3') return {h3: area.cell};
+  return {grid: area.code};
 }
 
 function filtersBody(f) {
@@ -357,7 +364,7 @@ function renderArea(ctx, token, area, cases, truncated, filters) {
     csv);
   const where = area.kind === 'bbox'
     ? h('p.muted.small.code', {id: 'area-where'}, `bbox ${area.bbox.map((v) => v.toFixed(5)).join(', ')}`)
-    : area.kind === 'polygon' ? h('p.muted.small', `${area.polygon.coordinates[0].length - 1} vertices`) : h('p.muted.small.code', area.code);
+    : area.kind === 'polygon' ? h('p.muted.small', `${area.polygon.coordinates[0].length - 1} vertices`) : h('p.muted.small.code', area.code || area.cell);
   const body = h('div.area', {dataset: {count: cases.length, bbox: area.kind === 'bbox' ? area.bbox.map((v) => v.toFixed(7)).join(',') : null}},
     summary, where, cases.length ? list : h('p.muted', 'No cases match the filters here.'), more);
   ctx.panel.show(token, body, h('span', describeFilters(ctx, filters)));
@@ -378,8 +385,7 @@ async function downloadCSV(ctx, area, filters) {
     if (area.kind === 'polygon') {
       blob = (await request('/v1/cases/search', {json: {polygon: area.polygon, ...filtersBody(filters), limit: AREA_CAP, format: 'csv'}, raw: true})).body;
     } else {
-      const where = area.kind === 'bbox' ? {bbox: area.bbox.map((v) => v.toFixed(7)).join(',')} : {grid: area.code};
-      blob = (await request(`/v1/cases?${query({...where, ...filters, limit: AREA_CAP, format: 'csv'})}`, {raw: true})).body;
+      blob = (await request(`/v1/cases?${query({...areaParams(area), ...filters, limit: AREA_CAP, format: 'csv'})}`, {raw: true})).body;
     }
     const a = h('a', {href: URL.createObjectURL(blob), download: `citygrid-cases-${area.kind}-${new Date().toISOString().slice(0, 10)}.csv`});
     document.body.append(a);
@@ -399,6 +405,37 @@ export function describeFilters(ctx, f) {
   if (f.unit) parts.push(ctx.data.unitByCode[f.unit] ? ctx.data.unitByCode[f.unit].name : f.unit);
   if (f.from || f.to) parts.push(`${f.from ? fmtTime(f.from) : 'start'} – ${f.to ? fmtTime(f.to) : 'now'}`);
   return parts.join(' · ');
+}
+
+const GI_WORDS = Object.fromEntries(GI_CLASSES.map((c) => [c.id, c.label]));
+const PATTERN_WORDS = Object.fromEntries(PATTERNS.map((p) => [p.id, p.label]));
+
+/**
+ * openCell shows an H3 cell of the planner's map: its count and density,
+ * its Gi* statistic and class, its change against the previous period or
+ * its emerging-hotspot pattern, with the cases in it a click away.
+ */
+export function openCell(ctx, p) {
+  const panel = ctx.panel;
+  const token = panel.open('cell', p.h3, 'H3 cell', (o) => openCell(ctx, p, o));
+  const num = (v, d = 1) => (v === null || v === undefined ? '—' : Number(v).toFixed(d));
+  const cls = p.gi_class || (p.pattern ? null : 'none');
+  const body = h('div.cell', {dataset: {h3: p.h3}},
+    h('div.kpis',
+      h('div.kpi', h('span.kpi-v', fmtInt(p.count)), h('span.kpi-l', 'cases')),
+      h('div.kpi', h('span.kpi-v', p.density_km2 !== undefined ? fmtInt(p.density_km2) : '—'), h('span.kpi-l', 'per km²')),
+      p.change !== undefined
+        ? h('div.kpi', {class: p.change > 0 ? 'kpi-late' : ''}, h('span.kpi-v', `${p.change > 0 ? '+' : ''}${fmtInt(p.change)}`), h('span.kpi-l', 'vs previous'))
+        : h('div.kpi', h('span.kpi-v', num(p.gi_z, 2)), h('span.kpi-l', 'Gi* z-score'))),
+    h('dl.facts',
+      cls ? fact('Gi* class', GI_WORDS[cls] || cls) : null,
+      p.gi_p !== undefined ? fact('p-value', num(p.gi_p, 4)) : null,
+      p.previous_count !== undefined ? fact('Previous period', fmtInt(p.previous_count)) : null,
+      p.pattern ? fact('Trend', PATTERN_WORDS[p.pattern] || p.pattern) : null,
+      p.trend_tau !== undefined ? fact('Mann–Kendall', `τ ${num(p.trend_tau, 2)}, p ${num(p.trend_p, 4)}`) : null,
+      fact('Cell', h('span.code', p.h3))),
+    h('div.btn-row', h('button.btn.btn-primary', {type: 'button', onclick: () => openArea(ctx, {kind: 'h3', cell: p.h3}, {push: true})}, 'List cases in this cell')));
+  panel.show(token, body, h('span', 'Counts follow the filters and the period'));
 }
 
 /** openLocate shows where a typed coordinate falls: grid, path, owner and why. */

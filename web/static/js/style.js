@@ -149,8 +149,10 @@ export function buildStyle(origin, tj, urls) {
         paint: {'circle-radius': 16, 'circle-color': 'rgba(11,114,133,0.12)', 'circle-stroke-color': '#0b7285', 'circle-stroke-width': 2}},
       {id: 'marks-locate', type: 'circle', source: 'marks', filter: ['==', ['get', 'kind'], 'locate'],
         paint: {'circle-radius': 7, 'circle-color': '#0b7285', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 3}},
-      // Labels: streets and communities from /v1/grids (one label each),
-      // unit grids from the tiles when zoomed in.
+      // Labels from /v1/grids, one per grid at a point well inside it
+      // (a polygon label from the tiles would repeat in every tile the
+      // polygon crosses): streets and communities, and unit grids near the
+      // view when zoomed in.
       {id: 'labels-street', type: 'symbol', source: 'labels', filter: ['==', ['get', 'level'], 'street'], maxzoom: 14,
         layout: {'text-field': ['get', 'name'], 'text-font': FONT_MEDIUM, 'text-size': ['interpolate', ['linear'], ['zoom'], 11, 12, 14, 15],
           'text-max-width': 8, 'text-padding': 4},
@@ -158,13 +160,8 @@ export function buildStyle(origin, tj, urls) {
       {id: 'labels-community', type: 'symbol', source: 'labels', filter: ['==', ['get', 'level'], 'community'], minzoom: 13, maxzoom: 16,
         layout: {'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 12, 'text-max-width': 7, 'text-padding': 3},
         paint: {'text-color': '#3d4f63', 'text-halo-color': 'rgba(255,255,255,0.9)', 'text-halo-width': 1.4}},
-      {id: 'labels-grid', type: 'symbol', source: 'grids', 'source-layer': 'grids', minzoom: 16.5,
-        filter: ['==', ['get', 'level'], 'grid'],
-        layout: {
-          'text-field': ['case', ['>=', ['index-of', '第', ['get', 'name']], 0],
-            ['slice', ['get', 'name'], ['index-of', '第', ['get', 'name']]], ['get', 'code']],
-          'text-font': FONT, 'text-size': 11, 'text-padding': 2,
-        },
+      {id: 'labels-grid', type: 'symbol', source: 'labels', filter: ['==', ['get', 'level'], 'grid'], minzoom: 16,
+        layout: {'text-field': ['get', 'name'], 'text-font': FONT, 'text-size': 11, 'text-padding': 2},
         paint: {'text-color': '#5c6b7c', 'text-halo-color': 'rgba(255,255,255,0.85)', 'text-halo-width': 1.2}},
     ],
   };
