@@ -297,8 +297,13 @@ function setupLayers() {
   radio('#grid-fill', (v) => { state.gridFill = v; state.ramps.grids = 0; updateRamps(true); });
   radio('#hotspot-by', (v) => { state.hotspotBy = v; applyHotspotStyle(); });
   radio('#analysis-mode', (v) => { state.analysis = v; applyAnalysisMode(); });
-  $('#analysis-res').addEventListener('change', (e) => { state.res = e.target.value; applyFilters(); });
-  $('#analysis-k').addEventListener('change', (e) => { state.k = Number(e.target.value); applyFilters(); });
+  // Resolution and neighbourhood change the hotspots, not the cases.
+  const reanalyse = () => {
+    updateSources();
+    loadAnalysis(ctx);
+  };
+  $('#analysis-res').addEventListener('change', (e) => { state.res = e.target.value; reanalyse(); });
+  $('#analysis-k').addEventListener('change', (e) => { state.k = Number(e.target.value); reanalyse(); });
   $('#analysis-step').addEventListener('change', (e) => { state.step = e.target.value; loadAnalysis(ctx); });
   $('#open-stats').addEventListener('click', () => openStats(ctx));
 }

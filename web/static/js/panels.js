@@ -119,11 +119,16 @@ function historyList(events) {
   if (!events.length) return h('p.muted', 'No events yet.');
   return h('ol.timeline', events.slice().reverse().map((e) => h('li',
     h('div.when', fmtTime(e.at)),
-    h('div.what',
-      h('strong', EVENT_WORDS[e.kind] || e.kind),
-      e.from || e.to ? [' ', e.from ? statusWord(e.from) : null, e.from && e.to ? ' → ' : null, e.to ? statusWord(e.to) : null] : null),
+    h('div.what', eventWords(e)),
     e.actor ? h('div.who', 'by ', e.actor) : null,
     e.note ? h('div.note', e.note) : null)));
+}
+
+/** eventWords says what a history event did. */
+function eventWords(e) {
+  if (e.kind === 'status') return [h('strong', statusWord(e.to)), e.from ? h('span.muted', ` from ${statusWord(e.from)}`) : null];
+  if (e.kind === 'create') return [h('strong', 'Reported'), e.to && e.to !== 'reported' ? h('span.muted', ` (entered as ${statusWord(e.to)})`) : null];
+  return h('strong', EVENT_WORDS[e.kind] || e.kind);
 }
 
 function statusWord(s) {
