@@ -48,6 +48,10 @@ type CaseIndex struct {
 	buckets  []bucket
 	byBucket map[geo.Cell]int32
 
+	// touched records the cases changed since BeginReload: a reload's
+	// snapshot may predate them, so Replace keeps their current rows.
+	touched map[int64]struct{}
+
 	listenMu  sync.Mutex
 	listeners []func(CaseChange)
 }
@@ -171,6 +175,15 @@ func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.touched != nil {
+		x.touched[c.ID] = struct{}{}
+	}
+	return x.put(c, cell), nil
+}
+
+// put stores c with its cell and returns the case it replaced, if any;
+// x.mu must be held.
+func (x *CaseIndex) put(c IndexedCase, cell geo.Cell) *IndexedCase {
 	x.version++
 	row, ok := x.byID[c.ID]
 	var old *IndexedCase
@@ -208,7 +221,7 @@ func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
 	x.source[row] = uint16(x.strs.sources.id(c.Source))
 	x.unit[row] = x.strs.units.id(c.Unit)
 	x.grid[row] = x.strs.grids.id(c.Grid)
-	return old, nil
+	return old
 }
 
 // bucketFor returns the bucket of cell's parent at BucketRes, making it.
@@ -389,11 +402,29 @@ func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32,
 	}
 }
 
+// BeginReload starts recording the cases Apply changes, for the Replace
+// that ends the reload: call it before the reload reads its snapshot.
+func (x *CaseIndex) BeginReload() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.touched == nil {
+		x.touched = map[int64]struct{}{}
+	}
+}
+
 // Replace swaps in the contents of other (built without locks held by
 // readers), for a full reload; listeners are told everything changed.
+// Cases applied to x since BeginReload keep their rows from x: they may be
+// newer than other's snapshot (a change committed while it was read).
 func (x *CaseIndex) Replace(other *CaseIndex) {
 	other.mu.Lock()
 	x.mu.Lock()
+	for id := range x.touched {
+		if row, ok := x.byID[id]; ok {
+			other.put(x.row(row), x.cell[row])
+		}
+	}
+	x.touched = nil
 	x.version++
 	x.byID, x.id, x.loc, x.cell, x.t, x.due = other.byID, other.id, other.loc, other.cell, other.t, other.due
 	x.cat, x.status, x.priority, x.source, x.unit, x.grid = other.cat, other.status, other.priority, other.source, other.unit, other.grid

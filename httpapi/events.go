@@ -120,6 +120,17 @@ func (b *eventBroker) publishBulkEvent(now time.Time) {
 	b.publish("bulk", map[string]string{"at": now.UTC().Format(time.RFC3339)})
 }
 
+// PublishCase tells the live streams of a case another process created or
+// changed (nil: many cases at once, a bulk ingest elsewhere). Changes made
+// through this server are published by the server itself.
+func (s *Server) PublishCase(c *grid.Case) {
+	if c == nil {
+		s.events.publishBulkEvent(s.now())
+		return
+	}
+	s.events.publishCaseEvent(c, s.now())
+}
+
 // CloseStreams ends the open event streams, so that a graceful shutdown
 // need not wait for them (http.Server.RegisterOnShutdown).
 func (s *Server) CloseStreams() { s.events.close() }

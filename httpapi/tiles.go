@@ -100,8 +100,10 @@ func parseTileCoord(s, name string) (int, error) {
 func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	start := time.Now()
 	layer := chi.URLParam(r, "layer")
-	ys, ext, ok := strings.Cut(chi.URLParam(r, "file"), ".")
-	if !ok || (ext != "mvt" && ext != "pbf") {
+	file := chi.URLParam(r, "file")
+	dot := strings.LastIndexByte(file, '.')
+	ys, ext := file[:max(dot, 0)], file[dot+1:]
+	if dot < 0 || (ext != "mvt" && ext != "pbf") {
 		return citygrid.Errorf(citygrid.CodeNotFound, "tiles end in .mvt or .pbf: /tiles/{layer}/{z}/{x}/{y}.mvt")
 	}
 	p, _, err := parseTileParams(layer, r.URL.Query())

@@ -290,8 +290,7 @@ func TestTileBadRequests(t *testing.T) {
 		{"/tiles/cases/1/0/0x1.mvt", 400, "not a whole number"},
 		{"/tiles/cases/1/0/99999999999999999999.mvt", 400, "not a whole number"},
 		{"/tiles/cases/1/0/.mvt", 400, "not a whole number"},
-		// "1.5.mvt" ends in ".5.mvt", so it is a bad extension first.
-		{"/tiles/cases/1/0/1.5.mvt", 404, ".mvt or .pbf"},
+		{"/tiles/cases/1/0/1.5.mvt", 400, "not a whole number"},
 		{"/tiles/cases/1/0/0.png", 404, ".mvt or .pbf"},
 		{"/tiles/cases/1/0/0", 404, ".mvt or .pbf"},
 		{"/tiles/cases/1/0/0.MVT", 404, ".mvt or .pbf"},

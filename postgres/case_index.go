@@ -16,7 +16,10 @@ SELECT id, ST_X(geom), ST_Y(geom), reported_at, CASE WHEN paused_at IS NULL THEN
 FROM cases`
 
 // LoadCaseIndex reads every case into a fresh index and swaps it into x.
+// Changes applied to x while it reads survive the swap (see
+// grid.CaseIndex.BeginReload).
 func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error {
+	x.BeginReload()
 	fresh := grid.NewCaseIndex()
 	rows, err := s.db.Query(ctx, scanIndexedCasesSQL)
 	if err != nil {

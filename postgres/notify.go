@@ -14,12 +14,16 @@ import (
 // process's own announcements and skipped; until ctx ends. It holds
 // one pooled connection, and reconnects after errors, calling fn once after
 // each reconnect since notifications may have been missed meanwhile.
-func Listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, logger *slog.Logger, fn func(payload string)) {
+// listening (may be nil) is called once LISTEN is in place the first time:
+// a caller that loads state after it misses no change made since.
+func Listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, logger *slog.Logger, fn func(payload string), listening func()) {
 	first := true
 	for ctx.Err() == nil {
 		err := listenOnce(ctx, pool, channel, self, func(payload string) { fn(payload) }, func() {
 			if !first {
 				fn("reconnected")
+			} else if listening != nil {
+				listening()
 			}
 			first = false
 		})

@@ -229,10 +229,17 @@ func (s *Service) render(ctx context.Context, l *grid.Locator, layer string, t g
 	}
 	if (layer == LayerHotspots || layer == LayerBattlemap) && s.hotspots != nil {
 		lw, exp, capped, err := s.hotspotsLayer(ctx, l, t, p, now)
-		if err != nil {
+		switch {
+		case err == nil:
+			add(lw, exp, capped)
+		case ctx.Err() != nil || (layer == LayerHotspots && p.Res != 0):
 			return nil, time.Time{}, err
+		default:
+			// The analysis cannot run at the zoom's own resolution (a
+			// district too small for it): the tile just has no hotspots,
+			// and a battlemap keeps its grids and cases. Asked for a
+			// resolution, the client hears why.
 		}
-		add(lw, exp, capped)
 	}
 	enc.Raw = raw
 	sum := sha256.Sum256(raw)

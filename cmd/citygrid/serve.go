@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,6 +41,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	// Listen before loading, so that no change made meanwhile is missed:
+	// another process (a replica, a CLI import) changed the grids: rebuild.
+	err = listen(ctx, pool, postgres.GridsChannel, store.Instance, e, func(string) {
+		if err := index.Rebuild(ctx, store); err != nil && ctx.Err() == nil {
+			e.logger.Error("rebuilding grid index after notification", "err", err)
+		} else {
+			e.logger.Info("grid index rebuilt after a change elsewhere", "grids", index.Locator().Len())
+		}
+	})
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	if err := index.Rebuild(ctx, store); err != nil {
 		return err
@@ -46,22 +60,21 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	l := index.Locator()
 	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
 
-	// Another process (a replica, a CLI import) changed the grids: rebuild.
-	go postgres.Listen(ctx, pool, postgres.GridsChannel, store.Instance, e.logger, func(string) {
-		if err := index.Rebuild(ctx, store); err != nil && ctx.Err() == nil {
-			e.logger.Error("rebuilding grid index after notification", "err", err)
-		} else {
-			e.logger.Info("grid index rebuilt after a change elsewhere", "grids", index.Locator().Len())
+	caseIndex := grid.NewCaseIndex()
+	var page atomic.Pointer[httpapi.Server] // tells the page of other processes' changes
+	reload, err := keepCaseIndexCurrent(ctx, pool, cases, caseIndex, store.Instance, e, func(c *grid.Case) {
+		if api := page.Load(); api != nil {
+			api.PublishCase(c)
 		}
 	})
-
-	caseIndex := grid.NewCaseIndex()
+	if err != nil {
+		return err
+	}
 	start = time.Now()
 	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
 		return err
 	}
 	e.logger.Info("case index loaded", "cases", caseIndex.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
-	reload := keepCaseIndexCurrent(ctx, pool, cases, caseIndex, store.Instance, e)
 
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	api := httpapi.New(httpapi.Config{
@@ -87,6 +100,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	page.Store(api)
 	srv.RegisterOnShutdown(api.CloseStreams) // live event streams never end by themselves
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -116,11 +130,27 @@ func instanceID() string {
 	return hex.EncodeToString(b)
 }
 
+// listen starts following channel and returns once LISTEN is in place.
+func listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, e *env, fn func(string)) error {
+	ready := make(chan struct{})
+	var once sync.Once
+	go postgres.Listen(ctx, pool, channel, self, e.logger, fn, func() { once.Do(func() { close(ready) }) })
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("listen on %s: not listening after 30 s", channel)
+	}
+}
+
 // keepCaseIndexCurrent follows other processes' case changes (one case:
-// re-read it; a bulk ingest: reload everything) and returns a function that
-// asks for a reload. Reloads are coalesced: one runs at a time, and requests
-// during a reload cause one more.
-func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgres.CaseStore, x *grid.CaseIndex, self string, e *env) func() {
+// re-read it; a bulk ingest: reload everything), telling changed(c) of each
+// (nil for a bulk), and returns a function that asks for a reload. Reloads
+// are coalesced: one runs at a time, and requests during a reload cause one
+// more. It returns once it listens: load the index after.
+func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgres.CaseStore, x *grid.CaseIndex, self string, e *env, changed func(*grid.Case)) (func(), error) {
 	want := make(chan struct{}, 1)
 	reload := func() {
 		select {
@@ -137,10 +167,11 @@ func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgr
 				if err := cases.LoadCaseIndex(ctx, x); err != nil && ctx.Err() == nil {
 					e.logger.Error("reloading case index", "err", err)
 				}
+				changed(nil)
 			}
 		}
 	}()
-	go postgres.Listen(ctx, pool, postgres.CasesChannel, self, e.logger, func(payload string) {
+	err := listen(ctx, pool, postgres.CasesChannel, self, e, func(payload string) {
 		_, idText, _ := strings.Cut(payload, " ")
 		id, err := strconv.ParseInt(idText, 10, 64)
 		if err != nil { // "bulk", or a reconnect: anything may have changed
@@ -155,6 +186,7 @@ func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgr
 		if err := x.Apply(grid.IndexedOf(c)); err != nil {
 			e.logger.Error("case index", "err", err)
 		}
+		changed(c)
 	})
-	return reload
+	return reload, err
 }
