@@ -449,27 +449,14 @@ func IndexedOf(c *Case) IndexedCase {
 func (x *CaseIndex) Within(b orb.Bound, f IndexFilter, visit func(IndexedCase)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	cf := x.compile(f)
-	for bi := range x.buckets {
-		bk := &x.buckets[bi]
-		if !bk.bound.Intersects(b) {
-			continue
-		}
-		for _, i := range bk.rows {
-			if b.Contains(x.loc[i]) && cf.match(x, int(i)) {
-				visit(x.row(i))
-			}
-		}
+	for _, i := range x.rowsIn(b, f) {
+		visit(x.row(i))
 	}
 }
 
-// Newest returns the matching cases inside b (edges included), at most
-// limit of them, newest first (ties: larger id first), and how many
-// matched in all. Rows are chosen by index before any case is built, so a
-// box of a hundred thousand cases costs little more than the limit.
-func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase, int) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+// rowsIn returns the rows of the matching cases inside b; x.mu must be
+// held.
+func (x *CaseIndex) rowsIn(b orb.Bound, f IndexFilter) []int32 {
 	cf := x.compile(f)
 	var rows []int32
 	for bi := range x.buckets {
@@ -483,6 +470,17 @@ func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase
 			}
 		}
 	}
+	return rows
+}
+
+// Newest returns the matching cases inside b (edges included), at most
+// limit of them, newest first (ties: larger id first), and how many
+// matched in all. Rows are chosen by index before any case is built, so a
+// box of a hundred thousand cases costs little more than the limit.
+func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase, int) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	rows := x.rowsIn(b, f)
 	total := len(rows)
 	// Order by (time, id) packed into one integer: comparisons are then
 	// plain, and a selection finds the newest limit in linear time.
