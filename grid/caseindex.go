@@ -17,6 +17,43 @@ import (
 // analysis runs at resolutions 7 to 11.
 const HotspotMaxRes = 11
 
+// CaseCell is the cell of a case at resolution res (0 to HotspotMaxRes),
+// the one rule hotspots, tile clusters and area queries share: at the
+// stored resolution (BucketRes, 9) and finer, the cell that contains the
+// point; coarser, the parent of the stored cell, as an h3= area query
+// counts a coarse cell's children. (H3 cells do not nest exactly: the
+// coarse cell containing a point is not always its fine cell's parent.)
+func CaseCell(p orb.Point, res int) (geo.Cell, error) {
+	if res < BucketRes {
+		c, err := geo.CellAt(p, BucketRes)
+		return c.Parent(res), err
+	}
+	return geo.CellAt(p, res)
+}
+
+// caseCells are a case's cells at resolutions 9, 10 and 11.
+type caseCells [HotspotMaxRes - BucketRes + 1]geo.Cell
+
+func cellsOf(p orb.Point) (caseCells, error) {
+	var cc caseCells
+	for i := range cc {
+		c, err := geo.CellAt(p, BucketRes+i)
+		if err != nil {
+			return cc, err
+		}
+		cc[i] = c
+	}
+	return cc, nil
+}
+
+// at is CaseCell from the kept cells.
+func (cc *caseCells) at(res int) geo.Cell {
+	if res <= BucketRes {
+		return cc[0].Parent(res)
+	}
+	return cc[res-BucketRes]
+}
+
 // BucketRes is the resolution of the index's spatial buckets: every case
 // sits in the bucket of its cell at this resolution, so that a query over a
 // box (a map tile) visits the few hundred buckets' bounds, then only the
@@ -24,7 +61,7 @@ const HotspotMaxRes = 11
 const BucketRes = 9
 
 // CaseIndex is an in-memory columnar copy of what hotspots and map tiles
-// need from every case: position, cell at HotspotMaxRes, report time,
+// need from every case: position, cells at resolutions 9–11, report time,
 // deadline, category, status, priority, source, unit and grid. Counting or
 // drawing a million cases under any filter is one pass over flat arrays,
 // with no database round trip. It is kept current by Apply on every case
@@ -35,7 +72,7 @@ type CaseIndex struct {
 	byID     map[int64]int32
 	id       []int64
 	loc      []orb.Point
-	cell     []geo.Cell
+	cell     []caseCells
 	t        []int64 // reported_at, unix seconds
 	due      []int64 // due_at, unix seconds; 0 while the clock is stopped
 	cat      []uint16
@@ -169,7 +206,7 @@ func (x *CaseIndex) Apply(c IndexedCase) error {
 }
 
 func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
-	cell, err := geo.CellAt(c.Location, HotspotMaxRes)
+	cell, err := cellsOf(c.Location)
 	if err != nil {
 		return nil, fmt.Errorf("case index: case %d: %w", c.ID, err)
 	}
@@ -183,7 +220,7 @@ func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
 
 // put stores c with its cell and returns the case it replaced, if any;
 // x.mu must be held.
-func (x *CaseIndex) put(c IndexedCase, cell geo.Cell) *IndexedCase {
+func (x *CaseIndex) put(c IndexedCase, cell caseCells) *IndexedCase {
 	x.version++
 	row, ok := x.byID[c.ID]
 	var old *IndexedCase
@@ -191,13 +228,13 @@ func (x *CaseIndex) put(c IndexedCase, cell geo.Cell) *IndexedCase {
 		before := x.row(row)
 		old = &before
 		x.unbucket(row)
-		x.addToBucket(row, cell, c.Location)
+		x.addToBucket(row, cell[0], c.Location)
 	} else {
 		row = int32(len(x.cell))
 		x.byID[c.ID] = row
 		x.id = append(x.id, c.ID)
 		x.loc = append(x.loc, orb.Point{})
-		x.cell = append(x.cell, 0)
+		x.cell = append(x.cell, caseCells{})
 		x.t = append(x.t, 0)
 		x.due = append(x.due, 0)
 		x.cat = append(x.cat, 0)
@@ -206,7 +243,7 @@ func (x *CaseIndex) put(c IndexedCase, cell geo.Cell) *IndexedCase {
 		x.source = append(x.source, 0)
 		x.unit = append(x.unit, 0)
 		x.grid = append(x.grid, 0)
-		x.addToBucket(row, cell, c.Location)
+		x.addToBucket(row, cell[0], c.Location)
 	}
 	x.loc[row] = c.Location
 	x.cell[row] = cell
@@ -224,9 +261,8 @@ func (x *CaseIndex) put(c IndexedCase, cell geo.Cell) *IndexedCase {
 	return old
 }
 
-// bucketFor returns the bucket of cell's parent at BucketRes, making it.
-func (x *CaseIndex) bucketFor(cell geo.Cell) *bucket {
-	parent := cell.Parent(BucketRes)
+// bucketFor returns the bucket of a cell at BucketRes, making it.
+func (x *CaseIndex) bucketFor(parent geo.Cell) *bucket {
 	if i, ok := x.byBucket[parent]; ok {
 		return &x.buckets[i]
 	}
@@ -249,7 +285,7 @@ func (x *CaseIndex) addToBucket(row int32, cell geo.Cell, p orb.Point) {
 }
 
 func (x *CaseIndex) unbucket(row int32) {
-	b := &x.buckets[x.byBucket[x.cell[row].Parent(BucketRes)]]
+	b := &x.buckets[x.byBucket[x.cell[row][0]]]
 	i := slices.Index(b.rows, row)
 	b.rows = slices.Delete(b.rows, i, i+1)
 }
@@ -360,7 +396,7 @@ func (x *CaseIndex) Count(f IndexFilter, res int, study map[geo.Cell]int32, coun
 		if !cf.match(x, i) {
 			continue
 		}
-		if pos, ok := study[x.cell[i].Parent(res)]; ok {
+		if pos, ok := study[x.cell[i].at(res)]; ok {
 			counts[pos]++
 		}
 	}
@@ -381,7 +417,7 @@ func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32,
 		if !cf.match(x, i) {
 			continue
 		}
-		pos, ok := study[x.cell[i].Parent(res)]
+		pos, ok := study[x.cell[i].at(res)]
 		if !ok {
 			continue
 		}
@@ -604,7 +640,7 @@ func (x *CaseIndex) Clusters(res int, keep func(geo.Cell) bool, f IndexFilter, n
 			continue
 		}
 		for _, i := range bk.rows {
-			parent := x.cell[i].Parent(res)
+			parent := x.cell[i].at(res)
 			if !wants(parent) || !cf.match(x, int(i)) {
 				continue
 			}

@@ -28,16 +28,14 @@ func (s *Service) caseChanged(ch grid.CaseChange) {
 			if c == nil {
 				continue
 			}
-			finest, err := geo.CellAt(c.Location, grid.HotspotMaxRes)
-			if err != nil {
-				continue
-			}
 			for z := range geo.MaxZoom + 1 {
 				at := c.Location
 				if z < s.opt.PointZoom {
-					// The index clusters by hierarchy: the finest cell's
-					// parent, not the coarse cell the point falls in.
-					at = finest.Parent(ClusterRes(uint32(z))).Center()
+					cell, err := grid.CaseCell(c.Location, ClusterRes(uint32(z)))
+					if err != nil {
+						continue
+					}
+					at = cell.Center()
 				}
 				for _, t := range geo.TilesAt(at, z, Extent, Buffer) {
 					s.cache.dropTile(LayerCases, t)

@@ -114,8 +114,8 @@ func TestClusterCountsAddUp(t *testing.T) {
 		res := tiles.ClusterRes(uint32(z))
 		perTile := map[geo.Tile]int{}
 		for _, c := range all {
-			cell, _ := geo.CellAt(c.Location, grid.HotspotMaxRes)
-			perTile[tileOf(cell.Parent(res).Center(), z)]++
+			cell, _ := grid.CaseCell(c.Location, res)
+			perTile[tileOf(cell.Center(), z)]++
 		}
 		total := 0
 		for tile, want := range perTile {
@@ -176,8 +176,8 @@ func TestInvalidationIsExact(t *testing.T) {
 	for _, z := range []int{10, 12, 13, 14, 15, 17} {
 		at := func(p orb.Point) geo.Tile {
 			if z < 14 {
-				cell, _ := geo.CellAt(p, grid.HotspotMaxRes)
-				p = cell.Parent(tiles.ClusterRes(uint32(z))).Center()
+				cell, _ := grid.CaseCell(p, tiles.ClusterRes(uint32(z)))
+				p = cell.Center()
 			}
 			return tileOf(p, z)
 		}

@@ -325,8 +325,7 @@ type clusterLoad struct {
 }
 
 // testClusters: at cluster zooms every tile's clusters count exactly the
-// cases whose cluster cell (the case's resolution-11 cell's parent at
-// ClusterRes(z)) has its centre in the buffered tile, SQL deciding the
+// cases whose cluster cell (grid.CaseCell at ClusterRes(z)) has its centre in the buffered tile, SQL deciding the
 // "in"; each cell is drawn with the same counts in every tile showing it;
 // and the cells of a zoom count every case once.
 func (f *sqlFixture) testClusters(t *testing.T) {
@@ -347,11 +346,10 @@ func (f *sqlFixture) testClusters(t *testing.T) {
 				set[tl] = true
 			}
 			for i, c := range f.cases {
-				fine, err := geo.CellAt(c.loc, grid.HotspotMaxRes)
+				cell, err := grid.CaseCell(c.loc, res)
 				if err != nil {
 					t.Fatal(err)
 				}
-				cell := fine.Parent(res)
 				centre := cell.Center()
 				ids[i], lngs[i], lats[i], cellOf[c.id] = c.id, centre[0], centre[1], cell
 				for _, tl := range geo.TilesAt(centre, z, tiles.Extent, tiles.Buffer) {
