@@ -190,9 +190,11 @@ func (e *env) loadMillion(b *testing.B) {
 		_, _ = e.pool.Exec(ctx, `VACUUM ANALYZE cases`)
 		b.Logf("loaded %d demo cases in %s", n, time.Since(start).Round(time.Second))
 	}
+	start := time.Now()
 	if err := e.cases.LoadCaseIndex(ctx, e.caseIndex); err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("case index: %d cases loaded in %s", e.caseIndex.Len(), time.Since(start).Round(time.Millisecond))
 }
 
 // latency runs get b.N times and reports p50 and p99.
