@@ -1283,3 +1283,18 @@ func TestBadGridQueries(t *testing.T) {
 	}
 	runBadCases(t, a, cases)
 }
+
+// TestMethodNotAllowedSaysWhatIs: a 405 carries Allow (RFC 9110).
+func TestMethodNotAllowedSaysWhatIs(t *testing.T) {
+	a := newAPI(t, nil)
+	for _, tt := range []struct{ method, path, allow string }{
+		{http.MethodDelete, "/v1/units", "GET, POST"},
+		{http.MethodPatch, "/v1/locate", "GET, POST"},
+		{http.MethodPost, "/healthz", "GET"},
+	} {
+		r := a.do(tt.method, tt.path, "", nil)
+		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tt.allow {
+			t.Errorf("%s %s = %d, Allow %q; want 405 with Allow %q", tt.method, tt.path, r.status, r.header.Get("Allow"), tt.allow)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -142,8 +143,17 @@ func New(cfg Config, d Deps) *Server {
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
-	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, r *http.Request) error {
-		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s", r.Method, r.URL.Path)
+	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, req *http.Request) error {
+		// RFC 9110 asks a 405 to say what is allowed; chi keeps that to
+		// itself, so ask the routes.
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s (allowed: %s)", req.Method, req.URL.Path, strings.Join(allowed, ", "))
 	}))
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/readyz", s.handle(s.handleReady))
