@@ -88,6 +88,8 @@ type CaseIndex struct {
 	// touched records the cases changed since BeginReload: a reload's
 	// snapshot may predate them, so Replace keeps their current rows.
 	touched map[int64]struct{}
+	// loading: rows are filed unsorted until Replace (see BeginLoad).
+	loading bool
 
 	listenMu  sync.Mutex
 	listeners []func(CaseChange)
@@ -275,19 +277,56 @@ func (x *CaseIndex) bucketFor(parent geo.Cell) *bucket {
 // to hold the point: H3 children stick out of their parent, so the
 // parent's own boundary would not do. It never shrinks, which only costs
 // a few needless looks.
+//
+// A bucket's rows are kept in order of latitude, so that a box finds its
+// band by binary search: a hotspot's bucket holds tens of thousands of
+// cases, of which a street-level tile wants a few hundred. A loading
+// index appends, and Replace sorts once.
 func (x *CaseIndex) addToBucket(row int32, cell geo.Cell, p orb.Point) {
 	b := x.bucketFor(cell)
 	if len(b.rows) == 0 && b.bound == (orb.Bound{}) {
 		b.bound = orb.Bound{Min: p, Max: p}
 	}
 	b.bound = b.bound.Extend(p)
-	b.rows = append(b.rows, row)
+	if x.loading {
+		b.rows = append(b.rows, row)
+		return
+	}
+	b.rows = slices.Insert(b.rows, x.firstAtLat(b.rows, p[1]), row)
+}
+
+// firstAtLat is the position of the first row at latitude lat or north of
+// it in rows sorted by latitude.
+func (x *CaseIndex) firstAtLat(rows []int32, lat float64) int {
+	i, _ := slices.BinarySearchFunc(rows, lat, func(r int32, lat float64) int { return cmp.Compare(x.loc[r][1], lat) })
+	return i
 }
 
 func (x *CaseIndex) unbucket(row int32) {
 	b := &x.buckets[x.byBucket[x.cell[row][0]]]
-	i := slices.Index(b.rows, row)
+	from := 0
+	if !x.loading {
+		from = x.firstAtLat(b.rows, x.loc[row][1])
+	}
+	i := from + slices.Index(b.rows[from:], row)
 	b.rows = slices.Delete(b.rows, i, i+1)
+}
+
+// BeginLoad readies an index nobody reads yet for many Applies (a reload):
+// rows are filed unsorted, and Replace sorts them once.
+func (x *CaseIndex) BeginLoad() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.loading = true
+}
+
+// sortBuckets ends a load; x.mu must be held.
+func (x *CaseIndex) sortBuckets() {
+	for bi := range x.buckets {
+		rows := x.buckets[bi].rows
+		slices.SortFunc(rows, func(a, b int32) int { return cmp.Compare(x.loc[a][1], x.loc[b][1]) })
+	}
+	x.loading = false
 }
 
 // row reads one case back; x.mu must be held.
@@ -455,6 +494,9 @@ func (x *CaseIndex) BeginReload() {
 func (x *CaseIndex) Replace(other *CaseIndex) {
 	other.mu.Lock()
 	x.mu.Lock()
+	if other.loading {
+		other.sortBuckets()
+	}
 	for id := range x.touched {
 		if row, ok := x.byID[id]; ok {
 			other.put(x.row(row), x.cell[row])
@@ -500,8 +542,12 @@ func (x *CaseIndex) rowsIn(b orb.Bound, f IndexFilter) []int32 {
 		if !bk.bound.Intersects(b) {
 			continue
 		}
-		for _, i := range bk.rows {
-			if b.Contains(x.loc[i]) && cf.match(x, int(i)) {
+		for _, i := range bk.rows[x.firstAtLat(bk.rows, b.Min[1]):] {
+			p := x.loc[i]
+			if p[1] > b.Max[1] {
+				break
+			}
+			if p[0] >= b.Min[0] && p[0] <= b.Max[0] && cf.match(x, int(i)) {
 				rows = append(rows, i)
 			}
 		}

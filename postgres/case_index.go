@@ -21,6 +21,7 @@ FROM cases`
 func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error {
 	x.BeginReload()
 	fresh := grid.NewCaseIndex()
+	fresh.BeginLoad()
 	rows, err := s.db.Query(ctx, scanIndexedCasesSQL)
 	if err != nil {
 		return fmt.Errorf("load case index: %w", err)
