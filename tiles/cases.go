@@ -34,6 +34,7 @@ func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter,
 	expires := asOf.Add(time.Hour)
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
+	lw.expect(len(cs))
 	k := lw.fields("id", "category", "status", "priority", "overdue", "unit", "grid", "age_hours")
 	for _, c := range cs {
 		overdue := c.Overdue(now)

@@ -3,6 +3,7 @@ package tiles
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 )
 
 // A hand-rolled Mapbox Vector Tile 2.1 encoder: citygrid's layers have
@@ -111,6 +112,13 @@ func (l *layerWriter) val(v value) uint32 {
 	}
 }
 
+// expect sizes the layer's buffers for n features: a tile of thousands of
+// points otherwise spends a good part of its time growing slices.
+func (l *layerWriter) expect(n int) {
+	l.features = slices.Grow(l.features, n*40)
+	l.values = slices.Grow(l.values, n*2)
+}
+
 // fields registers a layer's property names up front and returns their
 // key indices, in order: features then tag by index, with no lookup.
 func (l *layerWriter) fields(names ...string) []uint32 {
@@ -181,7 +189,8 @@ func (l *layerWriter) appendTo(tile []byte) []byte {
 	if l.count == 0 {
 		return tile
 	}
-	b := appendTag(nil, 15, 0)
+	b := make([]byte, 0, len(l.features)+len(l.values)*8+256)
+	b = appendTag(b, 15, 0)
 	b = binary.AppendUvarint(b, 2)
 	b = appendBytes(b, 1, []byte(l.name))
 	b = append(b, l.features...)
