@@ -24,32 +24,36 @@ const (
 // it bit for bit is what lets the in-memory locator agree with the database
 // on points that lie on shared edges.
 func LocatePointInPolygon(mp orb.MultiPolygon, p orb.Point) Location {
-	result := Outside
 	for _, poly := range mp {
 		if len(poly) == 0 {
 			continue
 		}
-		switch locateInRing(poly[0], p) {
-		case OnBoundary:
-			return OnBoundary
-		case Inside:
-			result = Inside
-			for _, hole := range poly[1:] {
-				in := locateInRing(hole, p)
-				if in == Inside {
-					result = Outside
-					break
-				}
-				if in == OnBoundary {
-					return OnBoundary
-				}
-			}
-			if result != Outside {
-				return result
-			}
+		if in := combineRings(len(poly), func(i int) Location { return locateInRing(poly[i], p) }); in != Outside {
+			return in
 		}
 	}
-	return result
+	return Outside
+}
+
+// combineRings combines the answers for a polygon's rings (exterior
+// first, then holes) as PostGIS does: a point on any ring is on the
+// boundary; inside a hole is outside.
+func combineRings(rings int, ring func(i int) Location) Location {
+	switch ring(0) {
+	case OnBoundary:
+		return OnBoundary
+	case Outside:
+		return Outside
+	}
+	for i := 1; i < rings; i++ {
+		switch ring(i) {
+		case Inside:
+			return Outside
+		case OnBoundary:
+			return OnBoundary
+		}
+	}
+	return Inside
 }
 
 // Covers reports whether p lies inside mp or on its boundary, as PostGIS
@@ -222,30 +226,13 @@ func (pp *PreparedPolygon) Locate(p orb.Point) Location {
 	if p[0] < pp.bound.Min[0] || p[0] > pp.bound.Max[0] || p[1] < pp.bound.Min[1] || p[1] > pp.bound.Max[1] {
 		return Outside
 	}
-	result := Outside
 	for _, poly := range pp.polys {
 		if len(poly.rings) == 0 {
 			continue
 		}
-		switch poly.rings[0].locate(p) {
-		case OnBoundary:
-			return OnBoundary
-		case Inside:
-			result = Inside
-			for i := 1; i < len(poly.rings); i++ {
-				in := poly.rings[i].locate(p)
-				if in == Inside {
-					result = Outside
-					break
-				}
-				if in == OnBoundary {
-					return OnBoundary
-				}
-			}
-			if result != Outside {
-				return result
-			}
+		if in := combineRings(len(poly.rings), func(i int) Location { return poly.rings[i].locate(p) }); in != Outside {
+			return in
 		}
 	}
-	return result
+	return Outside
 }
