@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 
@@ -27,10 +26,7 @@ import (
 // TestMain gives the package the database that sql_test.go checks the
 // tiles against. The in-memory tests never ask for it, so they pay nothing.
 func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
-		_, err := postgres.Migrate(ctx, pool)
-		return err
-	})
+	dbtest.MainMigrated(m)
 }
 
 // sqlCases is how many demo cases the SQL cross-checks store.

@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -52,10 +50,7 @@ func screensDir() string {
 const demoCases = 20000
 
 func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
-		_, err := postgres.Migrate(ctx, pool)
-		return err
-	})
+	dbtest.MainMigrated(m)
 }
 
 // chromium returns the browser's path, or skips the test.

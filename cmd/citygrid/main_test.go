@@ -17,14 +17,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"citygrid/internal/dbtest"
-	"citygrid/postgres"
 )
 
 func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
-		_, err := postgres.Migrate(ctx, pool)
-		return err
-	})
+	dbtest.MainMigrated(m)
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and a reader in different

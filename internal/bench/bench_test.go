@@ -34,10 +34,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	dbtest.Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
-		_, err := postgres.Migrate(ctx, pool)
-		return err
-	})
+	dbtest.MainMigrated(m)
 }
 
 // env is the demo district on the shared database with a running server.

@@ -68,6 +68,15 @@ func Main(m *testing.M, setup func(ctx context.Context, pool *pgxpool.Pool) erro
 	os.Exit(code)
 }
 
+// MainMigrated is Main with citygrid's migrations as the setup: what
+// every package testing against the database wants.
+func MainMigrated(m *testing.M) {
+	Main(m, func(ctx context.Context, pool *pgxpool.Pool) error {
+		_, err := postgres.Migrate(ctx, pool)
+		return err
+	})
+}
+
 func initialise() {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
