@@ -100,12 +100,20 @@ func GCJ02ToWGS84(p orb.Point) orb.Point {
 	if outOfChina(p) {
 		return p
 	}
-	w := p
-	for range 30 {
-		g := WGS84ToGCJ02(w)
-		dx, dy := g[0]-p[0], g[1]-p[1]
+	return invert(WGS84ToGCJ02, p, p, 30, 1e-10)
+}
+
+// invert finds the point that forward maps to target by fixed-point
+// iteration from start: both offsets are smooth and small, so each step
+// removes most of the remaining error. It stops after n steps or when a
+// step moves less than tol degrees.
+func invert(forward func(orb.Point) orb.Point, target, start orb.Point, n int, tol float64) orb.Point {
+	w := start
+	for range n {
+		f := forward(w)
+		dx, dy := f[0]-target[0], f[1]-target[1]
 		w = orb.Point{w[0] - dx, w[1] - dy}
-		if math.Abs(dx) < 1e-10 && math.Abs(dy) < 1e-10 {
+		if math.Abs(dx) < tol && math.Abs(dy) < tol {
 			break
 		}
 	}
@@ -127,16 +135,7 @@ func BD09ToGCJ02(p orb.Point) orb.Point {
 	x, y := p[0]-0.0065, p[1]-0.006
 	z := math.Sqrt(x*x+y*y) - 0.00002*math.Sin(y*bdXPi)
 	theta := math.Atan2(y, x) - 0.000003*math.Cos(x*bdXPi)
-	g := orb.Point{z * math.Cos(theta), z * math.Sin(theta)}
-	for range 10 {
-		b := GCJ02ToBD09(g)
-		dx, dy := b[0]-p[0], b[1]-p[1]
-		g = orb.Point{g[0] - dx, g[1] - dy}
-		if math.Abs(dx) < 1e-11 && math.Abs(dy) < 1e-11 {
-			break
-		}
-	}
-	return g
+	return invert(GCJ02ToBD09, p, orb.Point{z * math.Cos(theta), z * math.Sin(theta)}, 10, 1e-11)
 }
 
 // BD09ToWGS84 converts a Baidu coordinate to WGS84.
