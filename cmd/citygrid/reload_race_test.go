@@ -12,7 +12,6 @@ import (
 
 	"citygrid/geo"
 	"citygrid/internal/dbtest"
-	"citygrid/postgres"
 )
 
 // TestReloadKeepsConcurrentChange: a case PATCHed right after a bulk
@@ -32,15 +31,7 @@ SELECT 'patrol', 'repl-fill-' || i, 'E0101', ST_SetSRID(ST_MakePoint(-33 + rando
 FROM generate_series(1, 5000) i`); err != nil {
 		t.Fatal(err)
 	}
-	before := map[string]int{}
-	for _, ch := range []string{postgres.GridsChannel, postgres.CasesChannel} {
-		before[ch] = listeners(t, pool, ch)
-	}
-	a := startReplica(t, "A", dbURL)
-	b := startReplica(t, "B", dbURL)
-	for ch, n := range before {
-		poll(t, 5*time.Second, "listening", func() bool { return listeners(t, pool, ch) >= n+2 })
-	}
+	a, b := startPair(t, pool, dbURL)
 	a.mustCall(200, "POST", "/v1/units", "application/json", `{"code":"REPL-U1","name":"x","kind":"test"}`)
 	a.mustCall(200, "POST", "/v1/grids/import", "application/json", replicaGrids)
 	poll(t, 5*time.Second, "grids", func() bool {

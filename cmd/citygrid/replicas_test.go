@@ -193,6 +193,23 @@ func listeners(t *testing.T, pool *pgxpool.Pool, channel string) int {
 // case created, changed or bulk-ingested through A shows in B's tiles
 // (which B had cached) within 5 s, and once B serves the change it never
 // serves the old tile again.
+// startPair starts replicas A and B and checks that both listen on both
+// notification channels (serve listens before it loads and prints its
+// address; a notification sent before then would be lost).
+func startPair(t *testing.T, pool *pgxpool.Pool, dbURL string) (a, b *replica) {
+	t.Helper()
+	before := map[string]int{}
+	for _, ch := range []string{postgres.GridsChannel, postgres.CasesChannel} {
+		before[ch] = listeners(t, pool, ch)
+	}
+	a = startReplica(t, "A", dbURL)
+	b = startReplica(t, "B", dbURL)
+	for ch, n := range before {
+		poll(t, 5*time.Second, "both replicas listening on "+ch, func() bool { return listeners(t, pool, ch) >= n+2 })
+	}
+	return a, b
+}
+
 func TestReplicasNeverServeStale(t *testing.T) {
 	t.Setenv("CITYGRID_DEMO", "")
 	dbURL := dbtest.URL(t)
@@ -200,18 +217,7 @@ func TestReplicasNeverServeStale(t *testing.T) {
 	replicaCleanup(t, pool) // leftovers of an interrupted run
 	t.Cleanup(func() { replicaCleanup(t, pool) })
 
-	before := map[string]int{}
-	for _, ch := range []string{postgres.GridsChannel, postgres.CasesChannel} {
-		before[ch] = listeners(t, pool, ch)
-	}
-	a := startReplica(t, "A", dbURL)
-	b := startReplica(t, "B", dbURL)
-	// serve prints its address before its LISTENs are surely in place
-	// (they start in goroutines); a notification sent before then would be
-	// lost. Wait until both processes listen on both channels.
-	for ch, n := range before {
-		poll(t, 5*time.Second, "both replicas listening on "+ch, func() bool { return listeners(t, pool, ch) >= n+2 })
-	}
+	a, b := startPair(t, pool, dbURL)
 
 	const limit = 5 * time.Second
 	a.mustCall(http.StatusOK, http.MethodPost, "/v1/units", "application/json", `{"code":"REPL-U1","name":"副本单位","kind":"test"}`)
