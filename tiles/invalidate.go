@@ -28,14 +28,20 @@ func (s *Service) caseChanged(ch grid.CaseChange) {
 			if c == nil {
 				continue
 			}
+			var centres [grid.HotspotMaxRes + 1]*orb.Point // by cluster resolution: zooms share them
 			for z := range geo.MaxZoom + 1 {
 				at := c.Location
 				if z < s.opt.PointZoom {
-					cell, err := grid.CaseCell(c.Location, ClusterRes(uint32(z)))
-					if err != nil {
-						continue
+					res := ClusterRes(uint32(z))
+					if centres[res] == nil {
+						cell, err := grid.CaseCell(c.Location, res)
+						if err != nil {
+							continue
+						}
+						ctr := cell.Center()
+						centres[res] = &ctr
 					}
-					at = cell.Center()
+					at = *centres[res]
 				}
 				for _, t := range geo.TilesAt(at, z, Extent, Buffer) {
 					s.cache.dropTile(LayerCases, t)
