@@ -8,6 +8,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -44,8 +45,8 @@ var (
 // CaseGenerator makes realistic demo cases, deterministically for a seed.
 type CaseGenerator struct {
 	District orb.MultiPolygon
-	Cats     *grid.Categories
-	Cal      *grid.Calendar
+	Cats     *cases.Categories
+	Cal      *cases.Calendar
 	Loc      *grid.Locator
 	Now      time.Time
 	// Months of history the cases spread over.
@@ -56,7 +57,7 @@ type CaseGenerator struct {
 }
 
 // NewCaseGenerator prepares a generator.
-func NewCaseGenerator(district orb.MultiPolygon, cats *grid.Categories, cal *grid.Calendar, loc *grid.Locator, now time.Time, seed uint64) *CaseGenerator {
+func NewCaseGenerator(district orb.MultiPolygon, cats *cases.Categories, cal *cases.Calendar, loc *grid.Locator, now time.Time, seed uint64) *CaseGenerator {
 	g := &CaseGenerator{District: district, Cats: cats, Cal: cal, Loc: loc, Now: now, Months: 6, rng: rand.New(rand.NewPCG(seed, 0x5eed)), bound: district.Bound()}
 	for _, c := range cats.List() {
 		if len(c.Code) == 5 { // leaves of the default table
@@ -72,7 +73,7 @@ func NewCaseGenerator(district orb.MultiPolygon, cats *grid.Categories, cal *gri
 }
 
 // Case returns the i-th generated case.
-func (g *CaseGenerator) Case(i int) (*grid.Case, error) {
+func (g *CaseGenerator) Case(i int) (*cases.Case, error) {
 	var p orb.Point
 	category := g.leaves[g.rng.IntN(len(g.leaves))]
 	if g.rng.Float64() < hotspotShare {
@@ -87,7 +88,7 @@ func (g *CaseGenerator) Case(i int) (*grid.Case, error) {
 	reported := g.reportTime()
 	loc := []float64{p[0], p[1]}
 	prio := 1 + g.rng.IntN(5)
-	in := grid.CaseInput{
+	in := cases.Input{
 		Source:     pick(g.rng, sources, sourceWeights),
 		ExternalID: fmt.Sprintf("demo-%07d", i),
 		Category:   category,
@@ -107,7 +108,7 @@ func (g *CaseGenerator) Case(i int) (*grid.Case, error) {
 // lifecycle gives a case the status its age makes likely: old cases are
 // mostly closed, recent ones still moving; a few stay open past their
 // deadline.
-func (g *CaseGenerator) lifecycle(c *grid.Case) {
+func (g *CaseGenerator) lifecycle(c *cases.Case) {
 	age := g.Now.Sub(c.ReportedAt)
 	r := g.rng.Float64()
 	switch {
@@ -116,12 +117,12 @@ func (g *CaseGenerator) lifecycle(c *grid.Case) {
 		if closed.After(g.Now) {
 			closed = g.Now
 		}
-		c.Status, c.ClosedAt = grid.StatusClosed, &closed
+		c.Status, c.ClosedAt = cases.StatusClosed, &closed
 		if g.rng.Float64() < 0.03 {
-			c.Status = grid.StatusRejected
+			c.Status = cases.StatusRejected
 		}
 	default:
-		open := []grid.Status{grid.StatusReported, grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified}
+		open := []cases.Status{cases.StatusReported, cases.StatusAccepted, cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved, cases.StatusVerified}
 		c.Status = open[g.rng.IntN(len(open))]
 	}
 }
@@ -172,7 +173,7 @@ func pick(rng *rand.Rand, items []string, weights []float64) string {
 	return items[len(items)-1]
 }
 
-func categoryTitle(cats *grid.Categories, code string) string {
+func categoryTitle(cats *cases.Categories, code string) string {
 	if c, ok := cats.Find(code); ok {
 		return c.NameZH
 	}

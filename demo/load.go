@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/postgres"
 )
@@ -114,21 +115,21 @@ func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, prog
 	inserted := 0
 	const batch = 20000
 	for start := 0; start < n; start += batch {
-		cases := make([]*grid.Case, 0, batch)
+		list := make([]*cases.Case, 0, batch)
 		for i := start; i < min(start+batch, n); i++ {
 			c, err := gen.Case(i)
 			if err != nil {
 				return inserted, err
 			}
-			cases = append(cases, c)
+			list = append(list, c)
 		}
-		k, err := store.InsertCases(ctx, cases)
+		k, err := store.InsertCases(ctx, list)
 		if err != nil {
 			return inserted, err
 		}
 		inserted += k
 		if progress != nil {
-			progress(start+len(cases), n)
+			progress(start+len(list), n)
 		}
 	}
 	return inserted, nil

@@ -10,6 +10,8 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid"
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/grid"
 )
 
@@ -27,7 +29,7 @@ func (s *Server) registerCaseRoutes(r chi.Router) {
 }
 
 // caseProperties renders a case's fields for a GeoJSON feature or CSV row.
-func caseProperties(c *grid.Case, now time.Time) geojson.Properties {
+func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 	p := geojson.Properties{
 		"id":          strconv.FormatInt(c.ID, 10),
 		"external_id": c.ExternalID,
@@ -67,7 +69,7 @@ func nullTime(t *time.Time) any {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func newCaseFeature(c *grid.Case, now time.Time) *geojson.Feature {
+func newCaseFeature(c *cases.Case, now time.Time) *geojson.Feature {
 	f := geojson.NewFeature(c.Location)
 	f.ID = strconv.FormatInt(c.ID, 10)
 	f.Properties = caseProperties(c, now)
@@ -85,7 +87,7 @@ func parseCaseID(r *http.Request) (int64, error) {
 
 // caseContext loads what validating a case needs: categories, calendar and
 // the current locator.
-func (s *Server) caseContext(r *http.Request) (*grid.Categories, *grid.Calendar, *grid.Locator, error) {
+func (s *Server) caseContext(r *http.Request) (*cases.Categories, *cases.Calendar, *grid.Locator, error) {
 	cats, err := s.cases.Categories(r.Context())
 	if err != nil {
 		return nil, nil, nil, err
@@ -103,7 +105,7 @@ func (s *Server) caseContext(r *http.Request) (*grid.Categories, *grid.Calendar,
 
 // fieldError turns a validation failure into a 400 naming the field.
 func fieldError(err error) error {
-	if fe, ok := err.(*grid.FieldError); ok {
+	if fe, ok := err.(*cases.FieldError); ok {
 		e := citygrid.Errorf(citygrid.CodeInvalid, "%s", fe.Error())
 		e.Details = map[string]any{"field": fe.Field}
 		return e
@@ -112,7 +114,7 @@ func fieldError(err error) error {
 }
 
 func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error {
-	var in grid.CaseInput
+	var in cases.Input
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &in); err != nil {
 		return err
 	}
@@ -180,14 +182,14 @@ func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error
 
 // casePatch is the body of PATCH /v1/cases/{id}.
 type casePatch struct {
-	Status    *string         `json:"status"`
-	Grid      *string         `json:"grid"`
-	Unit      *string         `json:"unit"`
-	Extend    *grid.TimeLimit `json:"extend"`
-	Pause     *bool           `json:"pause"`
-	MergeInto *string         `json:"merge_into"`
-	Actor     string          `json:"actor"`
-	Note      string          `json:"note"`
+	Status    *string          `json:"status"`
+	Grid      *string          `json:"grid"`
+	Unit      *string          `json:"unit"`
+	Extend    *cases.TimeLimit `json:"extend"`
+	Pause     *bool            `json:"pause"`
+	MergeInto *string          `json:"merge_into"`
+	Actor     string           `json:"actor"`
+	Note      string           `json:"note"`
 }
 
 func etagOf(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -225,13 +227,13 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u := grid.CaseUpdate{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
+	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
 		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats}
 	if u.Actor == "" {
 		u.Actor = actorOf(r)
 	}
 	if p.Status != nil {
-		st, err := grid.ParseStatus(*p.Status)
+		st, err := cases.ParseStatus(*p.Status)
 		if err != nil {
 			return invalid("status: %v", err)
 		}
@@ -280,12 +282,12 @@ func (s *Server) handleCategoriesGet(w http.ResponseWriter, r *http.Request) err
 
 func (s *Server) handleCategoriesPut(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
-		Categories []grid.Category `json:"categories"`
+		Categories []cases.Category `json:"categories"`
 	}
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &body); err != nil {
 		return err
 	}
-	cats, err := grid.NewCategories(body.Categories)
+	cats, err := cases.NewCategories(body.Categories)
 	if err != nil {
 		return invalid("%v", err)
 	}
@@ -304,7 +306,7 @@ func (s *Server) handleCalendarGet(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleCalendarPut(w http.ResponseWriter, r *http.Request) error {
-	var cal grid.Calendar
+	var cal cases.Calendar
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &cal); err != nil {
 		return err
 	}
@@ -325,9 +327,9 @@ func (s *Server) handleCalendarPut(w http.ResponseWriter, r *http.Request) error
 
 // publishCase tells live listeners (and, later, the tile cache) that a case
 // changed. A no-op until something subscribes.
-func (s *Server) publishCase(c *grid.Case) {
+func (s *Server) publishCase(c *cases.Case) {
 	if s.caseIndex != nil {
-		if err := s.caseIndex.Apply(grid.IndexedOf(c)); err != nil {
+		if err := s.caseIndex.Apply(caseindex.EntryOf(c)); err != nil {
 			s.logger.Error("case index", "err", err)
 		}
 	}

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
+	"citygrid/cases"
 	"errors"
 	"net/http"
 	"strings"
 
 	"citygrid"
-	"citygrid/grid"
 )
 
 // handleCasesBulk ingests NDJSON (one case object per line) or CSV (a header
@@ -18,12 +18,12 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
-	var format grid.BulkFormat
+	var format cases.BulkFormat
 	switch {
 	case strings.Contains(ct, "csv"):
-		format = grid.BulkCSV
+		format = cases.BulkCSV
 	case ct == "" || strings.Contains(ct, "ndjson") || strings.Contains(ct, "jsonl") || strings.Contains(ct, "json"):
-		format = grid.BulkNDJSON
+		format = cases.BulkNDJSON
 	default:
 		return citygrid.Errorf(citygrid.CodeInvalid, "Content-Type %q: send application/x-ndjson or text/csv", truncate(ct, 60))
 	}
@@ -31,7 +31,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ing := grid.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases}
+	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases}
 	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {

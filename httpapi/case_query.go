@@ -14,6 +14,7 @@ import (
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -43,9 +44,9 @@ type caseFilterParams struct {
 	Cursor   string   `json:"cursor"`
 }
 
-func (p caseFilterParams) apply(f *grid.CaseFilter) error {
+func (p caseFilterParams) apply(f *cases.Filter) error {
 	for _, raw := range p.Status {
-		st, err := grid.ParseStatus(raw)
+		st, err := cases.ParseStatus(raw)
 		if err != nil {
 			return invalid("status: %v", err)
 		}
@@ -103,22 +104,22 @@ func (p caseFilterParams) apply(f *grid.CaseFilter) error {
 // cursorJSON is what an opaque cursor holds; the area kind keeps a cursor
 // from being replayed against another kind of query.
 type cursorJSON struct {
-	grid.CaseCursor
+	cases.Cursor
 	Kind string `json:"k"`
 }
 
-func encodeCursor(c grid.CaseCursor, kind string) string {
-	b, _ := json.Marshal(cursorJSON{CaseCursor: c, Kind: kind})
+func encodeCursor(c cases.Cursor, kind string) string {
+	b, _ := json.Marshal(cursorJSON{Cursor: c, Kind: kind})
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func decodeCursor(s, kind string) (*grid.CaseCursor, error) {
+func decodeCursor(s, kind string) (*cases.Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	var c cursorJSON
 	if err != nil || len(s) > 512 || json.Unmarshal(b, &c) != nil || c.ID <= 0 || c.Kind != kind {
 		return nil, invalid("cursor is not one this query returned")
 	}
-	return &c.CaseCursor, nil
+	return &c.Cursor, nil
 }
 
 // handleCasesList serves GET /v1/cases with exactly one area parameter.
@@ -127,7 +128,7 @@ func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(q, "bbox", "near", "radius", "grid", "h3", "status", "category", "unit", "source", "from", "to", "overdue", "limit", "cursor", "format"); err != nil {
 		return err
 	}
-	var f grid.CaseFilter
+	var f cases.Filter
 	if err := parseArea(q, &f.Area); err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func (s *Server) handleCasesSearch(w http.ResponseWriter, r *http.Request) error
 	if km2 := orbgeo.Area(mp) / 1e6; km2 > maxPolygonKM2 {
 		return invalid("polygon: %.0f km² is larger than the %d km² an area query may cover", km2, maxPolygonKM2)
 	}
-	f := grid.CaseFilter{Area: grid.Area{Polygon: mp}}
+	f := cases.Filter{Area: cases.Area{Polygon: mp}}
 	if err := req.caseFilterParams.apply(&f); err != nil {
 		return err
 	}
@@ -199,7 +200,7 @@ func (s *Server) handleCasesSearch(w http.ResponseWriter, r *http.Request) error
 }
 
 // parseArea reads the one area of a GET query.
-func parseArea(q url.Values, a *grid.Area) error {
+func parseArea(q url.Values, a *cases.Area) error {
 	var given []string
 	for _, k := range []string{"bbox", "near", "grid", "h3"} {
 		if q.Get(k) != "" {
@@ -268,7 +269,7 @@ func parseArea(q url.Values, a *grid.Area) error {
 
 // serveCases runs the query and writes a FeatureCollection (with the next
 // page's cursor) or CSV.
-func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f grid.CaseFilter, format string) error {
+func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filter, format string) error {
 	if f.Area.Grid != "" {
 		if _, err := s.grids.FindGridByCode(r.Context(), f.Area.Grid); err != nil {
 			return err
@@ -277,26 +278,26 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f grid.CaseF
 	f.Now = s.now()
 	limit := f.Limit
 	f.Limit = limit + 1 // one more tells whether there is a next page
-	cases, dists, err := s.cases.FindCases(r.Context(), f)
+	found, dists, err := s.cases.FindCases(r.Context(), f)
 	if err != nil {
 		return err
 	}
 	var next *string
-	if len(cases) > limit {
-		cases = cases[:limit]
-		last := cases[len(cases)-1]
-		cur := grid.CaseCursor{ReportedAt: last.ReportedAt, ID: last.ID}
+	if len(found) > limit {
+		found = found[:limit]
+		last := found[len(found)-1]
+		cur := cases.Cursor{ReportedAt: last.ReportedAt, ID: last.ID}
 		if f.Area.Near != nil {
-			cur = grid.CaseCursor{DistanceM: dists[limit-1], ID: last.ID}
+			cur = cases.Cursor{DistanceM: dists[limit-1], ID: last.ID}
 		}
 		c := encodeCursor(cur, f.Area.Kind())
 		next = &c
 	}
 	if format == "csv" {
-		return writeCasesCSV(w, cases, dists, f.Now, next)
+		return writeCasesCSV(w, found, dists, f.Now, next)
 	}
 	fc := geojson.NewFeatureCollection()
-	for i, c := range cases {
+	for i, c := range found {
 		feat := newCaseFeature(c, f.Now)
 		if f.Area.Near != nil {
 			feat.Properties["distance_m"] = dists[i]
@@ -310,7 +311,7 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f grid.CaseF
 var csvColumns = []string{"id", "external_id", "source", "category", "title", "priority", "status", "grid", "unit", "h3",
 	"lng", "lat", "reported_at", "due_at", "closed_at", "overdue", "version"}
 
-func writeCasesCSV(w http.ResponseWriter, cases []*grid.Case, dists []float64, now time.Time, next *string) error {
+func writeCasesCSV(w http.ResponseWriter, cases []*cases.Case, dists []float64, now time.Time, next *string) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	if next != nil {
 		w.Header().Set("X-Next-Cursor", *next)

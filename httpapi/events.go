@@ -1,13 +1,12 @@
 package httpapi
 
 import (
+	"citygrid/cases"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
-
-	"citygrid/grid"
 )
 
 // Live events (GET /v1/events): a text/event-stream on which the server
@@ -31,17 +30,17 @@ const (
 
 // caseEvent is the data of a "case" event.
 type caseEvent struct {
-	ID         string      `json:"id"`
-	Status     grid.Status `json:"status"`
-	Category   string      `json:"category"`
-	Title      string      `json:"title"`
-	Grid       string      `json:"grid"`
-	Unit       string      `json:"unit"`
-	Location   [2]float64  `json:"location"` // WGS84 [lng, lat]
-	Version    int         `json:"version"`
-	Overdue    bool        `json:"overdue"`
-	ReportedAt string      `json:"reported_at"`
-	At         string      `json:"at"`
+	ID         string       `json:"id"`
+	Status     cases.Status `json:"status"`
+	Category   string       `json:"category"`
+	Title      string       `json:"title"`
+	Grid       string       `json:"grid"`
+	Unit       string       `json:"unit"`
+	Location   [2]float64   `json:"location"` // WGS84 [lng, lat]
+	Version    int          `json:"version"`
+	Overdue    bool         `json:"overdue"`
+	ReportedAt string       `json:"reported_at"`
+	At         string       `json:"at"`
 }
 
 // eventBroker fans events out to the open streams. The zero value is ready
@@ -107,7 +106,7 @@ func (b *eventBroker) close() {
 }
 
 // publishCaseEvent tells the streams that c was created or changed.
-func (b *eventBroker) publishCaseEvent(c *grid.Case, now time.Time) {
+func (b *eventBroker) publishCaseEvent(c *cases.Case, now time.Time) {
 	b.publish("case", caseEvent{
 		ID: strconv.FormatInt(c.ID, 10), Status: c.Status, Category: c.Category, Title: c.Title,
 		Grid: c.Grid, Unit: c.Unit, Location: [2]float64{c.Location[0], c.Location[1]}, Version: c.Version,
@@ -123,7 +122,7 @@ func (b *eventBroker) publishBulkEvent(now time.Time) {
 // PublishCase tells the live streams of a case another process created or
 // changed (nil: many cases at once, a bulk ingest elsewhere). Changes made
 // through this server are published by the server itself.
-func (s *Server) PublishCase(c *grid.Case) {
+func (s *Server) PublishCase(c *cases.Case) {
 	if c == nil {
 		s.events.publishBulkEvent(s.now())
 		return

@@ -13,6 +13,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/hotspot"
@@ -22,7 +24,7 @@ import (
 // Bounds of hotspot requests.
 const (
 	minHotspotRes   = 7
-	maxHotspotRes   = grid.HotspotMaxRes
+	maxHotspotRes   = caseindex.MaxRes
 	maxHotspotK     = 5
 	minStudyCells   = 30
 	maxEmergingStep = 260
@@ -92,7 +94,7 @@ func (s *Server) studyArea(res, k int) (*studyArea, error) {
 type hotspotParams struct {
 	res, k int
 	fdr    bool
-	filter grid.IndexFilter
+	filter caseindex.Filter
 }
 
 func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) (hotspotParams, error) {
@@ -131,7 +133,7 @@ func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) 
 	if v := q.Get("status"); v != "" {
 		fp.Status = strings.Split(v, ",")
 	}
-	var cf grid.CaseFilter
+	var cf cases.Filter
 	if err := fp.apply(&cf); err != nil {
 		return p, err
 	}
@@ -173,7 +175,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var compare *grid.IndexFilter
+	var compare *caseindex.Filter
 	if q.Get("compare_from") != "" || q.Get("compare_to") != "" {
 		cf := p.filter
 		for name, dst := range map[string]*time.Time{"compare_from": &cf.From, "compare_to": &cf.To} {
@@ -238,7 +240,7 @@ type hotspotAnalysis struct {
 	smoothed []float64
 }
 
-func (s *Server) analyseHotspots(res, k int, f grid.IndexFilter, fdr bool) (*hotspotAnalysis, error) {
+func (s *Server) analyseHotspots(res, k int, f caseindex.Filter, fdr bool) (*hotspotAnalysis, error) {
 	sa, err := s.studyArea(res, k)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/demo"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -23,7 +25,7 @@ var hotspotNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 
 // hotspotServer serves hotspots over the demo district with the given cases
 // in memory: no database is involved.
-func hotspotServer(t *testing.T, fill func(x *grid.CaseIndex, district orb.MultiPolygon, loc *grid.Locator)) *httptest.Server {
+func hotspotServer(t *testing.T, fill func(x *caseindex.Index, district orb.MultiPolygon, loc *grid.Locator)) *httptest.Server {
 	t.Helper()
 	district, err := demo.District()
 	if err != nil {
@@ -35,7 +37,7 @@ func hotspotServer(t *testing.T, fill func(x *grid.CaseIndex, district orb.Multi
 	}
 	index := grid.NewIndex(grid.LocatorOptions{})
 	index.Set(loc)
-	x := grid.NewCaseIndex()
+	x := caseindex.New()
 	fill(x, district, loc)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Index: index, CaseIndex: x, Now: func() time.Time { return hotspotNow },
@@ -78,17 +80,17 @@ func getHotspots(t *testing.T, url string) hotspotReply {
 	return r
 }
 
-func fillDemo(n int) func(x *grid.CaseIndex, district orb.MultiPolygon, loc *grid.Locator) {
-	return func(x *grid.CaseIndex, district orb.MultiPolygon, loc *grid.Locator) {
-		cats, _ := grid.NewCategories(grid.DefaultCategories())
-		gen := demo.NewCaseGenerator(district, cats, grid.DefaultCalendar(), loc, hotspotNow, 7)
+func fillDemo(n int) func(x *caseindex.Index, district orb.MultiPolygon, loc *grid.Locator) {
+	return func(x *caseindex.Index, district orb.MultiPolygon, loc *grid.Locator) {
+		cats, _ := cases.NewCategories(cases.DefaultCategories())
+		gen := demo.NewCaseGenerator(district, cats, cases.DefaultCalendar(), loc, hotspotNow, 7)
 		for i := range n {
 			c, err := gen.Case(i)
 			if err != nil {
 				panic(err)
 			}
 			c.ID = int64(i + 1)
-			if err := x.Apply(grid.IndexedOf(c)); err != nil {
+			if err := x.Apply(caseindex.EntryOf(c)); err != nil {
 				panic(err)
 			}
 		}
@@ -133,7 +135,7 @@ func TestGiStarFindsPlantedHotspots(t *testing.T) {
 // TestGiStarOnUniformCases: with no real concentration, the FDR-corrected
 // classes flag hardly anything.
 func TestGiStarOnUniformCases(t *testing.T) {
-	srv := hotspotServer(t, func(x *grid.CaseIndex, district orb.MultiPolygon, _ *grid.Locator) {
+	srv := hotspotServer(t, func(x *caseindex.Index, district orb.MultiPolygon, _ *grid.Locator) {
 		rng := rand.New(rand.NewPCG(11, 13))
 		b := district.Bound()
 		for i := 0; i < 30000; {
@@ -142,7 +144,7 @@ func TestGiStarOnUniformCases(t *testing.T) {
 				continue
 			}
 			i++
-			_ = x.Apply(grid.IndexedCase{ID: int64(i), Location: p, ReportedAt: hotspotNow.Add(-time.Duration(i) * time.Minute), Category: "E0101", Status: grid.StatusReported, Source: "patrol"})
+			_ = x.Apply(caseindex.Entry{ID: int64(i), Location: p, ReportedAt: hotspotNow.Add(-time.Duration(i) * time.Minute), Category: "E0101", Status: cases.StatusReported, Source: "patrol"})
 		}
 	})
 	for _, res := range []int{8, 9} {

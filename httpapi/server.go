@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"citygrid"
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/tiles"
 	"citygrid/web"
@@ -78,17 +80,17 @@ func (c *Config) setDefaults() {
 type Server struct {
 	cfg   Config
 	grids grid.Store
-	cases grid.CaseStore
-	stats grid.StatsStore
+	cases cases.Store
+	stats cases.StatsStore
 	// caseIndex serves hotspot counts; studies caches their study areas.
-	caseIndex *grid.CaseIndex
+	caseIndex *caseindex.Index
 	studies   studyCache
 	// tiles renders the battle map's vector tiles (nil without caseIndex).
 	tiles *tiles.Service
 	now   func() time.Time
 	// onCaseChange is told of every case this process creates or changes
 	// (nil: many at once).
-	onCaseChange func(*grid.Case)
+	onCaseChange func(*cases.Case)
 	// events fans case changes out to /v1/events streams (the battle map).
 	events  eventBroker
 	index   *grid.Index
@@ -101,18 +103,18 @@ type Server struct {
 // Deps are what the server works with.
 type Deps struct {
 	Grids grid.Store
-	Cases grid.CaseStore
+	Cases cases.Store
 	// Stats computes summaries; nil disables /v1/stats.
-	Stats grid.StatsStore
+	Stats cases.StatsStore
 	// CaseIndex counts cases for hotspots; nil disables /v1/hotspots. The
 	// server applies the changes it makes; the caller keeps it current
 	// with everyone else's (bulk ingests, other processes).
-	CaseIndex *grid.CaseIndex
+	CaseIndex *caseindex.Index
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
 	// OnCaseChange, when set, is told of case changes made through this
 	// server (nil for a bulk change).
-	OnCaseChange func(*grid.Case)
+	OnCaseChange func(*cases.Case)
 	Index        *grid.Index
 	// Ready reports whether the database answers; the index is checked too.
 	Ready    func(ctx context.Context) error

@@ -1,10 +1,9 @@
 package httpapi
 
 import (
+	"citygrid/cases"
 	"net/http"
 	"time"
-
-	"citygrid/grid"
 )
 
 // maxStatsPeriod bounds one summary: a few years of daily rhythm.
@@ -18,9 +17,9 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(q, "by", "from", "to"); err != nil {
 		return err
 	}
-	sq := grid.StatsQuery{By: grid.StatsBy(q.Get("by"))}
+	sq := cases.StatsQuery{By: cases.StatsBy(q.Get("by"))}
 	valid := false
-	for _, b := range grid.StatsGroupings {
+	for _, b := range cases.StatsGroupings {
 		valid = valid || b == sq.By
 	}
 	if !valid {

@@ -12,6 +12,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"citygrid"
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/tiles"
@@ -47,11 +49,11 @@ func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
 	if v := q.Get("status"); v != "" {
 		fp.Status = strings.Split(v, ",")
 	}
-	var cf grid.CaseFilter
+	var cf cases.Filter
 	if err := fp.apply(&cf); err != nil {
 		return p, "", err
 	}
-	p.Filter = grid.IndexFilter{Category: cf.Category, Statuses: cf.Statuses, Source: cf.Source, Unit: cf.Unit}
+	p.Filter = caseindex.Filter{Category: cf.Category, Statuses: cf.Statuses, Source: cf.Source, Unit: cf.Unit}
 	if cf.From != nil {
 		p.Filter.From = *cf.From
 	}

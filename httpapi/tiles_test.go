@@ -20,6 +20,7 @@ import (
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/caseindex"
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -65,7 +66,7 @@ func newTileAPI(t *testing.T) *tileAPI {
 	cases := postgres.NewCaseStore(tx)
 	logs := &lockedBuffer{}
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, httpapi.Deps{
-		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, CaseIndex: grid.NewCaseIndex(), Index: index,
+		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, CaseIndex: caseindex.New(), Index: index,
 		Now:    func() time.Time { return tileNow },
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}))

@@ -12,11 +12,11 @@ import (
 	"github.com/paulmach/orb"
 
 	"citygrid"
+	"citygrid/cases"
 	"citygrid/geo"
-	"citygrid/grid"
 )
 
-// CaseStore implements grid.CaseStore.
+// CaseStore implements cases.Store.
 type CaseStore struct {
 	db DBTX
 	// Instance names this process in notifications (see Listen).
@@ -25,7 +25,7 @@ type CaseStore struct {
 	CellRes int
 }
 
-var _ grid.CaseStore = (*CaseStore)(nil)
+var _ cases.Store = (*CaseStore)(nil)
 
 // NewCaseStore returns a store on db (a pool, or a transaction in tests).
 func NewCaseStore(db DBTX) *CaseStore { return &CaseStore{db: db} }
@@ -39,9 +39,9 @@ const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.descr
     ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), c.status,
     c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties`
 
-func scanCase(row pgx.Row, extra ...any) (*grid.Case, error) {
+func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 	var (
-		c      grid.Case
+		c      cases.Case
 		x, y   float64
 		status string
 		props  []byte
@@ -55,7 +55,7 @@ func scanCase(row pgx.Row, extra ...any) (*grid.Case, error) {
 	}
 	c.Location = orb.Point{x, y}
 	c.Cell = geo.Cell(cell)
-	c.Status = grid.Status(status)
+	c.Status = cases.Status(status)
 	if len(props) > 0 {
 		c.Properties = json.RawMessage(props)
 	}
@@ -80,7 +80,7 @@ const notifyCaseSQL = `SELECT pg_notify($1, $2)`
 
 // CreateCase stores c unless a case with the same (source, external_id)
 // exists, in which case it returns that one and false.
-func (s *CaseStore) CreateCase(ctx context.Context, c *grid.Case, actor string) (*grid.Case, bool, error) {
+func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string) (*cases.Case, bool, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("create case: %w", err)
@@ -114,7 +114,7 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *grid.Case, actor string) 
 
 // closedAtFor gives imported historical cases that arrive closed a closing
 // time: their report time, the best that is known.
-func closedAtFor(c *grid.Case) *time.Time {
+func closedAtFor(c *cases.Case) *time.Time {
 	if c.ClosedAt != nil {
 		return c.ClosedAt
 	}
@@ -135,7 +135,7 @@ func nullJSON(b json.RawMessage) any {
 const findCaseByIDSQL = `SELECT ` + caseColumns + ` FROM cases c WHERE c.id = $1`
 
 // FindCaseByID returns one case, or a CodeNotFound error.
-func (s *CaseStore) FindCaseByID(ctx context.Context, id int64) (*grid.Case, error) {
+func (s *CaseStore) FindCaseByID(ctx context.Context, id int64) (*cases.Case, error) {
 	c, err := scanCase(s.db.QueryRow(ctx, findCaseByIDSQL, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, citygrid.Errorf(citygrid.CodeNotFound, "case %d not found", id)
@@ -154,7 +154,7 @@ WHERE id = $1`
 
 // UpdateCase applies u under a row lock, so that of two writers holding the
 // same version exactly one wins and the other gets CodePrecondition.
-func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u grid.CaseUpdate) (*grid.Case, error) {
+func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*cases.Case, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
@@ -196,7 +196,7 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u grid.CaseUpdate)
 			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "unit %q is not registered", *u.Unit)
 		}
 	}
-	events, err := grid.ApplyUpdate(c, u)
+	events, err := cases.ApplyUpdate(c, u)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ ORDER BY seq`
 
 // CaseHistory returns the events of a case, oldest first, starting with its
 // creation.
-func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, error) {
+func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]cases.Event, error) {
 	if _, err := s.FindCaseByID(ctx, id); err != nil {
 		return nil, err
 	}
@@ -248,8 +248,8 @@ func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, er
 	if err != nil {
 		return nil, fmt.Errorf("case %d history: %w", id, err)
 	}
-	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (grid.Event, error) {
-		var e grid.Event
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cases.Event, error) {
+		var e cases.Event
 		var data []byte
 		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &data)
 		if len(data) > 0 {
@@ -261,7 +261,7 @@ func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]grid.Event, er
 		return nil, fmt.Errorf("case %d history: %w", id, err)
 	}
 	if events == nil {
-		events = []grid.Event{}
+		events = []cases.Event{}
 	}
 	return events, nil
 }
@@ -281,7 +281,7 @@ LIMIT 20`
 // PossibleDuplicates returns open cases of c's category within radiusM of it
 // and reported within window before (or after) it, nearest first, with their
 // distances in metres.
-func (s *CaseStore) PossibleDuplicates(ctx context.Context, c *grid.Case, radiusM float64, window time.Duration) ([]*grid.Case, []float64, error) {
+func (s *CaseStore) PossibleDuplicates(ctx context.Context, c *cases.Case, radiusM float64, window time.Duration) ([]*cases.Case, []float64, error) {
 	res := s.cellRes()
 	// Cells within k rings cover every point closer than k inner radii.
 	k := int(math.Ceil(radiusM/(geo.CellEdgeLengthM(res)*math.Sqrt(3)/2))) + 1
@@ -299,7 +299,7 @@ func (s *CaseStore) PossibleDuplicates(ctx context.Context, c *grid.Case, radius
 	}
 	defer rows.Close()
 	var (
-		out   []*grid.Case
+		out   []*cases.Case
 		dists []float64
 	)
 	for rows.Next() {

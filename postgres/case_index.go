@@ -1,13 +1,13 @@
 package postgres
 
 import (
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"context"
 	"fmt"
 	"time"
 
 	"github.com/paulmach/orb"
-
-	"citygrid/grid"
 )
 
 const scanIndexedCasesSQL = `
@@ -17,10 +17,10 @@ FROM cases`
 
 // LoadCaseIndex reads every case into a fresh index and swaps it into x.
 // Changes applied to x while it reads survive the swap (see
-// grid.CaseIndex.BeginReload).
-func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error {
+// caseindex.Index.BeginReload).
+func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *caseindex.Index) error {
 	x.BeginReload()
-	fresh := grid.NewCaseIndex()
+	fresh := caseindex.New()
 	fresh.BeginLoad()
 	rows, err := s.db.Query(ctx, scanIndexedCasesSQL)
 	if err != nil {
@@ -28,7 +28,7 @@ func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error 
 	}
 	defer rows.Close()
 	var (
-		c      grid.IndexedCase
+		c      caseindex.Entry
 		lng    float64
 		lat    float64
 		status string
@@ -39,7 +39,7 @@ func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *grid.CaseIndex) error 
 		if err := rows.Scan(&c.ID, &lng, &lat, &t, &due, &c.Category, &status, &c.Priority, &c.Source, &c.Unit, &c.Grid); err != nil {
 			return fmt.Errorf("load case index: %w", err)
 		}
-		c.Location, c.Status, c.ReportedAt, c.DueAt = orb.Point{lng, lat}, grid.Status(status), t, time.Time{}
+		c.Location, c.Status, c.ReportedAt, c.DueAt = orb.Point{lng, lat}, cases.Status(status), t, time.Time{}
 		if due != nil {
 			c.DueAt = *due
 		}

@@ -1,12 +1,11 @@
 package postgres
 
 import (
+	"citygrid/cases"
 	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"citygrid/grid"
 )
 
 // createCaseStageSQL drops a leftover first: ON COMMIT DROP fires only at
@@ -44,7 +43,7 @@ SELECT count(*) FROM ins`
 // InsertCases stores prepared cases with COPY through a staging table, in
 // one transaction, and returns how many were new: the rest were duplicates
 // of stored cases (idempotent on source and external_id).
-func (s *CaseStore) InsertCases(ctx context.Context, cases []*grid.Case) (int, error) {
+func (s *CaseStore) InsertCases(ctx context.Context, cases []*cases.Case) (int, error) {
 	if len(cases) == 0 {
 		return 0, nil
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"citygrid/cases"
 	"citygrid/geo"
-	"citygrid/grid"
 )
 
 // caseQuery assembles a case query from fixed SQL fragments; every value is
@@ -42,13 +42,13 @@ const gridSubtreeSQL = `c.grid IN (
         SELECT g.code FROM grids g JOIN t ON g.parent = t.code)
     SELECT code FROM t)`
 
-// openStatusSQL matches the statuses whose deadline runs (grid.Status.Open).
+// openStatusSQL matches the statuses whose deadline runs (cases.Status.Open).
 const openStatusSQL = `c.status IN ('reported', 'accepted', 'dispatched', 'in_progress')`
 
 // FindCases returns the cases matching f, newest first (nearest first for a
 // radius query), at most f.Limit of them, after the cursor f.After. For a
 // radius query the second result holds each case's distance in metres.
-func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.Case, []float64, error) {
+func (s *CaseStore) FindCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
 	var q caseQuery
 	a := f.Area
 	distance := "NULL::float8"
@@ -173,7 +173,7 @@ func (s *CaseStore) FindCases(ctx context.Context, f grid.CaseFilter) ([]*grid.C
 	}
 	defer rows.Close()
 	var (
-		out   []*grid.Case
+		out   []*cases.Case
 		dists []float64
 	)
 	for rows.Next() {
@@ -242,7 +242,7 @@ const maxCoveringCells = 400
 // polygon area (every case inside lies in one of them), split into those
 // wholly inside it and those its edge crosses; nil, nil when the area is of
 // another kind or too large for the cell-by-cell plan.
-func (s *CaseStore) coveringCells(a grid.Area) (inner, edge []int64) {
+func (s *CaseStore) coveringCells(a cases.Area) (inner, edge []int64) {
 	var mp orb.MultiPolygon
 	switch {
 	case a.Bound != nil:

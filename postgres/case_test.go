@@ -15,6 +15,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"citygrid"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/internal/dbtest"
@@ -30,8 +31,8 @@ type caseEnv struct {
 	grids *postgres.GridStore
 	cases *postgres.CaseStore
 	loc   *grid.Locator
-	cats  *grid.Categories
-	cal   *grid.Calendar
+	cats  *cases.Categories
+	cal   *cases.Calendar
 }
 
 func newCaseEnv(t *testing.T) *caseEnv {
@@ -62,7 +63,7 @@ func newCaseEnv(t *testing.T) *caseEnv {
 	return &caseEnv{tx: tx, grids: s, cases: cs, loc: loc, cats: cats, cal: cal}
 }
 
-func (e *caseEnv) prepare(t *testing.T, in grid.CaseInput) *grid.Case {
+func (e *caseEnv) prepare(t *testing.T, in cases.Input) *cases.Case {
 	t.Helper()
 	c, err := in.Prepare(e.cats, e.cal, e.loc, testNow)
 	if err != nil {
@@ -71,9 +72,9 @@ func (e *caseEnv) prepare(t *testing.T, in grid.CaseInput) *grid.Case {
 	return c
 }
 
-func input(source, id, category string, lng, lat float64) grid.CaseInput {
+func input(source, id, category string, lng, lat float64) cases.Input {
 	loc := []float64{lng, lat}
-	return grid.CaseInput{Source: source, ExternalID: id, Category: category, Title: "t", Location: &loc}
+	return cases.Input{Source: source, ExternalID: id, Category: category, Title: "t", Location: &loc}
 }
 
 func TestCreateCaseAssignsAndIsIdempotent(t *testing.T) {
@@ -85,7 +86,7 @@ func TestCreateCaseAssignsAndIsIdempotent(t *testing.T) {
 		t.Fatalf("CreateCase = %v, %v", created, err)
 	}
 	// (120.365, 36.075) lies in G3 under community C2, whose units_by_category sends E01 to U2.
-	if c.Grid != "G3" || c.Unit != "U2" || c.Status != grid.StatusReported || c.Version != 1 {
+	if c.Grid != "G3" || c.Unit != "U2" || c.Status != cases.StatusReported || c.Version != 1 {
 		t.Errorf("stored case = grid %s unit %s status %s v%d", c.Grid, c.Unit, c.Status, c.Version)
 	}
 	if want := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC); !c.DueAt.Equal(want) { // 4 working hours: 15:00 local
@@ -109,12 +110,12 @@ func TestUpdateCaseLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(to grid.Status, version int) (*grid.Case, error) {
-		return e.cases.UpdateCase(ctx, c.ID, grid.CaseUpdate{Status: &to, IfVersion: version, Now: testNow, Actor: "d", Calendar: e.cal})
+	step := func(to cases.Status, version int) (*cases.Case, error) {
+		return e.cases.UpdateCase(ctx, c.ID, cases.Update{Status: &to, IfVersion: version, Now: testNow, Actor: "d", Calendar: e.cal})
 	}
 	v := 1
-	for _, to := range []grid.Status{grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved,
-		grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified, grid.StatusClosed} {
+	for _, to := range []cases.Status{cases.StatusAccepted, cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved,
+		cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved, cases.StatusVerified, cases.StatusClosed} {
 		got, err := step(to, v)
 		if err != nil {
 			t.Fatalf("→ %s: %v", to, err)
@@ -124,13 +125,13 @@ func TestUpdateCaseLifecycle(t *testing.T) {
 			t.Fatalf("→ %s: got %s v%d", to, got.Status, got.Version)
 		}
 	}
-	if _, err := step(grid.StatusAccepted, v); citygrid.ErrorCode(err) != citygrid.CodeUnprocessable {
+	if _, err := step(cases.StatusAccepted, v); citygrid.ErrorCode(err) != citygrid.CodeUnprocessable {
 		t.Errorf("closed → accepted: %v, want unprocessable", err)
 	}
-	if _, err := step(grid.StatusAccepted, v-1); citygrid.ErrorCode(err) != citygrid.CodePrecondition {
+	if _, err := step(cases.StatusAccepted, v-1); citygrid.ErrorCode(err) != citygrid.CodePrecondition {
 		t.Errorf("stale version: %v, want precondition", err)
 	}
-	if _, err := e.cases.UpdateCase(ctx, 999999999, grid.CaseUpdate{IfVersion: 1, Now: testNow}); citygrid.ErrorCode(err) != citygrid.CodeNotFound {
+	if _, err := e.cases.UpdateCase(ctx, 999999999, cases.Update{IfVersion: 1, Now: testNow}); citygrid.ErrorCode(err) != citygrid.CodeNotFound {
 		t.Errorf("unknown case: %v, want not found", err)
 	}
 	events, _ := e.cases.CaseHistory(ctx, c.ID)
@@ -151,9 +152,9 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cats, _ := grid.NewCategories(grid.DefaultCategories())
+	cats, _ := cases.NewCategories(cases.DefaultCategories())
 	in := input("race", fmt.Sprintf("r-%d", time.Now().UnixNano()), "E0101", 120.36, 36.08)
-	prepared, err := in.Prepare(cats, grid.DefaultCalendar(), loc, testNow)
+	prepared, err := in.Prepare(cats, cases.DefaultCalendar(), loc, testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +173,11 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			to := grid.StatusAccepted
+			to := cases.StatusAccepted
 			if i%2 == 1 {
-				to = grid.StatusRejected
+				to = cases.StatusRejected
 			}
-			_, errs[i] = store.UpdateCase(ctx, c.ID, grid.CaseUpdate{Status: &to, IfVersion: 1, Now: testNow, Actor: fmt.Sprint(i)})
+			_, errs[i] = store.UpdateCase(ctx, c.ID, cases.Update{Status: &to, IfVersion: 1, Now: testNow, Actor: fmt.Sprint(i)})
 		}()
 	}
 	wg.Wait()
@@ -216,8 +217,8 @@ func TestBulkIngestIsIdempotent(t *testing.T) {
 	b.WriteString(`{"source":"patrol","external_id":"bad-2","category":"E0101","location":[120.36,91]}` + "\n")
 	b.WriteString(`{"source":"patrol","external_id":"bad-3","category":"E0101","location":[120.36,36.08],"colour":"red"}` + "\n")
 	b.WriteString("not json\n")
-	ing := grid.Ingester{Categories: e.cats, Calendar: e.cal, Locator: e.loc, Now: func() time.Time { return testNow }, Store: e.cases}
-	res, err := ing.Ingest(ctx, strings.NewReader(b.String()), grid.BulkNDJSON)
+	ing := cases.Ingester{Categories: e.cats, Calendar: e.cal, Locator: e.loc, Now: func() time.Time { return testNow }, Store: e.cases}
+	res, err := ing.Ingest(ctx, strings.NewReader(b.String()), cases.BulkNDJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestBulkIngestIsIdempotent(t *testing.T) {
 	if !slices.Equal(lines, []int{301, 302, 303, 304}) {
 		t.Errorf("rejected lines = %v, want 301..304", lines)
 	}
-	res, err = ing.Ingest(ctx, strings.NewReader(b.String()), grid.BulkNDJSON)
+	res, err = ing.Ingest(ctx, strings.NewReader(b.String()), cases.BulkNDJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +240,7 @@ func TestBulkIngestIsIdempotent(t *testing.T) {
 		"csv,c-1,E0501,120.355,36.075,2026-11-20T08:00:00Z\n" +
 		"csv,c-2,E0501,abc,36.075,\n" +
 		"csv,c-1,E0501,120.355,36.075,\n"
-	res, err = ing.Ingest(ctx, strings.NewReader(csv), grid.BulkCSV)
+	res, err = ing.Ingest(ctx, strings.NewReader(csv), cases.BulkCSV)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,18 +260,18 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 	e := newCaseEnv(t)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(1, 9))
-	var cases []*grid.Case
+	var batch []*cases.Case
 	cats := []string{"E0101", "E0501", "C0104"}
 	for i := range 1500 {
 		in := input([]string{"patrol", "hotline"}[i%2], fmt.Sprint(i), cats[i%3], 120.349+rng.Float64()*0.022, 36.069+rng.Float64()*0.022)
 		rt := testNow.Add(-time.Duration(rng.IntN(30*24)) * time.Hour)
 		in.ReportedAt = &rt
-		cases = append(cases, e.prepare(t, in))
+		batch = append(batch, e.prepare(t, in))
 	}
-	if _, err := e.cases.InsertCases(ctx, cases); err != nil {
+	if _, err := e.cases.InsertCases(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
-	stored, _, err := e.cases.FindCases(ctx, grid.CaseFilter{Area: grid.Area{Bound: &orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}}, Limit: 10000, Now: testNow})
+	stored, _, err := e.cases.FindCases(ctx, cases.Filter{Area: cases.Area{Bound: &orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}}, Limit: 10000, Now: testNow})
 	if err != nil || len(stored) != 1500 {
 		t.Fatalf("all cases: %d, %v", len(stored), err)
 	}
@@ -283,24 +284,24 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 	from := testNow.Add(-10 * 24 * time.Hour)
 	tests := []struct {
 		name string
-		f    grid.CaseFilter
-		want func(c *grid.Case) bool
+		f    cases.Filter
+		want func(c *cases.Case) bool
 	}{
-		{"bbox", grid.CaseFilter{Area: grid.Area{Bound: &box}}, func(c *grid.Case) bool { return box.Contains(c.Location) }},
-		{"near", grid.CaseFilter{Area: grid.Area{Near: &center, RadiusM: 600}}, nil}, // answered by plain SQL below
-		{"grid subtree", grid.CaseFilter{Area: grid.Area{Grid: "S2"}}, func(c *grid.Case) bool { return c.Grid == "G3" || c.Grid == "G4" || c.Grid == "C2" || c.Grid == "S2" }},
-		{"h3 res 9", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{cell9}}}, func(c *grid.Case) bool { return c.Cell == cell9 }},
-		{"h3 coarse res 7", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{cell7}}}, func(c *grid.Case) bool { return c.Cell.Parent(7) == cell7 }},
-		{"h3 fine res 11", grid.CaseFilter{Area: grid.Area{Cells: []geo.Cell{fine}}}, func(c *grid.Case) bool {
+		{"bbox", cases.Filter{Area: cases.Area{Bound: &box}}, func(c *cases.Case) bool { return box.Contains(c.Location) }},
+		{"near", cases.Filter{Area: cases.Area{Near: &center, RadiusM: 600}}, nil}, // answered by plain SQL below
+		{"grid subtree", cases.Filter{Area: cases.Area{Grid: "S2"}}, func(c *cases.Case) bool { return c.Grid == "G3" || c.Grid == "G4" || c.Grid == "C2" || c.Grid == "S2" }},
+		{"h3 res 9", cases.Filter{Area: cases.Area{Cells: []geo.Cell{cell9}}}, func(c *cases.Case) bool { return c.Cell == cell9 }},
+		{"h3 coarse res 7", cases.Filter{Area: cases.Area{Cells: []geo.Cell{cell7}}}, func(c *cases.Case) bool { return c.Cell.Parent(7) == cell7 }},
+		{"h3 fine res 11", cases.Filter{Area: cases.Area{Cells: []geo.Cell{fine}}}, func(c *cases.Case) bool {
 			f, _ := geo.CellAt(c.Location, 11)
 			return f == fine
 		}},
-		{"polygon", grid.CaseFilter{Area: grid.Area{Polygon: orb.MultiPolygon{poly}}}, func(c *grid.Case) bool { return geo.Covers(orb.MultiPolygon{poly}, c.Location) }},
-		{"bbox + filters", grid.CaseFilter{Area: grid.Area{Bound: &box}, Category: "E05", Source: "hotline", From: &from},
-			func(c *grid.Case) bool {
+		{"polygon", cases.Filter{Area: cases.Area{Polygon: orb.MultiPolygon{poly}}}, func(c *cases.Case) bool { return geo.Covers(orb.MultiPolygon{poly}, c.Location) }},
+		{"bbox + filters", cases.Filter{Area: cases.Area{Bound: &box}, Category: "E05", Source: "hotline", From: &from},
+			func(c *cases.Case) bool {
 				return box.Contains(c.Location) && strings.HasPrefix(c.Category, "E05") && c.Source == "hotline" && !c.ReportedAt.Before(from)
 			}},
-		{"overdue", grid.CaseFilter{Area: grid.Area{Bound: &box}, Overdue: true}, func(c *grid.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
+		{"overdue", cases.Filter{Area: cases.Area{Bound: &box}, Overdue: true}, func(c *cases.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,9 +345,9 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 					break
 				}
 				last := list[len(list)-1]
-				f.After = &grid.CaseCursor{ReportedAt: last.ReportedAt, ID: last.ID}
+				f.After = &cases.Cursor{ReportedAt: last.ReportedAt, ID: last.ID}
 				if f.Area.Near != nil {
-					f.After = &grid.CaseCursor{DistanceM: dists[len(dists)-1], ID: last.ID}
+					f.After = &cases.Cursor{DistanceM: dists[len(dists)-1], ID: last.ID}
 				}
 			}
 			sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })

@@ -1,27 +1,26 @@
 package postgres
 
 import (
+	"citygrid/cases"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-
-	"citygrid/grid"
 )
 
 const findCategoriesSQL = `SELECT code, name_zh, name_en, limit_value, limit_unit FROM categories ORDER BY code`
 
 // Categories returns the stored category table, or the default table while
 // none has been stored.
-func (s *CaseStore) Categories(ctx context.Context) (*grid.Categories, error) {
+func (s *CaseStore) Categories(ctx context.Context) (*cases.Categories, error) {
 	rows, err := s.db.Query(ctx, findCategoriesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (grid.Category, error) {
-		var c grid.Category
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cases.Category, error) {
+		var c cases.Category
 		err := r.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.TimeLimit.Value, &c.TimeLimit.Unit)
 		return c, err
 	})
@@ -29,13 +28,13 @@ func (s *CaseStore) Categories(ctx context.Context) (*grid.Categories, error) {
 		return nil, fmt.Errorf("categories: %w", err)
 	}
 	if len(list) == 0 {
-		list = grid.DefaultCategories()
+		list = cases.DefaultCategories()
 	}
-	return grid.NewCategories(list)
+	return cases.NewCategories(list)
 }
 
 // ReplaceCategories stores cs as the whole category table.
-func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *grid.Categories) error {
+func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories) error {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("replace categories: %w", err)
@@ -62,15 +61,15 @@ ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`
 )
 
 // Calendar returns the stored working calendar, or the default one.
-func (s *CaseStore) Calendar(ctx context.Context) (*grid.Calendar, error) {
+func (s *CaseStore) Calendar(ctx context.Context) (*cases.Calendar, error) {
 	var raw []byte
 	err := s.db.QueryRow(ctx, findSettingSQL, "calendar").Scan(&raw)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return grid.DefaultCalendar(), nil
+		return cases.DefaultCalendar(), nil
 	} else if err != nil {
 		return nil, fmt.Errorf("calendar: %w", err)
 	}
-	var c grid.Calendar
+	var c cases.Calendar
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("calendar: %w", err)
 	}
@@ -81,7 +80,7 @@ func (s *CaseStore) Calendar(ctx context.Context) (*grid.Calendar, error) {
 }
 
 // ReplaceCalendar stores c as the working calendar.
-func (s *CaseStore) ReplaceCalendar(ctx context.Context, c *grid.Calendar) error {
+func (s *CaseStore) ReplaceCalendar(ctx context.Context, c *cases.Calendar) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("replace calendar: %w", err)

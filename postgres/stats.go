@@ -4,20 +4,21 @@ import (
 	"context"
 	"fmt"
 
+	"citygrid/cases"
 	"citygrid/grid"
 )
 
 // statsGroupKey is the group expression per grouping: a fixed allowlist,
 // never text from a request. anc is the case's ancestor at the level asked
 // for (street or community).
-var statsGroupKey = map[grid.StatsBy]string{
-	grid.ByStreet:    "COALESCE(anc.anc, '')",
-	grid.ByCommunity: "COALESCE(anc.anc, '')",
-	grid.ByGrid:      "COALESCE(c.grid, '')",
-	grid.ByUnit:      "COALESCE(c.unit, '')",
-	grid.ByCategory:  "c.category",
-	grid.ByStatus:    "c.status",
-	grid.ByDay:       "to_char(timezone($4::text, c.reported_at), 'YYYY-MM-DD')",
+var statsGroupKey = map[cases.StatsBy]string{
+	cases.ByStreet:    "COALESCE(anc.anc, '')",
+	cases.ByCommunity: "COALESCE(anc.anc, '')",
+	cases.ByGrid:      "COALESCE(c.grid, '')",
+	cases.ByUnit:      "COALESCE(c.unit, '')",
+	cases.ByCategory:  "c.category",
+	cases.ByStatus:    "c.status",
+	cases.ByDay:       "to_char(timezone($4::text, c.reported_at), 'YYYY-MM-DD')",
 }
 
 // statsSQL computes every indicator in one pass over the cases touching the
@@ -69,13 +70,13 @@ GROUP BY key
 ORDER BY key`
 
 // Stats computes the summary indicators of q.
-func (s *CaseStore) Stats(ctx context.Context, q grid.StatsQuery) ([]grid.StatsRow, error) {
+func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.StatsRow, error) {
 	key, ok := statsGroupKey[q.By]
 	if !ok {
 		return nil, fmt.Errorf("stats: unknown grouping %q", q.By)
 	}
 	level := int16(grid.LevelStreet)
-	if q.By == grid.ByCommunity {
+	if q.By == cases.ByCommunity {
 		level = int16(grid.LevelCommunity)
 	}
 	tz := q.TimeZone
@@ -87,9 +88,9 @@ func (s *CaseStore) Stats(ctx context.Context, q grid.StatsQuery) ([]grid.StatsR
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	defer rows.Close()
-	out := []grid.StatsRow{}
+	out := []cases.StatsRow{}
 	for rows.Next() {
-		var r grid.StatsRow
+		var r cases.StatsRow
 		var receivedClosed, resolved, rework, extended int
 		if err := rows.Scan(&r.Key, &r.Received, &r.Filed, &r.Due, &r.Closed, &r.ClosedOnTime, &r.Overdue,
 			&receivedClosed, &resolved, &rework, &extended, &r.MedianHoursToClose); err != nil {

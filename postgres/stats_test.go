@@ -1,11 +1,10 @@
 package postgres_test
 
 import (
+	"citygrid/cases"
 	"context"
 	"testing"
 	"time"
-
-	"citygrid/grid"
 )
 
 // TestStatsIndicators builds a small history by hand and checks every
@@ -16,7 +15,7 @@ func TestStatsIndicators(t *testing.T) {
 	e := newCaseEnv(t)
 	ctx := context.Background()
 	day := func(d, h int) time.Time { return time.Date(2026, 10, d, h, 0, 0, 0, time.UTC) }
-	mk := func(id string, reported time.Time, lng float64) *grid.Case {
+	mk := func(id string, reported time.Time, lng float64) *cases.Case {
 		in := input("stats", id, "E0501", lng, 36.075) // E0501: 2 working hours
 		in.ReportedAt = &reported
 		c, err := in.Prepare(e.cats, e.cal, e.loc, testNow)
@@ -29,10 +28,10 @@ func TestStatsIndicators(t *testing.T) {
 		}
 		return stored
 	}
-	move := func(c *grid.Case, at time.Time, to ...grid.Status) *grid.Case {
+	move := func(c *cases.Case, at time.Time, to ...cases.Status) *cases.Case {
 		for _, st := range to {
 			var err error
-			c, err = e.cases.UpdateCase(ctx, c.ID, grid.CaseUpdate{Status: &st, IfVersion: c.Version, Now: at, Calendar: e.cal})
+			c, err = e.cases.UpdateCase(ctx, c.ID, cases.Update{Status: &st, IfVersion: c.Version, Now: at, Calendar: e.cal})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,16 +43,16 @@ func TestStatsIndicators(t *testing.T) {
 	a := mk("a", day(12, 1), 120.355)
 	b := mk("b", day(12, 1), 120.355)
 	c := mk("c", day(12, 1), 120.355)
-	mk("d", day(12, 1), 120.355)                                                                                                                        // never handled: overdue
-	move(a, day(12, 2), grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified, grid.StatusClosed) // closed on time
-	b = move(b, day(12, 2), grid.StatusAccepted, grid.StatusDispatched, grid.StatusInProgress, grid.StatusResolved)
-	b = move(b, day(13, 2), grid.StatusDispatched)                                                          // rework
-	move(b, day(14, 2), grid.StatusInProgress, grid.StatusResolved, grid.StatusVerified, grid.StatusClosed) // closed late
-	ext := grid.TimeLimit{Value: 1, Unit: grid.WorkingDays}
-	if _, err := e.cases.UpdateCase(ctx, c.ID, grid.CaseUpdate{ExtendBy: &ext, IfVersion: c.Version, Now: day(12, 2), Calendar: e.cal}); err != nil {
+	mk("d", day(12, 1), 120.355)                                                                                                                              // never handled: overdue
+	move(a, day(12, 2), cases.StatusAccepted, cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved, cases.StatusVerified, cases.StatusClosed) // closed on time
+	b = move(b, day(12, 2), cases.StatusAccepted, cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved)
+	b = move(b, day(13, 2), cases.StatusDispatched)                                                             // rework
+	move(b, day(14, 2), cases.StatusInProgress, cases.StatusResolved, cases.StatusVerified, cases.StatusClosed) // closed late
+	ext := cases.TimeLimit{Value: 1, Unit: cases.WorkingDays}
+	if _, err := e.cases.UpdateCase(ctx, c.ID, cases.Update{ExtendBy: &ext, IfVersion: c.Version, Now: day(12, 2), Calendar: e.cal}); err != nil {
 		t.Fatal(err)
 	}
-	q := grid.StatsQuery{By: grid.ByStreet, From: day(1, 0), To: day(31, 0), TimeZone: "Asia/Shanghai"}
+	q := cases.StatsQuery{By: cases.ByStreet, From: day(1, 0), To: day(31, 0), TimeZone: "Asia/Shanghai"}
 	check := func(label string) {
 		rows, err := e.cases.Stats(ctx, q)
 		if err != nil {

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"citygrid/cases"
 	"citygrid/geo"
-	"citygrid/grid"
 )
 
 // casesLayer draws single cases from PointZoom and clusters below it.
@@ -77,8 +77,8 @@ func (s *Service) caseClusters(t geo.Tile, p Params, now time.Time) (*layerWrite
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
 	k := lw.fields("cluster", "count", "h3", "overdue")
-	byStatus := make([]uint32, len(grid.Statuses))
-	for i, st := range grid.Statuses {
+	byStatus := make([]uint32, len(cases.Statuses))
+	for i, st := range cases.Statuses {
 		byStatus[i] = lw.key(string(st))
 	}
 	var expires time.Time

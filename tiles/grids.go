@@ -6,6 +6,8 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -17,12 +19,12 @@ type gridLoads struct {
 	version uint64
 	locator *grid.Locator
 	until   time.Time
-	byCode  map[string]*grid.CellLoad
+	byCode  map[string]*caseindex.CellLoad
 }
 
 // loadsFor returns the subtree counts, computing them when the cases, the
 // grids or the clock have moved on.
-func (s *Service) loadsFor(l *grid.Locator, now time.Time) map[string]*grid.CellLoad {
+func (s *Service) loadsFor(l *grid.Locator, now time.Time) map[string]*caseindex.CellLoad {
 	version := s.cases.Version()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -30,13 +32,13 @@ func (s *Service) loadsFor(l *grid.Locator, now time.Time) map[string]*grid.Cell
 		return g.byCode
 	}
 	direct := s.cases.ByGrid(now)
-	rolled := make(map[string]*grid.CellLoad, len(direct))
+	rolled := make(map[string]*caseindex.CellLoad, len(direct))
 	var until time.Time
 	for code, load := range direct {
 		for _, g := range l.Path(code) {
 			r := rolled[g.Code]
 			if r == nil {
-				r = &grid.CellLoad{}
+				r = &caseindex.CellLoad{}
 				rolled[g.Code] = r
 			}
 			r.Count += load.Count
@@ -55,9 +57,9 @@ func (s *Service) loadsFor(l *grid.Locator, now time.Time) map[string]*grid.Cell
 }
 
 // open counts the open cases of a load.
-func open(load *grid.CellLoad) int {
+func open(load *caseindex.CellLoad) int {
 	n := 0
-	for i, st := range grid.Statuses {
+	for i, st := range cases.Statuses {
 		if st.Open() {
 			n += load.ByStatus[i]
 		}

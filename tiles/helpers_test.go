@@ -10,6 +10,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/tiles"
@@ -59,7 +61,7 @@ func district(t testing.TB) *grid.Index {
 
 // fillCases puts n random cases into the district, with statuses,
 // categories and deadlines spread.
-func fillCases(t testing.TB, idx *grid.Index, x *grid.CaseIndex, n int, seed uint64) {
+func fillCases(t testing.TB, idx *grid.Index, x *caseindex.Index, n int, seed uint64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	l := idx.Locator()
@@ -69,8 +71,8 @@ func fillCases(t testing.TB, idx *grid.Index, x *grid.CaseIndex, n int, seed uin
 		p := orb.Point{b.Min[0] + rng.Float64()*(b.Max[0]-b.Min[0]), b.Min[1] + rng.Float64()*(b.Max[1]-b.Min[1])}
 		gridCode, unit := assign(t, l, p)
 		reported := testNow.Add(-time.Duration(rng.IntN(60*24)) * time.Hour)
-		c := grid.IndexedCase{ID: int64(i + 1), Location: p, ReportedAt: reported, DueAt: reported.Add(time.Duration(4+rng.IntN(200)) * time.Hour),
-			Category: cats[rng.IntN(len(cats))], Status: grid.Statuses[rng.IntN(len(grid.Statuses))], Priority: 1 + rng.IntN(5),
+		c := caseindex.Entry{ID: int64(i + 1), Location: p, ReportedAt: reported, DueAt: reported.Add(time.Duration(4+rng.IntN(200)) * time.Hour),
+			Category: cats[rng.IntN(len(cats))], Status: cases.Statuses[rng.IntN(len(cases.Statuses))], Priority: 1 + rng.IntN(5),
 			Source: []string{"patrol", "hotline"}[rng.IntN(2)], Unit: unit, Grid: gridCode}
 		if err := x.Apply(c); err != nil {
 			t.Fatal(err)
@@ -79,7 +81,7 @@ func fillCases(t testing.TB, idx *grid.Index, x *grid.CaseIndex, n int, seed uin
 }
 
 // fakeHotspots classes cells by count: enough to draw, no statistics.
-func fakeHotspots(x *grid.CaseIndex) tiles.HotspotFunc {
+func fakeHotspots(x *caseindex.Index) tiles.HotspotFunc {
 	return func(_ context.Context, q tiles.HotspotQuery) ([]tiles.HotCell, error) {
 		loads := x.Clusters(q.Res, func(geo.Cell) bool { return true }, q.Filter, testNow)
 		var out []tiles.HotCell
@@ -96,14 +98,14 @@ func fakeHotspots(x *grid.CaseIndex) tiles.HotspotFunc {
 
 type fixture struct {
 	idx   *grid.Index
-	cases *grid.CaseIndex
+	cases *caseindex.Index
 	svc   *tiles.Service
 	now   time.Time
 }
 
 func newFixture(t testing.TB, n int, opt tiles.Options) *fixture {
 	idx := district(t)
-	x := grid.NewCaseIndex()
+	x := caseindex.New()
 	fillCases(t, idx, x, n, 7)
 	f := &fixture{idx: idx, cases: x, now: testNow}
 	f.svc = tiles.New(idx, x, fakeHotspots(x), opt, func() time.Time { return f.now })

@@ -5,6 +5,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -15,7 +16,7 @@ import (
 // layer, the tiles meeting the grids whose counts it changes; every
 // hotspot tile, since Gi* standardises by the mean and spread of all
 // counts; and so every battlemap tile.
-func (s *Service) caseChanged(ch grid.CaseChange) {
+func (s *Service) caseChanged(ch caseindex.Change) {
 	s.cache.invalidate(func() {
 		if ch.Reset {
 			s.cache.dropWhere(func(Key) bool { return true }, Layers...)
@@ -24,17 +25,17 @@ func (s *Service) caseChanged(ch grid.CaseChange) {
 		var touched []orb.Bound // of the grids whose counts change, by level
 		var levels []grid.Level
 		l := s.grids.Locator()
-		for _, c := range []*grid.IndexedCase{ch.Old, ch.New} {
+		for _, c := range []*caseindex.Entry{ch.Old, ch.New} {
 			if c == nil {
 				continue
 			}
-			var centres [grid.HotspotMaxRes + 1]*orb.Point // by cluster resolution: zooms share them
+			var centres [caseindex.MaxRes + 1]*orb.Point // by cluster resolution: zooms share them
 			for z := range geo.MaxZoom + 1 {
 				at := c.Location
 				if z < s.opt.PointZoom {
 					res := ClusterRes(uint32(z))
 					if centres[res] == nil {
-						cell, err := grid.CaseCell(c.Location, res)
+						cell, err := caseindex.Cell(c.Location, res)
 						if err != nil {
 							continue
 						}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"citygrid/caseindex"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -72,7 +73,7 @@ func (o *Options) setDefaults() {
 // HotspotQuery asks for Gi* over the study area.
 type HotspotQuery struct {
 	Res, K int
-	Filter grid.IndexFilter
+	Filter caseindex.Filter
 	FDR    bool
 }
 
@@ -93,7 +94,7 @@ type HotspotFunc func(ctx context.Context, q HotspotQuery) ([]HotCell, error)
 // grids use Level (zero: by zoom); hotspots use Res (zero: by zoom), K
 // (zero: the default) and NoFDR.
 type Params struct {
-	Filter grid.IndexFilter
+	Filter caseindex.Filter
 	Level  grid.Level
 	Res, K int
 	NoFDR  bool
@@ -143,7 +144,7 @@ func (e *Encoded) Size() int { return len(e.Raw) + len(e.Gzip) + 256 }
 type Service struct {
 	opt      Options
 	grids    *grid.Index
-	cases    *grid.CaseIndex
+	cases    *caseindex.Index
 	hotspots HotspotFunc
 	cache    *Cache
 	now      func() time.Time
@@ -158,7 +159,7 @@ type Service struct {
 
 // New returns a service drawing from grids, cases and hotspots (which may
 // be nil: no hotspot layer). It follows every change of cases.
-func New(grids *grid.Index, cases *grid.CaseIndex, hotspots HotspotFunc, opt Options, now func() time.Time) *Service {
+func New(grids *grid.Index, cases *caseindex.Index, hotspots HotspotFunc, opt Options, now func() time.Time) *Service {
 	opt.setDefaults()
 	if now == nil {
 		now = time.Now

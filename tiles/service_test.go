@@ -10,8 +10,9 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
-	"citygrid/grid"
 	"citygrid/tiles"
 )
 
@@ -52,13 +53,13 @@ func tileOf(p orb.Point, z int) geo.Tile {
 // force pass over every case.
 func TestPointsAreExactlyTheCasesInTheTile(t *testing.T) {
 	f := newFixture(t, 5000, tiles.Options{})
-	var all []grid.IndexedCase
-	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, grid.IndexFilter{}, func(c grid.IndexedCase) { all = append(all, c) })
+	var all []caseindex.Entry
+	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, caseindex.Filter{}, func(c caseindex.Entry) { all = append(all, c) })
 	filters := map[string]tiles.Params{
 		"none":     {},
-		"open":     {Filter: grid.IndexFilter{Statuses: []grid.Status{grid.StatusReported, grid.StatusDispatched}}},
-		"category": {Filter: grid.IndexFilter{Category: "E05", Source: "patrol"}},
-		"window":   {Filter: grid.IndexFilter{From: testNow.Add(-10 * 24 * time.Hour), To: testNow.Add(-2 * 24 * time.Hour)}},
+		"open":     {Filter: caseindex.Filter{Statuses: []cases.Status{cases.StatusReported, cases.StatusDispatched}}},
+		"category": {Filter: caseindex.Filter{Category: "E05", Source: "patrol"}},
+		"window":   {Filter: caseindex.Filter{From: testNow.Add(-10 * 24 * time.Hour), To: testNow.Add(-2 * 24 * time.Hour)}},
 	}
 	for name, p := range filters {
 		for _, z := range []int{14, 16} {
@@ -90,7 +91,7 @@ func TestPointsAreExactlyTheCasesInTheTile(t *testing.T) {
 	}
 }
 
-func matches(c grid.IndexedCase, f grid.IndexFilter) bool {
+func matches(c caseindex.Entry, f caseindex.Filter) bool {
 	if (!f.From.IsZero() && c.ReportedAt.Before(f.From)) || (!f.To.IsZero() && !c.ReportedAt.Before(f.To)) {
 		return false
 	}
@@ -108,13 +109,13 @@ func matches(c grid.IndexedCase, f grid.IndexFilter) bool {
 // over all tiles of a zoom they count every case once.
 func TestClusterCountsAddUp(t *testing.T) {
 	f := newFixture(t, 5000, tiles.Options{})
-	var all []grid.IndexedCase
-	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, grid.IndexFilter{}, func(c grid.IndexedCase) { all = append(all, c) })
+	var all []caseindex.Entry
+	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, caseindex.Filter{}, func(c caseindex.Entry) { all = append(all, c) })
 	for z := 6; z < 14; z++ {
 		res := tiles.ClusterRes(uint32(z))
 		perTile := map[geo.Tile]int{}
 		for _, c := range all {
-			cell, _ := grid.CaseCell(c.Location, res)
+			cell, _ := caseindex.Cell(c.Location, res)
 			perTile[tileOf(cell.Center(), z)]++
 		}
 		total := 0
@@ -131,7 +132,7 @@ func TestClusterCountsAddUp(t *testing.T) {
 				}
 				n := int(feat.Properties["count"].(float64))
 				sum := 0
-				for _, st := range grid.Statuses {
+				for _, st := range cases.Statuses {
 					sum += int(feat.Properties[string(st)].(float64))
 				}
 				if sum != n {
@@ -154,17 +155,17 @@ func TestClusterCountsAddUp(t *testing.T) {
 // every zoom and leaves a far tile's entry (and ETag) as it was.
 func TestInvalidationIsExact(t *testing.T) {
 	f := newFixture(t, 2000, tiles.Options{})
-	var c grid.IndexedCase
-	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, grid.IndexFilter{}, func(ic grid.IndexedCase) {
+	var c caseindex.Entry
+	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, caseindex.Filter{}, func(ic caseindex.Entry) {
 		if c.ID == 0 || ic.ID == 17 {
 			c = ic
 		}
 	})
 	moved := c
 	moved.Location = orb.Point{c.Location[0] + 0.004, c.Location[1] + 0.003}
-	moved.Status = grid.StatusClosed
-	if c.Status == grid.StatusClosed {
-		moved.Status = grid.StatusReported
+	moved.Status = cases.StatusClosed
+	if c.Status == cases.StatusClosed {
+		moved.Status = cases.StatusReported
 	}
 	type probe struct {
 		layer string
@@ -176,7 +177,7 @@ func TestInvalidationIsExact(t *testing.T) {
 	for _, z := range []int{10, 12, 13, 14, 15, 17} {
 		at := func(p orb.Point) geo.Tile {
 			if z < 14 {
-				cell, _ := grid.CaseCell(p, tiles.ClusterRes(uint32(z)))
+				cell, _ := caseindex.Cell(p, tiles.ClusterRes(uint32(z)))
 				p = cell.Center()
 			}
 			return tileOf(p, z)
@@ -217,12 +218,12 @@ func TestInvalidationIsExact(t *testing.T) {
 // re-rendered once the deadline passes, without any case change.
 func TestOverdueExpires(t *testing.T) {
 	idx := district(t)
-	x := grid.NewCaseIndex()
+	x := caseindex.New()
 	now := testNow
 	svc := tiles.New(idx, x, nil, tiles.Options{}, func() time.Time { return now })
 	p := orb.Point{120.35, 36.08}
 	gridCode, unit := assign(t, idx.Locator(), p)
-	_ = x.Apply(grid.IndexedCase{ID: 1, Location: p, ReportedAt: now.Add(-time.Hour), DueAt: now.Add(10 * time.Minute), Category: "E01", Status: grid.StatusDispatched, Priority: 2, Source: "patrol", Unit: unit, Grid: gridCode})
+	_ = x.Apply(caseindex.Entry{ID: 1, Location: p, ReportedAt: now.Add(-time.Hour), DueAt: now.Add(10 * time.Minute), Category: "E01", Status: cases.StatusDispatched, Priority: 2, Source: "patrol", Unit: unit, Grid: gridCode})
 	tile := tileOf(p, 16)
 	overdue := func() bool {
 		enc, _, err := svc.Tile(context.Background(), tiles.LayerCases, tile, tiles.Params{})
@@ -245,7 +246,7 @@ func TestOverdueExpires(t *testing.T) {
 // one render.
 func TestConcurrentMissesRenderOnce(t *testing.T) {
 	idx := district(t)
-	x := grid.NewCaseIndex()
+	x := caseindex.New()
 	fillCases(t, idx, x, 1000, 3)
 	var renders atomic.Int32
 	release := make(chan struct{})

@@ -15,6 +15,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/demo"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -87,7 +89,7 @@ func newSQLFixture(t *testing.T) *sqlFixture {
 		t.Fatal(err)
 	}
 	gen := demo.NewCaseGenerator(district, cats, cal, l, testNow, demo.Seed)
-	batch := make([]*grid.Case, 0, sqlCases)
+	batch := make([]*cases.Case, 0, sqlCases)
 	for i := range sqlCases {
 		c, err := gen.Case(i)
 		if err != nil {
@@ -98,7 +100,7 @@ func newSQLFixture(t *testing.T) *sqlFixture {
 	if _, err := store.InsertCases(ctx, batch); err != nil {
 		t.Fatal("insert demo cases:", err)
 	}
-	x := grid.NewCaseIndex()
+	x := caseindex.New()
 	if err := store.LoadCaseIndex(ctx, x); err != nil {
 		t.Fatal(err)
 	}
@@ -156,9 +158,9 @@ type sqlFilter struct {
 }
 
 func (f sqlFilter) params() tiles.Params {
-	p := tiles.Params{Filter: grid.IndexFilter{Category: f.prefix}}
+	p := tiles.Params{Filter: caseindex.Filter{Category: f.prefix}}
 	for _, s := range f.statuses {
-		p.Filter.Statuses = append(p.Filter.Statuses, grid.Status(s))
+		p.Filter.Statuses = append(p.Filter.Statuses, cases.Status(s))
 	}
 	return p
 }
@@ -321,7 +323,7 @@ type clusterLoad struct {
 }
 
 // testClusters: at cluster zooms every tile's clusters count exactly the
-// cases whose cluster cell (grid.CaseCell at ClusterRes(z)) has its centre in the buffered tile, SQL deciding the
+// cases whose cluster cell (caseindex.Cell at ClusterRes(z)) has its centre in the buffered tile, SQL deciding the
 // "in"; each cell is drawn with the same counts in every tile showing it;
 // and the cells of a zoom count every case once.
 func (f *sqlFixture) testClusters(t *testing.T) {
@@ -342,7 +344,7 @@ func (f *sqlFixture) testClusters(t *testing.T) {
 				set[tl] = true
 			}
 			for i, c := range f.cases {
-				cell, err := grid.CaseCell(c.loc, res)
+				cell, err := caseindex.Cell(c.loc, res)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -381,7 +383,7 @@ func (f *sqlFixture) testClusters(t *testing.T) {
 						}
 						load := &clusterLoad{count: int(feat.Properties["count"].(float64)), byStatus: map[string]int{}}
 						sum := 0
-						for _, st := range grid.Statuses {
+						for _, st := range cases.Statuses {
 							if n := int(feat.Properties[string(st)].(float64)); n > 0 {
 								load.byStatus[string(st)] = n
 								sum += n

@@ -1,6 +1,7 @@
 package tiles
 
 import (
+	"citygrid/caseindex"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -33,7 +34,7 @@ func levelsAt(z uint32) []grid.Level {
 // resolution per zoom, so that a cluster is 20–60 px across on screen
 // (resolution 9 at z13, resolution 6 at z10).
 func ClusterRes(z uint32) int {
-	return max(0, min(grid.HotspotMaxRes, int(z)-4))
+	return max(0, min(caseindex.MaxRes, int(z)-4))
 }
 
 // HotspotRes is the hotspot resolution shown at zoom z when none is asked

@@ -22,6 +22,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/demo"
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -101,13 +103,13 @@ func server(t testing.TB, n int) (*httptest.Server, *httpapi.Server) {
 	if err := index.Rebuild(ctx, grids); err != nil {
 		t.Fatal(err)
 	}
-	cases := postgres.NewCaseStore(pool)
-	caseIndex := grid.NewCaseIndex()
-	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
+	caseStore := postgres.NewCaseStore(pool)
+	caseIndex := caseindex.New()
+	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Grids: grids, Cases: cases, Stats: cases, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	srv := httptest.NewServer(api)
@@ -453,7 +455,7 @@ func TestBattleMap(t *testing.T) {
 		b.do(chromedp.SendKeys(`#action-note`, "checked on site"), chromedp.Click(fmt.Sprintf(`#panel [data-action=%s]`, action)))
 		poll[bool](b, "the panel to show the new status", fmt.Sprintf(`(() => { const c = document.querySelector('#panel[data-state=done] .case'); return !!c && c.dataset.status === %q; })()`, action), 15*time.Second)
 		var hist struct {
-			Events []grid.Event `json:"events"`
+			Events []cases.Event `json:"events"`
 		}
 		apiGet(t, srv.URL, "/v1/cases/"+id+"/history", &hist)
 		last := hist.Events[len(hist.Events)-1]
@@ -765,7 +767,7 @@ func TestBattleMap(t *testing.T) {
 				t.Errorf("cell %s lists %s cases, GET /v1/cases?%s returns %d", cell.H3, n, q, len(fc.Features))
 			}
 			// Hotspots and area queries put a case in the same cell
-			// (grid.CaseCell): the map and the list agree.
+			// (caseindex.Cell): the map and the list agree.
 			if cell.Count != len(fc.Features) {
 				t.Errorf("cell %s counts %d cases in the hotspot tiles, %d by the area query", cell.H3, cell.Count, len(fc.Features))
 			}

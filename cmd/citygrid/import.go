@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/postgres"
 )
@@ -70,7 +71,7 @@ func reportImport(e *env, res *grid.ImportResult, total int) error {
 // reads NDJSON from stdin) through the same path as POST /v1/cases/bulk.
 func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
 	var r io.Reader = os.Stdin
-	format := grid.BulkNDJSON
+	format := cases.BulkNDJSON
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -79,7 +80,7 @@ func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
 		defer f.Close()
 		r = f
 		if strings.HasSuffix(strings.ToLower(path), ".csv") {
-			format = grid.BulkCSV
+			format = cases.BulkCSV
 		}
 	}
 	pool, closeDB, err := openDatabase(ctx, cfg, e)
@@ -88,23 +89,23 @@ func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
 	}
 	defer closeDB()
 	grids := postgres.NewGridStore(pool)
-	cases := postgres.NewCaseStore(pool)
-	cases.CellRes = cfg.H3Res
+	caseStore := postgres.NewCaseStore(pool)
+	caseStore.CellRes = cfg.H3Res
 	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
 	if err := index.Rebuild(ctx, grids); err != nil {
 		return err
 	}
-	cats, err := cases.Categories(ctx)
+	cats, err := caseStore.Categories(ctx)
 	if err != nil {
 		return err
 	}
-	cal, err := cases.Calendar(ctx)
+	cal, err := caseStore.Calendar(ctx)
 	if err != nil {
 		return err
 	}
 	bar := newProgress(e.stderr)
 	start := time.Now()
-	ing := grid.Ingester{Categories: cats, Calendar: cal, Locator: index.Locator(), Now: time.Now, Store: cases,
+	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: index.Locator(), Now: time.Now, Store: caseStore,
 		Progress: func(lines int) { bar.Update("lines read", lines, 0) }}
 	res, err := ing.Ingest(ctx, r, format)
 	bar.Done()

@@ -16,6 +16,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/httpapi"
 	"citygrid/postgres"
@@ -33,8 +35,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	defer closeDB()
 	store := postgres.NewGridStore(pool)
 	store.Instance = instanceID()
-	cases := postgres.NewCaseStore(pool)
-	cases.Instance, cases.CellRes = store.Instance, cfg.H3Res
+	caseStore := postgres.NewCaseStore(pool)
+	caseStore.Instance, caseStore.CellRes = store.Instance, cfg.H3Res
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
@@ -60,9 +62,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	l := index.Locator()
 	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
 
-	caseIndex := grid.NewCaseIndex()
+	caseIndex := caseindex.New()
 	var page atomic.Pointer[httpapi.Server] // tells the page of other processes' changes
-	reload, err := keepCaseIndexCurrent(ctx, pool, cases, caseIndex, store.Instance, e, func(c *grid.Case) {
+	reload, err := keepCaseIndexCurrent(ctx, pool, caseStore, caseIndex, store.Instance, e, func(c *cases.Case) {
 		if api := page.Load(); api != nil {
 			api.PublishCase(c)
 		}
@@ -71,7 +73,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	start = time.Now()
-	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
+	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		return err
 	}
 	e.logger.Info("case index loaded", "cases", caseIndex.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
@@ -86,8 +88,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		RequestTimeout:   cfg.RequestTimeout,
 		DuplicateRadiusM: cfg.DupRadiusM,
 		DuplicateWindow:  cfg.DupWindow,
-	}, httpapi.Deps{Grids: store, Cases: cases, Stats: cases, CaseIndex: caseIndex, Index: index, Ready: pool.Ping, Logger: e.logger,
-		OnCaseChange: func(c *grid.Case) {
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping, Logger: e.logger,
+		OnCaseChange: func(c *cases.Case) {
 			if c == nil { // a bulk ingest: reload
 				reload()
 			}
@@ -150,7 +152,7 @@ func listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, e *en
 // (nil for a bulk), and returns a function that asks for a reload. Reloads
 // are coalesced: one runs at a time, and requests during a reload cause one
 // more. It returns once it listens: load the index after.
-func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgres.CaseStore, x *grid.CaseIndex, self string, e *env, changed func(*grid.Case)) (func(), error) {
+func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, store *postgres.CaseStore, x *caseindex.Index, self string, e *env, changed func(*cases.Case)) (func(), error) {
 	want := make(chan struct{}, 1)
 	reload := func() {
 		select {
@@ -164,7 +166,7 @@ func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgr
 			case <-ctx.Done():
 				return
 			case <-want:
-				if err := cases.LoadCaseIndex(ctx, x); err != nil && ctx.Err() == nil {
+				if err := store.LoadCaseIndex(ctx, x); err != nil && ctx.Err() == nil {
 					e.logger.Error("reloading case index", "err", err)
 				}
 				changed(nil)
@@ -178,12 +180,12 @@ func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, cases *postgr
 			reload()
 			return
 		}
-		c, err := cases.FindCaseByID(ctx, id)
+		c, err := store.FindCaseByID(ctx, id)
 		if err != nil {
 			reload()
 			return
 		}
-		if err := x.Apply(grid.IndexedOf(c)); err != nil {
+		if err := x.Apply(caseindex.EntryOf(c)); err != nil {
 			e.logger.Error("case index", "err", err)
 		}
 		changed(c)

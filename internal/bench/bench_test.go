@@ -25,6 +25,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/demo"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -42,11 +44,11 @@ type env struct {
 	pool   *pgxpool.Pool
 	srv    *httptest.Server
 	loc    *grid.Locator
-	cats   *grid.Categories
-	cal    *grid.Calendar
+	cats   *cases.Categories
+	cal    *cases.Calendar
 	bounds orb.MultiPolygon
 
-	caseIndex *grid.CaseIndex
+	caseIndex *caseindex.Index
 	cases     *postgres.CaseStore
 	index     *grid.Index
 }
@@ -69,21 +71,21 @@ func setup(tb testing.TB) *env {
 	if err := index.Rebuild(ctx, grids); err != nil {
 		tb.Fatal(err)
 	}
-	cases := postgres.NewCaseStore(pool)
-	caseIndex := grid.NewCaseIndex()
-	if err := cases.LoadCaseIndex(ctx, caseIndex); err != nil {
+	caseStore := postgres.NewCaseStore(pool)
+	caseIndex := caseindex.New()
+	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		tb.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
-		Grids: grids, Cases: cases, Stats: cases, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	srv := httptest.NewServer(api)
 	tb.Cleanup(srv.Close)
-	cats, _ := cases.Categories(ctx)
-	cal, _ := cases.Calendar(ctx)
+	cats, _ := caseStore.Categories(ctx)
+	cal, _ := caseStore.Calendar(ctx)
 	district, _ := demo.District()
-	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: cases, index: index}
+	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: caseStore, index: index}
 }
 
 func (e *env) truncate(tb testing.TB) {
@@ -93,10 +95,10 @@ func (e *env) truncate(tb testing.TB) {
 }
 
 // ndjson renders n demo cases as NDJSON lines, with their prepared form.
-func (e *env) ndjson(tb testing.TB, n int, prefix string) ([]byte, []*grid.Case) {
+func (e *env) ndjson(tb testing.TB, n int, prefix string) ([]byte, []*cases.Case) {
 	gen := demo.NewCaseGenerator(e.bounds, e.cats, e.cal, e.loc, time.Now(), 42)
 	var buf bytes.Buffer
-	cases := make([]*grid.Case, 0, n)
+	batch := make([]*cases.Case, 0, n)
 	enc := json.NewEncoder(&buf)
 	for i := range n {
 		c, err := gen.Case(i)
@@ -104,20 +106,20 @@ func (e *env) ndjson(tb testing.TB, n int, prefix string) ([]byte, []*grid.Case)
 			tb.Fatal(err)
 		}
 		c.ExternalID = prefix + c.ExternalID
-		cases = append(cases, c)
+		batch = append(batch, c)
 		_ = enc.Encode(map[string]any{
 			"source": c.Source, "external_id": c.ExternalID, "category": c.Category, "title": c.Title,
 			"priority": c.Priority, "location": []float64{c.Location[0], c.Location[1]}, "reported_at": c.ReportedAt,
 		})
 	}
-	return buf.Bytes(), cases
+	return buf.Bytes(), batch
 }
 
 // copyPlain is the limit: COPY of the same, already prepared rows straight
 // into cases, with nothing parsed, validated or located.
-func (e *env) copyPlain(tb testing.TB, cases []*grid.Case) {
+func (e *env) copyPlain(tb testing.TB, batch []*cases.Case) {
 	var buf bytes.Buffer
-	for _, c := range cases {
+	for _, c := range batch {
 		fmt.Fprintf(&buf, "%s,%s,%s,%s,%d,SRID=4326;POINT(%v %v),%d,%s,%s,%s,%s,%s\n",
 			c.Source, c.ExternalID, c.Category, c.Title, c.Priority, c.Location[0], c.Location[1], int64(c.Cell),
 			c.Grid, c.Unit, c.Status, c.ReportedAt.Format(time.RFC3339Nano), c.DueAt.Format(time.RFC3339Nano))
@@ -142,7 +144,7 @@ func BenchmarkIngest(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("CITYGRID_BENCH_INGEST")); err == nil {
 		n = v
 	}
-	body, cases := e.ndjson(b, n, "ingest-")
+	body, batch := e.ndjson(b, n, "ingest-")
 	var httpRate, copyRate float64
 	for b.Loop() {
 		e.truncate(b)
@@ -151,7 +153,7 @@ func BenchmarkIngest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var res grid.IngestResult
+		var res cases.IngestResult
 		_ = json.NewDecoder(resp.Body).Decode(&res)
 		resp.Body.Close()
 		httpRate = float64(n) / time.Since(start).Seconds()
@@ -160,7 +162,7 @@ func BenchmarkIngest(b *testing.B) {
 		}
 		e.truncate(b)
 		start = time.Now()
-		e.copyPlain(b, cases)
+		e.copyPlain(b, batch)
 		copyRate = float64(n) / time.Since(start).Seconds()
 	}
 	e.truncate(b)
@@ -322,7 +324,7 @@ func TestIngestSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var res grid.IngestResult
+	var res cases.IngestResult
 	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package grid
+package cases
 
 import (
 	"testing"
@@ -23,7 +23,7 @@ func TestTransitions(t *testing.T) {
 			}
 			t.Run(string(from)+"→"+string(to), func(t *testing.T) {
 				c := &Case{ID: 1, Status: from, Version: 4, DueAt: now.Add(time.Hour)}
-				events, err := ApplyUpdate(c, CaseUpdate{Status: &to, IfVersion: 4, Now: now, Actor: "a", Calendar: DefaultCalendar()})
+				events, err := ApplyUpdate(c, Update{Status: &to, IfVersion: 4, Now: now, Actor: "a", Calendar: DefaultCalendar()})
 				if legal[[2]Status{from, to}] {
 					if err != nil {
 						t.Fatalf("legal transition refused: %v", err)
@@ -55,13 +55,13 @@ func TestApplyUpdateRules(t *testing.T) {
 	yes, no := true, false
 	t.Run("stale version", func(t *testing.T) {
 		st := StatusInProgress
-		if _, err := ApplyUpdate(open(), CaseUpdate{Status: &st, IfVersion: 1, Now: now}); citygrid.ErrorCode(err) != citygrid.CodePrecondition {
+		if _, err := ApplyUpdate(open(), Update{Status: &st, IfVersion: 1, Now: now}); citygrid.ErrorCode(err) != citygrid.CodePrecondition {
 			t.Errorf("error = %v, want precondition", err)
 		}
 	})
 	t.Run("extension moves the deadline on the calendar", func(t *testing.T) {
 		c := open()
-		if _, err := ApplyUpdate(c, CaseUpdate{ExtendBy: &TimeLimit{4, WorkingHours}, IfVersion: 2, Now: now, Calendar: cal}); err != nil {
+		if _, err := ApplyUpdate(c, Update{ExtendBy: &TimeLimit{4, WorkingHours}, IfVersion: 2, Now: now, Calendar: cal}); err != nil {
 			t.Fatal(err)
 		}
 		if want := time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC); !c.DueAt.Equal(want) { // Tuesday 10:00
@@ -70,19 +70,19 @@ func TestApplyUpdateRules(t *testing.T) {
 	})
 	t.Run("parking stops the clock", func(t *testing.T) {
 		c := open()
-		if _, err := ApplyUpdate(c, CaseUpdate{Pause: &yes, IfVersion: 2, Now: now, Calendar: cal}); err != nil {
+		if _, err := ApplyUpdate(c, Update{Pause: &yes, IfVersion: 2, Now: now, Calendar: cal}); err != nil {
 			t.Fatal(err)
 		}
 		if c.Overdue(now.Add(48 * time.Hour)) {
 			t.Error("a parked case is overdue")
 		}
 		st := StatusInProgress
-		if _, err := ApplyUpdate(c, CaseUpdate{Status: &st, IfVersion: 3, Now: now}); citygrid.ErrorCode(err) != citygrid.CodeUnprocessable {
+		if _, err := ApplyUpdate(c, Update{Status: &st, IfVersion: 3, Now: now}); citygrid.ErrorCode(err) != citygrid.CodeUnprocessable {
 			t.Errorf("moving a parked case: error = %v, want unprocessable", err)
 		}
 		// Resumed a day later (8 working hours), the deadline moves 8 working hours.
 		later := now.Add(24 * time.Hour)
-		if _, err := ApplyUpdate(c, CaseUpdate{Pause: &no, IfVersion: 3, Now: later, Calendar: cal}); err != nil {
+		if _, err := ApplyUpdate(c, Update{Pause: &no, IfVersion: 3, Now: later, Calendar: cal}); err != nil {
 			t.Fatal(err)
 		}
 		if want := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC); !c.DueAt.Equal(want) || c.PausedAt != nil {
@@ -92,19 +92,19 @@ func TestApplyUpdateRules(t *testing.T) {
 	t.Run("merge closes the duplicate", func(t *testing.T) {
 		c := open()
 		into := int64(3)
-		if _, err := ApplyUpdate(c, CaseUpdate{MergeInto: &into, IfVersion: 2, Now: now}); err != nil {
+		if _, err := ApplyUpdate(c, Update{MergeInto: &into, IfVersion: 2, Now: now}); err != nil {
 			t.Fatal(err)
 		}
 		if c.Status != StatusClosed || c.MergedInto == nil || *c.MergedInto != 3 {
 			t.Errorf("after merge: %s into %v", c.Status, c.MergedInto)
 		}
 		self := int64(7)
-		if _, err := ApplyUpdate(open(), CaseUpdate{MergeInto: &self, IfVersion: 2, Now: now}); err == nil {
+		if _, err := ApplyUpdate(open(), Update{MergeInto: &self, IfVersion: 2, Now: now}); err == nil {
 			t.Error("merging a case into itself succeeded")
 		}
 	})
 	t.Run("nothing to change", func(t *testing.T) {
-		if _, err := ApplyUpdate(open(), CaseUpdate{IfVersion: 2, Now: now}); citygrid.ErrorCode(err) != citygrid.CodeInvalid {
+		if _, err := ApplyUpdate(open(), Update{IfVersion: 2, Now: now}); citygrid.ErrorCode(err) != citygrid.CodeInvalid {
 			t.Errorf("error = %v, want invalid", err)
 		}
 	})

@@ -1,4 +1,4 @@
-package grid
+package caseindex
 
 import (
 	"cmp"
@@ -10,20 +10,21 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/cases"
 	"citygrid/geo"
 )
 
-// HotspotMaxRes is the finest resolution the case index keeps: hotspot
+// MaxRes is the finest resolution the case index keeps: hotspot
 // analysis runs at resolutions 7 to 11.
-const HotspotMaxRes = 11
+const MaxRes = 11
 
-// CaseCell is the cell of a case at resolution res (0 to HotspotMaxRes),
+// Cell is the cell of a case at resolution res (0 to MaxRes),
 // the one rule hotspots, tile clusters and area queries share: at the
 // stored resolution (BucketRes, 9) and finer, the cell that contains the
 // point; coarser, the parent of the stored cell, as an h3= area query
 // counts a coarse cell's children. (H3 cells do not nest exactly: the
 // coarse cell containing a point is not always its fine cell's parent.)
-func CaseCell(p orb.Point, res int) (geo.Cell, error) {
+func Cell(p orb.Point, res int) (geo.Cell, error) {
 	if res < BucketRes {
 		c, err := geo.CellAt(p, BucketRes)
 		return c.Parent(res), err
@@ -32,7 +33,7 @@ func CaseCell(p orb.Point, res int) (geo.Cell, error) {
 }
 
 // caseCells are a case's cells at resolutions 9, 10 and 11.
-type caseCells [HotspotMaxRes - BucketRes + 1]geo.Cell
+type caseCells [MaxRes - BucketRes + 1]geo.Cell
 
 func cellsOf(p orb.Point) (caseCells, error) {
 	var cc caseCells
@@ -46,7 +47,7 @@ func cellsOf(p orb.Point) (caseCells, error) {
 	return cc, nil
 }
 
-// at is CaseCell from the kept cells.
+// at is Cell from the kept cells.
 func (cc *caseCells) at(res int) geo.Cell {
 	if res <= BucketRes {
 		return cc[0].Parent(res)
@@ -60,13 +61,13 @@ func (cc *caseCells) at(res int) geo.Cell {
 // cases of buckets that meet the box.
 const BucketRes = 9
 
-// CaseIndex is an in-memory columnar copy of what hotspots and map tiles
+// Index is an in-memory columnar copy of what hotspots and map tiles
 // need from every case: position, cells at resolutions 9–11, report time,
 // deadline, category, status, priority, source, unit and grid. Counting or
 // drawing a million cases under any filter is one pass over flat arrays,
 // with no database round trip. It is kept current by Apply on every case
 // change; listeners hear of each change after it is visible.
-type CaseIndex struct {
+type Index struct {
 	mu       sync.RWMutex
 	version  uint64
 	byID     map[int64]int32
@@ -92,7 +93,7 @@ type CaseIndex struct {
 	loading bool
 
 	listenMu  sync.Mutex
-	listeners []func(CaseChange)
+	listeners []func(Change)
 }
 
 type bucket struct {
@@ -101,11 +102,11 @@ type bucket struct {
 	rows  []int32
 }
 
-// CaseChange tells listeners what changed: one case (Old is nil when it is
+// Change tells listeners what changed: one case (Old is nil when it is
 // new), or everything (Reset, after a full reload).
-type CaseChange struct {
+type Change struct {
 	Reset    bool
-	Old, New *IndexedCase
+	Old, New *Entry
 }
 
 // interner numbers strings per column, so rows hold small integers.
@@ -131,56 +132,56 @@ func (d *dict) id(s string) uint32 {
 	return id
 }
 
-var statusIDs = func() map[Status]uint8 {
-	m := map[Status]uint8{}
-	for i, s := range Statuses {
+var statusIDs = func() map[cases.Status]uint8 {
+	m := map[cases.Status]uint8{}
+	for i, s := range cases.Statuses {
 		m[s] = uint8(i)
 	}
 	return m
 }()
 
-// openStatus is Status.Open by status id.
+// openStatus is cases.Status.Open by status id.
 var openStatus = func() (open [8]bool) {
-	for i, s := range Statuses {
+	for i, s := range cases.Statuses {
 		open[i] = s.Open()
 	}
 	return open
 }()
 
-// NewCaseIndex returns an empty index.
-func NewCaseIndex() *CaseIndex {
-	return &CaseIndex{byID: map[int64]int32{}, byBucket: map[geo.Cell]int32{}}
+// New returns an empty index.
+func New() *Index {
+	return &Index{byID: map[int64]int32{}, byBucket: map[geo.Cell]int32{}}
 }
 
-// IndexedCase is one case as the index sees it.
-type IndexedCase struct {
+// Entry is one case as the index sees it.
+type Entry struct {
 	ID         int64
 	Location   orb.Point
 	ReportedAt time.Time
 	// DueAt is the deadline; zero while the clock is stopped (挂账).
 	DueAt    time.Time
 	Category string
-	Status   Status
+	Status   cases.Status
 	Priority int
 	Source   string
 	Unit     string
 	Grid     string
 }
 
-// Overdue reports whether the case is late at now, as Case.Overdue does.
-func (c *IndexedCase) Overdue(now time.Time) bool {
+// Overdue reports whether the case is late at now, as cases.Case.Overdue does.
+func (c *Entry) Overdue(now time.Time) bool {
 	return c.Status.Open() && !c.DueAt.IsZero() && now.After(c.DueAt)
 }
 
 // OnChange registers fn to hear of every later change. fn runs on the
 // changing goroutine after the index has the change, and must be quick.
-func (x *CaseIndex) OnChange(fn func(CaseChange)) {
+func (x *Index) OnChange(fn func(Change)) {
 	x.listenMu.Lock()
 	defer x.listenMu.Unlock()
 	x.listeners = append(x.listeners, fn)
 }
 
-func (x *CaseIndex) tell(ch CaseChange) {
+func (x *Index) tell(ch Change) {
 	x.listenMu.Lock()
 	ls := x.listeners
 	x.listenMu.Unlock()
@@ -191,23 +192,23 @@ func (x *CaseIndex) tell(ch CaseChange) {
 
 // Version counts the changes the index has taken; results computed from it
 // stay valid while it is unchanged.
-func (x *CaseIndex) Version() uint64 {
+func (x *Index) Version() uint64 {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return x.version
 }
 
 // Apply inserts or replaces one case.
-func (x *CaseIndex) Apply(c IndexedCase) error {
+func (x *Index) Apply(c Entry) error {
 	old, err := x.apply(c)
 	if err != nil {
 		return err
 	}
-	x.tell(CaseChange{Old: old, New: &c})
+	x.tell(Change{Old: old, New: &c})
 	return nil
 }
 
-func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
+func (x *Index) apply(c Entry) (*Entry, error) {
 	cell, err := cellsOf(c.Location)
 	if err != nil {
 		return nil, fmt.Errorf("case index: case %d: %w", c.ID, err)
@@ -222,10 +223,10 @@ func (x *CaseIndex) apply(c IndexedCase) (*IndexedCase, error) {
 
 // put stores c with its cell and returns the case it replaced, if any;
 // x.mu must be held.
-func (x *CaseIndex) put(c IndexedCase, cell caseCells) *IndexedCase {
+func (x *Index) put(c Entry, cell caseCells) *Entry {
 	x.version++
 	row, ok := x.byID[c.ID]
-	var old *IndexedCase
+	var old *Entry
 	if ok {
 		before := x.row(row)
 		old = &before
@@ -264,7 +265,7 @@ func (x *CaseIndex) put(c IndexedCase, cell caseCells) *IndexedCase {
 }
 
 // bucketFor returns the bucket of a cell at BucketRes, making it.
-func (x *CaseIndex) bucketFor(parent geo.Cell) *bucket {
+func (x *Index) bucketFor(parent geo.Cell) *bucket {
 	if i, ok := x.byBucket[parent]; ok {
 		return &x.buckets[i]
 	}
@@ -282,7 +283,7 @@ func (x *CaseIndex) bucketFor(parent geo.Cell) *bucket {
 // band by binary search: a hotspot's bucket holds tens of thousands of
 // cases, of which a street-level tile wants a few hundred. A loading
 // index appends, and Replace sorts once.
-func (x *CaseIndex) addToBucket(row int32, cell geo.Cell, p orb.Point) {
+func (x *Index) addToBucket(row int32, cell geo.Cell, p orb.Point) {
 	b := x.bucketFor(cell)
 	if len(b.rows) == 0 && b.bound == (orb.Bound{}) {
 		b.bound = orb.Bound{Min: p, Max: p}
@@ -297,12 +298,12 @@ func (x *CaseIndex) addToBucket(row int32, cell geo.Cell, p orb.Point) {
 
 // firstAtLat is the position of the first row at latitude lat or north of
 // it in rows sorted by latitude.
-func (x *CaseIndex) firstAtLat(rows []int32, lat float64) int {
+func (x *Index) firstAtLat(rows []int32, lat float64) int {
 	i, _ := slices.BinarySearchFunc(rows, lat, func(r int32, lat float64) int { return cmp.Compare(x.loc[r][1], lat) })
 	return i
 }
 
-func (x *CaseIndex) unbucket(row int32) {
+func (x *Index) unbucket(row int32) {
 	b := &x.buckets[x.byBucket[x.cell[row][0]]]
 	from := 0
 	if !x.loading {
@@ -314,14 +315,14 @@ func (x *CaseIndex) unbucket(row int32) {
 
 // BeginLoad readies an index nobody reads yet for many Applies (a reload):
 // rows are filed unsorted, and Replace sorts them once.
-func (x *CaseIndex) BeginLoad() {
+func (x *Index) BeginLoad() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.loading = true
 }
 
 // sortBuckets ends a load; x.mu must be held.
-func (x *CaseIndex) sortBuckets() {
+func (x *Index) sortBuckets() {
 	for bi := range x.buckets {
 		rows := x.buckets[bi].rows
 		slices.SortFunc(rows, func(a, b int32) int { return cmp.Compare(x.loc[a][1], x.loc[b][1]) })
@@ -330,10 +331,10 @@ func (x *CaseIndex) sortBuckets() {
 }
 
 // row reads one case back; x.mu must be held.
-func (x *CaseIndex) row(i int32) IndexedCase {
-	c := IndexedCase{
+func (x *Index) row(i int32) Entry {
+	c := Entry{
 		ID: x.id[i], Location: x.loc[i], ReportedAt: time.Unix(x.t[i], 0).UTC(),
-		Category: x.strs.cats.names[x.cat[i]], Status: Statuses[x.status[i]], Priority: int(x.priority[i]),
+		Category: x.strs.cats.names[x.cat[i]], Status: cases.Statuses[x.status[i]], Priority: int(x.priority[i]),
 		Source: x.strs.sources.names[x.source[i]], Unit: x.strs.units.names[x.unit[i]], Grid: x.strs.grids.names[x.grid[i]],
 	}
 	if x.due[i] != 0 {
@@ -343,17 +344,17 @@ func (x *CaseIndex) row(i int32) IndexedCase {
 }
 
 // Len returns the number of indexed cases.
-func (x *CaseIndex) Len() int {
+func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.cell)
 }
 
-// IndexFilter selects cases for counting and drawing; zero fields do not filter.
-type IndexFilter struct {
+// Filter selects cases for counting and drawing; zero fields do not filter.
+type Filter struct {
 	From, To time.Time // on reported_at, [From, To)
 	Category string    // prefix
-	Statuses []Status
+	Statuses []cases.Status
 	Source   string
 	Unit     string
 }
@@ -369,7 +370,7 @@ type compiledFilter struct {
 	all      bool // nothing filters: every row matches
 }
 
-func (x *CaseIndex) compile(f IndexFilter) compiledFilter {
+func (x *Index) compile(f Filter) compiledFilter {
 	cf := compiledFilter{from: -1 << 62, to: 1 << 62, source: -1, unit: -1}
 	if !f.From.IsZero() {
 		cf.from = f.From.Unix()
@@ -402,7 +403,7 @@ func (x *CaseIndex) compile(f IndexFilter) compiledFilter {
 	return cf
 }
 
-func (cf *compiledFilter) match(x *CaseIndex, i int) bool {
+func (cf *compiledFilter) match(x *Index, i int) bool {
 	if cf.all {
 		return true
 	}
@@ -425,9 +426,9 @@ func (cf *compiledFilter) match(x *CaseIndex, i int) bool {
 }
 
 // Count adds up the matching cases per cell at resolution res (≤
-// HotspotMaxRes), for the cells in study (cell → position); cases in other
+// MaxRes), for the cells in study (cell → position); cases in other
 // cells are not counted. counts must have len(study) entries.
-func (x *CaseIndex) Count(f IndexFilter, res int, study map[geo.Cell]int32, counts []float64) {
+func (x *Index) Count(f Filter, res int, study map[geo.Cell]int32, counts []float64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	cf := x.compile(f)
@@ -444,7 +445,7 @@ func (x *CaseIndex) Count(f IndexFilter, res int, study map[geo.Cell]int32, coun
 // CountSteps is Count split into time steps: step k covers
 // [starts[k], starts[k+1]) (the last ends at f.To). counts[k] must have
 // len(study) entries.
-func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32, starts []time.Time, counts [][]float64) {
+func (x *Index) CountSteps(f Filter, res int, study map[geo.Cell]int32, starts []time.Time, counts [][]float64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	cf := x.compile(f)
@@ -479,7 +480,7 @@ func (x *CaseIndex) CountSteps(f IndexFilter, res int, study map[geo.Cell]int32,
 
 // BeginReload starts recording the cases Apply changes, for the Replace
 // that ends the reload: call it before the reload reads its snapshot.
-func (x *CaseIndex) BeginReload() {
+func (x *Index) BeginReload() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.touched == nil {
@@ -491,7 +492,7 @@ func (x *CaseIndex) BeginReload() {
 // readers), for a full reload; listeners are told everything changed.
 // Cases applied to x since BeginReload keep their rows from x: they may be
 // newer than other's snapshot (a change committed while it was read).
-func (x *CaseIndex) Replace(other *CaseIndex) {
+func (x *Index) Replace(other *Index) {
 	other.mu.Lock()
 	x.mu.Lock()
 	if other.loading {
@@ -509,12 +510,12 @@ func (x *CaseIndex) Replace(other *CaseIndex) {
 	x.strs, x.buckets, x.byBucket = other.strs, other.buckets, other.byBucket
 	x.mu.Unlock()
 	other.mu.Unlock()
-	x.tell(CaseChange{Reset: true})
+	x.tell(Change{Reset: true})
 }
 
-// IndexedOf is the part of a case the index keeps.
-func IndexedOf(c *Case) IndexedCase {
-	ic := IndexedCase{ID: c.ID, Location: c.Location, ReportedAt: c.ReportedAt, Category: c.Category, Status: c.Status,
+// EntryOf is the part of a case the index keeps.
+func EntryOf(c *cases.Case) Entry {
+	ic := Entry{ID: c.ID, Location: c.Location, ReportedAt: c.ReportedAt, Category: c.Category, Status: c.Status,
 		Priority: c.Priority, Source: c.Source, Unit: c.Unit, Grid: c.Grid}
 	if c.PausedAt == nil {
 		ic.DueAt = c.DueAt
@@ -524,7 +525,7 @@ func IndexedOf(c *Case) IndexedCase {
 
 // Within calls visit for every matching case inside b (edges included),
 // under the index's read lock: visit must not call back into the index.
-func (x *CaseIndex) Within(b orb.Bound, f IndexFilter, visit func(IndexedCase)) {
+func (x *Index) Within(b orb.Bound, f Filter, visit func(Entry)) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for _, i := range x.rowsIn(b, f) {
@@ -534,7 +535,7 @@ func (x *CaseIndex) Within(b orb.Bound, f IndexFilter, visit func(IndexedCase)) 
 
 // rowsIn returns the rows of the matching cases inside b; x.mu must be
 // held.
-func (x *CaseIndex) rowsIn(b orb.Bound, f IndexFilter) []int32 {
+func (x *Index) rowsIn(b orb.Bound, f Filter) []int32 {
 	cf := x.compile(f)
 	var rows []int32
 	for bi := range x.buckets {
@@ -559,7 +560,7 @@ func (x *CaseIndex) rowsIn(b orb.Bound, f IndexFilter) []int32 {
 // limit of them, newest first (ties: larger id first), and how many
 // matched in all. Rows are chosen by index before any case is built, so a
 // box of a hundred thousand cases costs little more than the limit.
-func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase, int) {
+func (x *Index) Newest(b orb.Bound, f Filter, limit int) ([]Entry, int) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	rows := x.rowsIn(b, f)
@@ -579,7 +580,7 @@ func (x *CaseIndex) Newest(b orb.Bound, f IndexFilter, limit int) ([]IndexedCase
 	for k, r := range keyed {
 		rows[k] = r.row
 	}
-	out := make([]IndexedCase, len(rows))
+	out := make([]Entry, len(rows))
 	for k, i := range rows {
 		out[k] = x.row(i)
 	}
@@ -625,14 +626,14 @@ func selectLargest(a []rowKey, k int) {
 // CellLoad is what a cluster or a grid shows of its cases.
 type CellLoad struct {
 	Count    int
-	ByStatus [8]int // aligned with Statuses
+	ByStatus [8]int // aligned with cases.Statuses
 	Overdue  int
 	// NextDue is the earliest deadline after now among the open cases
 	// counted (unix seconds; 0 if none): when Overdue will next change.
 	NextDue int64
 }
 
-func (l *CellLoad) add(x *CaseIndex, i int32, now int64) {
+func (l *CellLoad) add(x *Index, i int32, now int64) {
 	l.Count++
 	st := x.status[i]
 	l.ByStatus[st]++
@@ -647,7 +648,7 @@ func (l *CellLoad) add(x *CaseIndex, i int32, now int64) {
 
 // Clusters counts matching cases per cell at resolution res, for the cells
 // keep accepts (asked once per cell).
-func (x *CaseIndex) Clusters(res int, keep func(geo.Cell) bool, f IndexFilter, now time.Time) map[geo.Cell]*CellLoad {
+func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.Time) map[geo.Cell]*CellLoad {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	cf := x.compile(f)
@@ -703,7 +704,7 @@ func (x *CaseIndex) Clusters(res int, keep func(geo.Cell) bool, f IndexFilter, n
 
 // ByGrid counts every case per grid code it was assigned to (the grid
 // itself, not its ancestors).
-func (x *CaseIndex) ByGrid(now time.Time) map[string]*CellLoad {
+func (x *Index) ByGrid(now time.Time) map[string]*CellLoad {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	at := now.Unix()

@@ -1,6 +1,7 @@
-package grid
+package caseindex
 
 import (
+	"citygrid/cases"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -20,12 +21,12 @@ func TestCaseIndexBoxes(t *testing.T) {
 		}
 		return orb.Point{120.33 + rng.Float64()*0.08, 36.07 + rng.Float64()*0.06}
 	}
-	truth := map[int64]IndexedCase{}
-	newCase := func(id int64) IndexedCase {
-		return IndexedCase{ID: id, Location: point(), ReportedAt: now.Add(-time.Duration(rng.IntN(1000)) * time.Hour),
-			Category: "E0101", Status: Statuses[rng.IntN(len(Statuses))], Source: "patrol"}
+	truth := map[int64]Entry{}
+	newCase := func(id int64) Entry {
+		return Entry{ID: id, Location: point(), ReportedAt: now.Add(-time.Duration(rng.IntN(1000)) * time.Hour),
+			Category: "E0101", Status: cases.Statuses[rng.IntN(len(cases.Statuses))], Source: "patrol"}
 	}
-	x := NewCaseIndex()
+	x := New()
 	for id := int64(1); id <= 3000; id++ {
 		c := newCase(id)
 		truth[id] = c
@@ -33,7 +34,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	check := func(stage string, x *CaseIndex) {
+	check := func(stage string, x *Index) {
 		t.Helper()
 		for range 200 {
 			a, b := point(), point()
@@ -44,13 +45,13 @@ func TestCaseIndexBoxes(t *testing.T) {
 					want = append(want, id)
 				}
 			}
-			x.Within(box, IndexFilter{}, func(c IndexedCase) { got = append(got, c.ID) })
+			x.Within(box, Filter{}, func(c Entry) { got = append(got, c.ID) })
 			slices.Sort(want)
 			slices.Sort(got)
 			if !slices.Equal(got, want) {
 				t.Fatalf("%s: box %v: %d cases, want %d", stage, box, len(got), len(want))
 			}
-			newest, total := x.Newest(box, IndexFilter{}, 10)
+			newest, total := x.Newest(box, Filter{}, 10)
 			if total != len(want) || len(newest) != min(10, len(want)) {
 				t.Fatalf("%s: Newest gave %d of %d, want %d of %d", stage, len(newest), total, min(10, len(want)), len(want))
 			}
@@ -71,7 +72,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 	// A reload from a snapshot, with changes applied to the live index
 	// while it was read: they survive the swap.
 	x.BeginReload()
-	fresh := NewCaseIndex()
+	fresh := New()
 	fresh.BeginLoad()
 	for _, c := range truth {
 		if err := fresh.Apply(c); err != nil {

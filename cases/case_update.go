@@ -1,4 +1,4 @@
-package grid
+package cases
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 // ApplyUpdate applies u to c (the stored case, locked by the caller) and
 // returns the events to record. A stale version is CodePrecondition; an
 // illegal change is CodeUnprocessable. c is changed only when it succeeds.
-func ApplyUpdate(c *Case, u CaseUpdate) ([]Event, error) {
+func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 	if u.IfVersion != c.Version {
 		return nil, citygrid.Errorf(citygrid.CodePrecondition, "case %d is at version %d, not %d: reload it and try again", c.ID, c.Version, u.IfVersion)
 	}

@@ -1,8 +1,9 @@
-package grid
+package cases
 
 import (
 	"bufio"
 	"bytes"
+	"citygrid/grid"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -39,7 +40,7 @@ const (
 type Ingester struct {
 	Categories *Categories
 	Calendar   *Calendar
-	Locator    *Locator
+	Locator    *grid.Locator
 	Now        func() time.Time
 	Store      interface {
 		InsertCases(ctx context.Context, cases []*Case) (int, error)
@@ -49,15 +50,15 @@ type Ingester struct {
 }
 
 // csvColumns maps the CSV header names citygrid reads to setters.
-var csvColumns = map[string]func(in *CaseInput, v string) error{
-	"source":      func(in *CaseInput, v string) error { in.Source = v; return nil },
-	"external_id": func(in *CaseInput, v string) error { in.ExternalID = v; return nil },
-	"category":    func(in *CaseInput, v string) error { in.Category = v; return nil },
-	"title":       func(in *CaseInput, v string) error { in.Title = v; return nil },
-	"description": func(in *CaseInput, v string) error { in.Description = v; return nil },
-	"crs":         func(in *CaseInput, v string) error { in.CRS = v; return nil },
-	"status":      func(in *CaseInput, v string) error { in.Status = v; return nil },
-	"priority": func(in *CaseInput, v string) error {
+var csvColumns = map[string]func(in *Input, v string) error{
+	"source":      func(in *Input, v string) error { in.Source = v; return nil },
+	"external_id": func(in *Input, v string) error { in.ExternalID = v; return nil },
+	"category":    func(in *Input, v string) error { in.Category = v; return nil },
+	"title":       func(in *Input, v string) error { in.Title = v; return nil },
+	"description": func(in *Input, v string) error { in.Description = v; return nil },
+	"crs":         func(in *Input, v string) error { in.CRS = v; return nil },
+	"status":      func(in *Input, v string) error { in.Status = v; return nil },
+	"priority": func(in *Input, v string) error {
 		if v == "" {
 			return nil
 		}
@@ -68,7 +69,7 @@ var csvColumns = map[string]func(in *CaseInput, v string) error{
 		in.Priority = &n
 		return nil
 	},
-	"reported_at": func(in *CaseInput, v string) error {
+	"reported_at": func(in *Input, v string) error {
 		if v == "" {
 			return nil
 		}
@@ -79,11 +80,11 @@ var csvColumns = map[string]func(in *CaseInput, v string) error{
 		in.ReportedAt = &t
 		return nil
 	},
-	"lng": func(in *CaseInput, v string) error { return setCoord(in, 0, "lng", v) },
-	"lat": func(in *CaseInput, v string) error { return setCoord(in, 1, "lat", v) },
+	"lng": func(in *Input, v string) error { return setCoord(in, 0, "lng", v) },
+	"lat": func(in *Input, v string) error { return setCoord(in, 1, "lat", v) },
 }
 
-func setCoord(in *CaseInput, i int, name, v string) error {
+func setCoord(in *Input, i int, name, v string) error {
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 	if err != nil {
 		return fieldErr(name, "%q is not a number", truncateText(v, 20))
@@ -137,7 +138,7 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 			batch = nil
 		}
 	}
-	add := func(line int, in *CaseInput) {
+	add := func(line int, in *Input) {
 		c, err := in.Prepare(ing.Categories, ing.Calendar, ing.Locator, ing.Now())
 		if err != nil {
 			reject(line, err)
@@ -185,7 +186,7 @@ func (ing *Ingester) progress(lines int) {
 	}
 }
 
-func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *CaseInput), reject func(int, error)) error {
+func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *Input), reject func(int, error)) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxLineBytes)
 	line := 0
@@ -196,7 +197,7 @@ func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *CaseInput), reject f
 		if len(b) == 0 {
 			continue
 		}
-		var in CaseInput
+		var in Input
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
@@ -212,7 +213,7 @@ func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *CaseInput), reject f
 	return streamError(sc.Err(), line)
 }
 
-func (ing *Ingester) readCSV(r io.Reader, add func(int, *CaseInput), reject func(int, error)) error {
+func (ing *Ingester) readCSV(r io.Reader, add func(int, *Input), reject func(int, error)) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
@@ -220,7 +221,7 @@ func (ing *Ingester) readCSV(r io.Reader, add func(int, *CaseInput), reject func
 	if err != nil {
 		return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: %v", streamError(err, 1))
 	}
-	setters := make([]func(*CaseInput, string) error, len(header))
+	setters := make([]func(*Input, string) error, len(header))
 	seen := map[string]bool{}
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
@@ -258,7 +259,7 @@ func (ing *Ingester) readCSV(r io.Reader, add func(int, *CaseInput), reject func
 			reject(line, fmt.Errorf("%d fields, the header has %d", len(rec), len(header)))
 			continue
 		}
-		var in CaseInput
+		var in Input
 		var bad error
 		for i, v := range rec {
 			if err := setters[i](&in, v); err != nil {

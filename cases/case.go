@@ -1,10 +1,9 @@
-package grid
+package cases
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,6 +11,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"citygrid/geo"
+	"citygrid/grid"
 )
 
 // Status is where a case stands in the closed loop of handling.
@@ -132,8 +132,8 @@ const (
 	MaxPropertiesLen  = 64 << 10
 )
 
-// CaseInput is a new case as submitted.
-type CaseInput struct {
+// Input is a new case as submitted.
+type Input struct {
 	Source      string          `json:"source"`
 	ExternalID  string          `json:"external_id"`
 	Category    string          `json:"category"`
@@ -161,7 +161,7 @@ func fieldErr(field, format string, a ...any) *FieldError {
 
 // Prepare validates in and returns the case to store, located and timed:
 // everything but the id. now stands in for a missing reported_at.
-func (in *CaseInput) Prepare(cats *Categories, cal *Calendar, loc *Locator, now time.Time) (*Case, error) {
+func (in *Input) Prepare(cats *Categories, cal *Calendar, loc *grid.Locator, now time.Time) (*Case, error) {
 	c := &Case{Source: in.Source, ExternalID: in.ExternalID, Category: in.Category, Title: in.Title, Description: in.Description, Status: StatusReported, Priority: 3}
 	if err := checkText("source", in.Source, MaxSourceLen, true); err != nil {
 		return nil, err
@@ -294,8 +294,8 @@ func (a Area) Kind() string {
 	return ""
 }
 
-// CaseFilter selects cases within an Area.
-type CaseFilter struct {
+// Filter selects cases within an Area.
+type Filter struct {
 	Area     Area
 	Statuses []Status
 	Category string // prefix
@@ -305,20 +305,20 @@ type CaseFilter struct {
 	Overdue  bool
 	Limit    int
 	// After is the keyset position: the last row of the previous page.
-	After *CaseCursor
+	After *Cursor
 	// Now is the instant overdue is judged at.
 	Now time.Time
 }
 
-// CaseCursor is a position in a sorted case listing.
-type CaseCursor struct {
+// Cursor is a position in a sorted case listing.
+type Cursor struct {
 	ReportedAt time.Time `json:"t,omitzero"`
 	DistanceM  float64   `json:"d,omitempty"`
 	ID         int64     `json:"id"`
 }
 
-// CaseUpdate is a dispatcher's change to one case.
-type CaseUpdate struct {
+// Update is a dispatcher's change to one case.
+type Update struct {
 	Status     *Status
 	Grid       *string
 	Unit       *string
@@ -357,29 +357,17 @@ type LineError struct {
 	Error string `json:"error"`
 }
 
-// CaseStore persists cases.
-type CaseStore interface {
+// Store persists cases.
+type Store interface {
 	CreateCase(ctx context.Context, c *Case, actor string) (*Case, bool, error) // bool: created (false: duplicate, existing returned)
 	InsertCases(ctx context.Context, cases []*Case) (inserted int, err error)
 	FindCaseByID(ctx context.Context, id int64) (*Case, error)
-	FindCases(ctx context.Context, f CaseFilter) ([]*Case, []float64, error)
-	UpdateCase(ctx context.Context, id int64, u CaseUpdate) (*Case, error)
+	FindCases(ctx context.Context, f Filter) ([]*Case, []float64, error)
+	UpdateCase(ctx context.Context, id int64, u Update) (*Case, error)
 	CaseHistory(ctx context.Context, id int64) ([]Event, error)
 	PossibleDuplicates(ctx context.Context, c *Case, radiusM float64, window time.Duration) ([]*Case, []float64, error)
 	Categories(ctx context.Context) (*Categories, error)
 	ReplaceCategories(ctx context.Context, cs *Categories) error
 	Calendar(ctx context.Context) (*Calendar, error)
 	ReplaceCalendar(ctx context.Context, c *Calendar) error
-}
-
-// metresToDegreesLat converts metres to degrees of latitude (an upper bound
-// for degrees of longitude uses metresToDegreesLon).
-func metresToDegreesLat(m float64) float64 { return m / metresPerDegree }
-
-// BoundAround returns a box that contains every point within radiusM of p.
-func BoundAround(p orb.Point, radiusM float64) orb.Bound {
-	dLat := metresToDegreesLat(radiusM) * 1.01
-	cos := math.Cos(math.Min(89, math.Abs(p[1])+dLat) * math.Pi / 180)
-	dLon := dLat / cos
-	return orb.Bound{Min: orb.Point{p[0] - dLon, p[1] - dLat}, Max: orb.Point{p[0] + dLon, p[1] + dLat}}
 }
