@@ -15,9 +15,9 @@ import (
 
 // LocatorOptions tunes a Locator; zero values take the defaults.
 type LocatorOptions struct {
-	// CellRes is the H3 resolution of the cell reported with every answer
-	// (default 9).
-	CellRes int
+	// ReportRes is the H3 resolution of the cell Locate reports (default
+	// CellRes). The index, and the cell Assign returns, are always at CellRes.
+	ReportRes int
 	// PixelM is the pixel size, in metres, of the rasters that split the
 	// cells crossed by boundaries (default 5). Smaller means fewer exact
 	// point-in-polygon tests near boundaries and more memory.
@@ -28,8 +28,8 @@ type LocatorOptions struct {
 }
 
 func (o *LocatorOptions) setDefaults() {
-	if o.CellRes == 0 {
-		o.CellRes = 9
+	if o.ReportRes == 0 {
+		o.ReportRes = CellRes
 	}
 	if o.PixelM == 0 {
 		o.PixelM = 5
@@ -41,8 +41,8 @@ func (o *LocatorOptions) setDefaults() {
 
 // Locator answers which grid covers a point, from memory.
 //
-// The index covers the grids with H3 cells at CellRes, the cell every answer
-// reports anyway. A cell wholly inside one grid (of the deepest level present
+// The index covers the grids with H3 cells at CellRes, the cell stored with
+// every case anyway. A cell wholly inside one grid (of the deepest level present
 // there) maps straight to it. A cell crossed by boundaries holds a raster of
 // PixelM-metre pixels over its bounding box, each mapping to one grid, to
 // nothing, or, along boundaries, to a short candidate list checked with the
@@ -88,8 +88,8 @@ var ErrEmptyIndex = errors.New("no grids to index")
 // and units (for names in answers).
 func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, error) {
 	opt.setDefaults()
-	if opt.CellRes < 0 || opt.CellRes > geo.MaxRes || !(opt.PixelM > 0) {
-		return nil, fmt.Errorf("locator: cell resolution %d must be 0 to %d and pixel size %g m positive", opt.CellRes, geo.MaxRes, opt.PixelM)
+	if opt.ReportRes < 0 || opt.ReportRes > geo.MaxRes || !(opt.PixelM > 0) {
+		return nil, fmt.Errorf("locator: reported cell resolution %d must be 0 to %d and pixel size %g m positive", opt.ReportRes, geo.MaxRes, opt.PixelM)
 	}
 	l := &Locator{
 		opt:    opt,
@@ -151,8 +151,8 @@ func (l *Locator) pathOf(i int) []*Grid {
 // Len returns the number of indexed grids.
 func (l *Locator) Len() int { return len(l.grids) }
 
-// CellRes returns the resolution of the cells in answers.
-func (l *Locator) CellRes() int { return l.opt.CellRes }
+// ReportRes returns the resolution of the cells Locate reports.
+func (l *Locator) ReportRes() int { return l.opt.ReportRes }
 
 // IndexedCells returns the number of cells in the index, for metrics.
 func (l *Locator) IndexedCells() int { return len(l.cells) }
@@ -180,7 +180,7 @@ func (l *Locator) Path(code string) []*Grid {
 
 // find returns the index of the grid owning p (or -1) and p's cell.
 func (l *Locator) find(p orb.Point) (int32, geo.Cell, error) {
-	c, err := geo.CellAt(p, l.opt.CellRes)
+	c, err := geo.CellAt(p, CellRes)
 	if err != nil {
 		return -1, 0, err
 	}
@@ -219,7 +219,7 @@ func (l *Locator) firstCovering(cands []int32, p orb.Point) int32 {
 
 // Assignment is the hot-path answer: the owning grid and unit of a point.
 type Assignment struct {
-	Cell  geo.Cell // at CellRes
+	Cell  geo.Cell // at CellRes: the cell stored with a case
 	Grid  *Grid    // nil when no grid covers the point
 	Owner *Owner   // nil when no grid on the path names a unit
 }
@@ -266,6 +266,11 @@ func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
 	i, cell, err := l.find(p)
 	if err != nil {
 		return nil, err
+	}
+	if l.opt.ReportRes != CellRes {
+		if cell, err = geo.CellAt(p, l.opt.ReportRes); err != nil {
+			return nil, err
+		}
 	}
 	loc := &Location{Assignment: Assignment{Cell: cell}}
 	if i < 0 {

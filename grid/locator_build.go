@@ -53,8 +53,8 @@ func (l *Locator) build() error {
 	}
 	// Pad by an edge length so that every cell holding a point of a grid is
 	// in the cover, even where the hexagon barely pokes into the box.
-	box := expandBoundM(all, 2*geo.CellEdgeLengthM(l.opt.CellRes))
-	cover, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, l.opt.CellRes, geo.ContainOverlapping)
+	box := expandBoundM(all, 2*geo.CellEdgeLengthM(CellRes))
+	cover, err := geo.PolygonCells(orb.MultiPolygon{box.ToPolygon()}, CellRes, geo.ContainOverlapping)
 	if err != nil {
 		return fmt.Errorf("locator: cover of the grids' bounds: %w", err)
 	}

@@ -134,7 +134,7 @@ func (s *Server) locateOne(l *grid.Locator, in orb.Point, crs geo.CRS, category,
 	if err != nil {
 		return locationJSON{}, invalid("%s%v", field, err)
 	}
-	return newLocationJSON(loc, l.CellRes(), crs, in, p), nil
+	return newLocationJSON(loc, l.ReportRes(), crs, in, p), nil
 }
 
 type locateRequest struct {

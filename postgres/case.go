@@ -14,6 +14,7 @@ import (
 	"citygrid"
 	"citygrid/cases"
 	"citygrid/geo"
+	"citygrid/grid"
 )
 
 // CaseStore implements cases.Store.
@@ -21,8 +22,6 @@ type CaseStore struct {
 	db DBTX
 	// Instance names this process in notifications (see Listen).
 	Instance string
-	// CellRes is the resolution of the stored cells (default 9).
-	CellRes int
 }
 
 var _ cases.Store = (*CaseStore)(nil)
@@ -282,7 +281,7 @@ LIMIT 20`
 // and reported within window before (or after) it, nearest first, with their
 // distances in metres.
 func (s *CaseStore) PossibleDuplicates(ctx context.Context, c *cases.Case, radiusM float64, window time.Duration) ([]*cases.Case, []float64, error) {
-	res := s.cellRes()
+	res := grid.CellRes
 	// Cells within k rings cover every point closer than k inner radii.
 	k := int(math.Ceil(radiusM/(geo.CellEdgeLengthM(res)*math.Sqrt(3)/2))) + 1
 	if k > 20 {

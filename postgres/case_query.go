@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"citygrid/caseindex"
 	"citygrid/cases"
 	"citygrid/geo"
+	"citygrid/grid"
 )
 
 // caseQuery assembles a case query from fixed SQL fragments; every value is
@@ -42,13 +45,66 @@ const gridSubtreeSQL = `c.grid IN (
         SELECT g.code FROM grids g JOIN t ON g.parent = t.code)
     SELECT code FROM t)`
 
-// openStatusSQL matches the statuses whose deadline runs (cases.Status.Open).
-const openStatusSQL = `c.status IN ('reported', 'accepted', 'dispatched', 'in_progress')`
+// openStatusSQL matches the statuses whose deadline runs, as defined once
+// in SQL by migration 005 (cases.Status.Open in Go).
+const openStatusSQL = `case_status_open(c.status)`
 
 // FindCases returns the cases matching f, newest first (nearest first for a
 // radius query), at most f.Limit of them, after the cursor f.After. For a
 // radius query the second result holds each case's distance in metres.
 func (s *CaseStore) FindCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
+	if !hasFineCells(f.Area.Cells) {
+		return s.findCases(ctx, f)
+	}
+	// SQL cannot tell which cell finer than the stored one holds a point,
+	// only that the point lies near the cell's outline: read that superset
+	// page by page and keep the cases the case index's own cell rule puts
+	// in the cells asked for, so that an h3= query returns exactly the cases
+	// hotspots and map clusters count there.
+	var out []*cases.Case
+	page := f
+	for {
+		got, _, err := s.findCases(ctx, page)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range got {
+			if inAnyCell(c.Location, f.Area.Cells) {
+				out = append(out, c)
+				if len(out) == f.Limit {
+					return out, nil, nil
+				}
+			}
+		}
+		if len(got) < page.Limit {
+			return out, nil, nil
+		}
+		last := got[len(got)-1]
+		page.After = &cases.Cursor{ReportedAt: last.ReportedAt, ID: last.ID}
+	}
+}
+
+func hasFineCells(cells []geo.Cell) bool {
+	return slices.ContainsFunc(cells, func(c geo.Cell) bool { return c.Resolution() > grid.CellRes })
+}
+
+// inAnyCell reports whether the case index counts a case at p in one of
+// cells.
+func inAnyCell(p orb.Point, cells []geo.Cell) bool {
+	for _, c := range cells {
+		if at, err := caseindex.Cell(p, c.Resolution()); err == nil && at == c {
+			return true
+		}
+	}
+	return false
+}
+
+// fineCellMarginDeg widens a fine cell's outline for the SQL superset: H3
+// edges are great-circle arcs, the outline's are straight in degrees, and
+// they part by well under a millimetre at resolutions 10 and finer.
+const fineCellMarginDeg = 1e-6
+
+func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
 	var q caseQuery
 	a := f.Area
 	distance := "NULL::float8"
@@ -194,12 +250,13 @@ func (s *CaseStore) FindCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 }
 
 // cellCondition matches cases in any of cells. Cases store their cell at
-// the service's resolution R. A query cell at resolution r ≤ R covers the
+// resolution R (grid.CellRes). A query cell at resolution r ≤ R covers the
 // stored cells that descend from it, which form one contiguous range of
 // H3 indexes (same base cell and first r digits); a finer query cell is
-// matched by its parent at R and its outline.
+// matched approximately, by the cells at R around its parent and its outline
+// widened by fineCellMarginDeg, and FindCases settles it exactly.
 func (s *CaseStore) cellCondition(q *caseQuery, cells []geo.Cell) string {
-	res := s.cellRes()
+	res := grid.CellRes
 	var parts []string
 	for _, c := range cells {
 		if r := c.Resolution(); r <= res {
@@ -208,7 +265,13 @@ func (s *CaseStore) cellCondition(q *caseQuery, cells []geo.Cell) string {
 			continue
 		}
 		outline, _ := wkb.Marshal(geoPolygon(c))
-		parts = append(parts, fmt.Sprintf("(c.h3 = %s AND ST_Intersects(c.geom, ST_GeomFromWKB(%s, 4326)))", q.arg(int64(c.Parent(res))), q.arg(outline)))
+		// H3 cells do not nest exactly: a point of the fine cell may lie in
+		// a neighbour of its parent at R.
+		var stored []int64
+		for _, n := range c.Parent(res).Disk(1) {
+			stored = append(stored, int64(n))
+		}
+		parts = append(parts, fmt.Sprintf("(c.h3 = ANY(%s) AND ST_DWithin(c.geom, ST_GeomFromWKB(%s, 4326), %s))", q.arg(stored), q.arg(outline), q.arg(fineCellMarginDeg)))
 	}
 	return "(" + strings.Join(parts, " OR ") + ")"
 }
@@ -252,7 +315,7 @@ func (s *CaseStore) coveringCells(a cases.Area) (inner, edge []int64) {
 	default:
 		return nil, nil
 	}
-	res := s.cellRes()
+	res := grid.CellRes
 	if n := mp.Bound(); boundAreaM2(n) > maxCoveringCells*geo.HexAreaAvgM2(res)/2 {
 		return nil, nil
 	}
@@ -277,13 +340,6 @@ func (s *CaseStore) coveringCells(a cases.Area) (inner, edge []int64) {
 		}
 	}
 	return inner, edge
-}
-
-func (s *CaseStore) cellRes() int {
-	if s.CellRes == 0 {
-		return 9
-	}
-	return s.CellRes
 }
 
 // boundAreaM2 approximates the area of a box in square metres.

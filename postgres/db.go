@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"citygrid/grid"
 	"context"
 	"errors"
 	"fmt"
@@ -45,7 +46,28 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		pool.Close()
 		return nil, err
 	}
+	if err := CheckCellRes(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return pool, nil
+}
+
+const findStoredCellResSQL = `SELECT res FROM stored_cell_resolution`
+
+// CheckCellRes refuses a database whose cases were stored at another H3
+// resolution than grid.CellRes: their hotspot counts, map clusters and h3=
+// area queries would disagree.
+func CheckCellRes(ctx context.Context, db DBTX) error {
+	var res int
+	if err := db.QueryRow(ctx, findStoredCellResSQL).Scan(&res); err != nil {
+		return fmt.Errorf("read the stored cell resolution: %w", err)
+	}
+	if res != grid.CellRes {
+		return fmt.Errorf("the database stores case cells at H3 resolution %d, this citygrid at %d: "+
+			"use a database written by this version, or re-import the cases into a new one", res, grid.CellRes)
+	}
+	return nil
 }
 
 // isPgError reports whether err is a PostgreSQL error with the given SQLSTATE.

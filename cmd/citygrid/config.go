@@ -85,7 +85,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
 	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir()), "directory of the private local cluster (env CITYGRID_DATA_DIR)")
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
-	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cells in answers, 0-15 (env CITYGRID_H3_RES)")
+	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")
 	fs.Float64Var(&c.PixelM, "index-pixel-m", envFloat("CITYGRID_INDEX_PIXEL_M", 5), "pixel size of the in-memory locator near boundaries, metres (env CITYGRID_INDEX_PIXEL_M)")
 	fs.Float64Var(&c.ToleranceM, "boundary-tolerance-m", envFloat("CITYGRID_BOUNDARY_TOLERANCE_M", 5), "distance to a grid boundary under which alternatives are listed, metres (env CITYGRID_BOUNDARY_TOLERANCE_M)")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("CITYGRID_MAX_BODY_BYTES", 1<<20)), "largest JSON request body (env CITYGRID_MAX_BODY_BYTES)")

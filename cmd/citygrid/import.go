@@ -90,8 +90,7 @@ func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
 	defer closeDB()
 	grids := postgres.NewGridStore(pool)
 	caseStore := postgres.NewCaseStore(pool)
-	caseStore.CellRes = cfg.H3Res
-	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	index := grid.NewIndex(grid.LocatorOptions{ReportRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
 	if err := index.Rebuild(ctx, grids); err != nil {
 		return err
 	}

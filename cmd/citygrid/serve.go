@@ -36,13 +36,13 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	store := postgres.NewGridStore(pool)
 	store.Instance = instanceID()
 	caseStore := postgres.NewCaseStore(pool)
-	caseStore.Instance, caseStore.CellRes = store.Instance, cfg.H3Res
+	caseStore.Instance = store.Instance
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
 		}
 	}
-	index := grid.NewIndex(grid.LocatorOptions{CellRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	index := grid.NewIndex(grid.LocatorOptions{ReportRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
 	// Listen before loading, so that no change made meanwhile is missed:
 	// another process (a replica, a CLI import) changed the grids: rebuild.
 	err = listen(ctx, pool, postgres.GridsChannel, store.Instance, e, func(string) {

@@ -1,0 +1,83 @@
+package caseindex
+
+import (
+	"strings"
+	"time"
+
+	"citygrid/cases"
+)
+
+// Filter selects cases for counting and drawing; zero fields do not filter.
+type Filter struct {
+	From, To time.Time // on reported_at, [From, To)
+	Category string    // prefix
+	Statuses []cases.Status
+	Source   string
+	Unit     string
+}
+
+// compiled turns a filter into per-row tests on the interned columns.
+type compiledFilter struct {
+	from, to int64
+	cats     []bool   // by category id: matches the prefix
+	statuses [16]bool // by status id (there are 8)
+	anyStat  bool
+	source   int64 // -1: any; -2: matches nothing
+	unit     int64
+	all      bool // nothing filters: every row matches
+}
+
+func (x *Index) compile(f Filter) compiledFilter {
+	cf := compiledFilter{from: -1 << 62, to: 1 << 62, source: -1, unit: -1}
+	if !f.From.IsZero() {
+		cf.from = f.From.Unix()
+	}
+	if !f.To.IsZero() {
+		cf.to = f.To.Unix()
+	}
+	if f.Category != "" {
+		cf.cats = make([]bool, len(x.strs.cats.names))
+		for i, name := range x.strs.cats.names {
+			cf.cats[i] = strings.HasPrefix(name, f.Category)
+		}
+	}
+	cf.anyStat = len(f.Statuses) == 0
+	for _, s := range f.Statuses {
+		cf.statuses[statusIDs[s]] = true
+	}
+	lookup := func(d *dict, s string) int64 {
+		if s == "" {
+			return -1
+		}
+		if id, ok := d.ids[s]; ok {
+			return int64(id)
+		}
+		return -2
+	}
+	cf.source = lookup(&x.strs.sources, f.Source)
+	cf.unit = lookup(&x.strs.units, f.Unit)
+	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1
+	return cf
+}
+
+func (cf *compiledFilter) match(x *Index, i int) bool {
+	if cf.all {
+		return true
+	}
+	if t := x.t[i]; t < cf.from || t >= cf.to {
+		return false
+	}
+	if cf.cats != nil && !cf.cats[x.cat[i]] {
+		return false
+	}
+	if !cf.anyStat && !cf.statuses[x.status[i]] {
+		return false
+	}
+	if cf.source != -1 && int64(x.source[i]) != cf.source {
+		return false
+	}
+	if cf.unit != -1 && int64(x.unit[i]) != cf.unit {
+		return false
+	}
+	return true
+}

@@ -1,0 +1,105 @@
+package caseindex
+
+import (
+	"time"
+
+	"citygrid/geo"
+)
+
+// CellLoad is what a cluster or a grid shows of its cases.
+type CellLoad struct {
+	Count    int
+	ByStatus [8]int // aligned with cases.Statuses
+	Overdue  int
+	// NextDue is the earliest deadline after now among the open cases
+	// counted (unix seconds; 0 if none): when Overdue will next change.
+	NextDue int64
+}
+
+func (l *CellLoad) add(x *Index, i int32, now int64) {
+	l.Count++
+	st := x.status[i]
+	l.ByStatus[st]++
+	if due := x.due[i]; due != 0 && openStatus[st] {
+		if now > due {
+			l.Overdue++
+		} else if l.NextDue == 0 || due < l.NextDue {
+			l.NextDue = due
+		}
+	}
+}
+
+// Clusters counts matching cases per cell at resolution res, for the cells
+// keep accepts (asked once per cell).
+func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.Time) map[geo.Cell]*CellLoad {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	cf := x.compile(f)
+	at := now.Unix()
+	out := map[geo.Cell]*CellLoad{}
+	kept := map[geo.Cell]bool{}
+	wants := func(c geo.Cell) bool {
+		k, seen := kept[c]
+		if !seen {
+			k = keep(c)
+			kept[c] = k
+		}
+		return k
+	}
+	for bi := range x.buckets {
+		bk := &x.buckets[bi]
+		if res <= BucketRes {
+			// Every case of the bucket has the same parent cell.
+			parent := bk.cell.Parent(res)
+			if !wants(parent) {
+				continue
+			}
+			var load *CellLoad
+			for _, i := range bk.rows {
+				if !cf.match(x, int(i)) {
+					continue
+				}
+				if load == nil {
+					if load = out[parent]; load == nil {
+						load = &CellLoad{}
+						out[parent] = load
+					}
+				}
+				load.add(x, i, at)
+			}
+			continue
+		}
+		for _, i := range bk.rows {
+			parent := x.cell[i].at(res)
+			if !wants(parent) || !cf.match(x, int(i)) {
+				continue
+			}
+			load := out[parent]
+			if load == nil {
+				load = &CellLoad{}
+				out[parent] = load
+			}
+			load.add(x, i, at)
+		}
+	}
+	return out
+}
+
+// ByGrid counts every case per grid code it was assigned to (the grid
+// itself, not its ancestors).
+func (x *Index) ByGrid(now time.Time) map[string]*CellLoad {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	at := now.Unix()
+	loads := make([]CellLoad, len(x.strs.grids.names))
+	for i := range x.grid {
+		loads[x.grid[i]].add(x, int32(i), at)
+	}
+	out := make(map[string]*CellLoad, len(loads))
+	for id, name := range x.strs.grids.names {
+		if name != "" && loads[id].Count > 0 {
+			out[name] = &loads[id]
+		}
+	}
+	return out
+}
