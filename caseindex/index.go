@@ -18,7 +18,7 @@ import (
 // deadline, category, status, priority, source, unit and grid. Counting or
 // drawing a million cases under any filter is one pass over flat arrays,
 // with no database round trip. It is kept current by Apply on every case
-// change; listeners hear of each change after it is visible.
+// change (package live does that, and tells the tiles what changed).
 type Index struct {
 	mu       sync.RWMutex
 	version  uint64
@@ -43,9 +43,6 @@ type Index struct {
 	touched map[int64]struct{}
 	// loading: rows are filed unsorted until Replace (see BeginLoad).
 	loading bool
-
-	listenMu  sync.Mutex
-	listeners []func(Change)
 }
 
 type bucket struct {
@@ -54,8 +51,8 @@ type bucket struct {
 	rows  []int32
 }
 
-// Change tells listeners what changed: one case (Old is nil when it is
-// new), or everything (Reset, after a full reload).
+// Change is what changed: one case (Old is nil when it is new), or
+// everything (Reset, after a full reload).
 type Change struct {
 	Reset    bool
 	Old, New *Entry
@@ -125,23 +122,6 @@ func (c *Entry) Overdue(now time.Time) bool {
 	return c.Status.Open() && !c.DueAt.IsZero() && now.After(c.DueAt)
 }
 
-// OnChange registers fn to hear of every later change. fn runs on the
-// changing goroutine after the index has the change, and must be quick.
-func (x *Index) OnChange(fn func(Change)) {
-	x.listenMu.Lock()
-	defer x.listenMu.Unlock()
-	x.listeners = append(x.listeners, fn)
-}
-
-func (x *Index) tell(ch Change) {
-	x.listenMu.Lock()
-	ls := x.listeners
-	x.listenMu.Unlock()
-	for _, fn := range ls {
-		fn(ch)
-	}
-}
-
 // Version counts the changes the index has taken; results computed from it
 // stay valid while it is unchanged.
 func (x *Index) Version() uint64 {
@@ -150,14 +130,13 @@ func (x *Index) Version() uint64 {
 	return x.version
 }
 
-// Apply inserts or replaces one case.
-func (x *Index) Apply(c Entry) error {
+// Apply inserts or replaces one case and says what changed.
+func (x *Index) Apply(c Entry) (Change, error) {
 	old, err := x.apply(c)
 	if err != nil {
-		return err
+		return Change{}, err
 	}
-	x.tell(Change{Old: old, New: &c})
-	return nil
+	return Change{Old: old, New: &c}, nil
 }
 
 func (x *Index) apply(c Entry) (*Entry, error) {
@@ -313,7 +292,7 @@ func (x *Index) BeginReload() {
 }
 
 // Replace swaps in the contents of other (built without locks held by
-// readers), for a full reload; listeners are told everything changed.
+// readers), for a full reload: everything may have changed.
 // Cases applied to x since BeginReload keep their rows from x: they may be
 // newer than other's snapshot (a change committed while it was read).
 func (x *Index) Replace(other *Index) {
@@ -334,7 +313,6 @@ func (x *Index) Replace(other *Index) {
 	x.strs, x.buckets, x.byBucket = other.strs, other.buckets, other.byBucket
 	x.mu.Unlock()
 	other.mu.Unlock()
-	x.tell(Change{Reset: true})
 }
 
 // EntryOf is the part of a case the index keeps.

@@ -30,7 +30,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 	for id := int64(1); id <= 3000; id++ {
 		c := newCase(id)
 		truth[id] = c
-		if err := x.Apply(c); err != nil {
+		if _, err := x.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,7 +63,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 		c := truth[id]
 		c.Location = point()
 		truth[id] = c
-		if err := x.Apply(c); err != nil {
+		if _, err := x.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -75,7 +75,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 	fresh := New()
 	fresh.BeginLoad()
 	for _, c := range truth {
-		if err := fresh.Apply(c); err != nil {
+		if _, err := fresh.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -84,7 +84,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 		c := truth[id]
 		c.Location = point()
 		truth[id] = c
-		if err := x.Apply(c); err != nil {
+		if _, err := x.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func TestCaseIndexBoxes(t *testing.T) {
 	for id := int64(3001); id <= 3500; id++ {
 		c := newCase(id)
 		truth[id] = c
-		if err := x.Apply(c); err != nil {
+		if _, err := x.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid"
-	"citygrid/caseindex"
 	"citygrid/cases"
 	"citygrid/grid"
 )
@@ -147,7 +146,7 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 		status = http.StatusOK // idempotent: the same (source, external_id) was stored before
 		f.Properties["duplicate_of_request"] = true
 	} else {
-		s.publishCase(stored)
+		s.live.Changed(stored)
 	}
 	w.Header().Set("ETag", etagOf(stored.Version))
 	w.Header().Set("Location", "/v1/cases/"+strconv.FormatInt(stored.ID, 10))
@@ -257,7 +256,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.publishCase(c)
+	s.live.Changed(c)
 	w.Header().Set("ETag", etagOf(c.Version))
 	return writeGeoJSON(w, newCaseFeature(c, u.Now))
 }
@@ -323,18 +322,4 @@ func (s *Server) handleCalendarPut(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return writeJSON(w, http.StatusOK, &cal)
-}
-
-// publishCase tells live listeners (and, later, the tile cache) that a case
-// changed. A no-op until something subscribes.
-func (s *Server) publishCase(c *cases.Case) {
-	if s.caseIndex != nil {
-		if err := s.caseIndex.Apply(caseindex.EntryOf(c)); err != nil {
-			s.logger.Error("case index", "err", err)
-		}
-	}
-	if s.onCaseChange != nil {
-		s.onCaseChange(c)
-	}
-	s.events.publishCaseEvent(c, s.now())
 }

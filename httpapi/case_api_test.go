@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -64,6 +66,7 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
 		Grids: grids, Cases: cases, Stats: cases, Index: index,
+		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return now }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}))

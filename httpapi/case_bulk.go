@@ -40,15 +40,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if res.Accepted > 0 {
-		s.publishBulk()
+		s.live.Reload()
 	}
 	return writeJSON(w, http.StatusOK, res)
-}
-
-// publishBulk tells listeners that many cases changed at once.
-func (s *Server) publishBulk() {
-	if s.onCaseChange != nil {
-		s.onCaseChange(nil)
-	}
-	s.events.publishBulkEvent(s.now())
 }

@@ -1,94 +1,20 @@
 package httpapi
 
 import (
-	"context"
-	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/analysis"
 	"citygrid/caseindex"
 	"citygrid/cases"
-	"citygrid/geo"
-	"citygrid/grid"
 	"citygrid/hotspot"
-	"citygrid/tiles"
 )
-
-// Bounds of hotspot requests.
-const (
-	minHotspotRes   = 7
-	maxHotspotRes   = caseindex.MaxRes
-	maxHotspotK     = 5
-	minStudyCells   = 30
-	maxEmergingStep = 260
-)
-
-// studyArea is the set of cells a hotspot analysis runs over: every cell at
-// the resolution whose centre lies inside the district's top-level grids,
-// with each cell's true area and its gridDisk(k) neighbours in the area.
-type studyArea struct {
-	cells  []geo.Cell
-	pos    map[geo.Cell]int32
-	areaM2 []float64
-	nb     map[int]hotspot.Neighbours // by k
-}
-
-// studyCache keeps study areas per locator (grids change → new locator) and
-// resolution: they cost a polygon-to-cells and a ring per cell to build.
-type studyCache struct {
-	mu      sync.Mutex
-	locator *grid.Locator
-	byRes   map[int]*studyArea
-}
-
-func (s *Server) studyArea(res, k int) (*studyArea, error) {
-	l, err := s.locator()
-	if err != nil {
-		return nil, err
-	}
-	c := &s.studies
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.locator != l {
-		c.locator, c.byRes = l, map[int]*studyArea{}
-	}
-	sa := c.byRes[res]
-	if sa == nil {
-		var mp orb.MultiPolygon
-		for _, g := range l.TopLevel() {
-			mp = append(mp, g.MultiPolygon()...)
-		}
-		cells, err := geo.PolygonCells(mp, res, geo.ContainCenter)
-		if err != nil {
-			return nil, err
-		}
-		sa = &studyArea{cells: cells, pos: make(map[geo.Cell]int32, len(cells)), areaM2: make([]float64, len(cells)), nb: map[int]hotspot.Neighbours{}}
-		for i, cell := range cells {
-			sa.pos[cell] = int32(i)
-			sa.areaM2[i] = cell.AreaM2()
-		}
-		c.byRes[res] = sa
-	}
-	if _, ok := sa.nb[k]; !ok {
-		nb := make(hotspot.Neighbours, len(sa.cells))
-		for i, cell := range sa.cells {
-			for _, n := range cell.Disk(k) {
-				if j, ok := sa.pos[n]; ok && int(j) != i {
-					nb[i] = append(nb[i], j)
-				}
-			}
-		}
-		sa.nb[k] = nb
-	}
-	return sa, nil
-}
 
 // hotspotParams are the parsed query parameters shared by both endpoints.
 type hotspotParams struct {
@@ -98,16 +24,16 @@ type hotspotParams struct {
 }
 
 func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) (hotspotParams, error) {
-	p := hotspotParams{res: 9, k: 1, fdr: true}
+	p := hotspotParams{res: analysis.DefaultRes, k: 1, fdr: true}
 	var err error
 	if v := q.Get("res"); v != "" {
-		if p.res, err = strconv.Atoi(v); err != nil || p.res < minHotspotRes || p.res > maxHotspotRes {
-			return p, invalid("res: want %d to %d", minHotspotRes, maxHotspotRes)
+		if p.res, err = strconv.Atoi(v); err != nil || p.res < analysis.MinRes || p.res > analysis.MaxRes {
+			return p, invalid("res: want %d to %d", analysis.MinRes, analysis.MaxRes)
 		}
 	}
 	if v := q.Get("k"); v != "" {
-		if p.k, err = strconv.Atoi(v); err != nil || p.k < 1 || p.k > maxHotspotK {
-			return p, invalid("k: want 1 to %d", maxHotspotK)
+		if p.k, err = strconv.Atoi(v); err != nil || p.k < 1 || p.k > analysis.MaxK {
+			return p, invalid("k: want 1 to %d", analysis.MaxK)
 		}
 	}
 	if v := q.Get("fdr"); v != "" {
@@ -190,77 +116,42 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		}
 		compare = &cf
 	}
-	a, err := s.analyseHotspots(p.res, p.k, p.filter, p.fdr)
+	a, err := s.analysis.Hotspots(analysis.Query{Res: p.res, K: p.k, Filter: p.filter, FDR: p.fdr})
 	if err != nil {
 		return err
 	}
-	sa, counts, z, pv, classes, smoothed := a.study, a.counts, a.z, a.p, a.classes, a.smoothed
+	st := a.Study
 	var previous []float64
 	if compare != nil {
-		previous = make([]float64, len(sa.cells))
-		s.caseIndex.Count(*compare, p.res, sa.pos, previous)
+		previous = s.analysis.Count(st, *compare)
 	}
-	mean, sd := meanSD(counts)
 	fc := geojson.NewFeatureCollection()
-	for i, cell := range sa.cells {
-		if counts[i] == 0 && !includeZero && (previous == nil || previous[i] == 0) {
+	for i, cell := range st.Cells {
+		if a.Counts[i] == 0 && !includeZero && (previous == nil || previous[i] == 0) {
 			continue
 		}
 		f := geojson.NewFeature(orb.Polygon{cell.Boundary()})
 		f.ID = cell.String()
-		km2 := sa.areaM2[i] / 1e6
+		km2 := st.AreaM2[i] / 1e6
 		f.Properties = geojson.Properties{
-			"h3": cell, "count": counts[i], "density_km2": counts[i] / km2,
-			"smoothed": smoothed[i], "smoothed_density_km2": smoothed[i] / km2,
-			"gi_z": finite(z[i]), "gi_p": pv[i], "gi_class": classes[i],
+			"h3": cell, "count": a.Counts[i], "density_km2": a.Counts[i] / km2,
+			"smoothed": a.Smoothed[i], "smoothed_density_km2": a.Smoothed[i] / km2,
+			"gi_z": analysis.Finite(a.Z[i]), "gi_p": a.P[i], "gi_class": a.Classes[i],
 		}
 		if previous != nil {
 			f.Properties["previous_count"] = previous[i]
-			f.Properties["change"] = counts[i] - previous[i]
+			f.Properties["change"] = a.Counts[i] - previous[i]
 		}
 		fc.Append(f)
 	}
 	fc.ExtraMembers = geojson.Properties{
-		"n": len(sa.cells), "mean": mean, "sd": sd, "res": p.res, "k": p.k, "fdr": p.fdr,
-		"filters": p.echo(), "total": sum(counts),
+		"n": len(st.Cells), "mean": a.Mean, "sd": a.SD, "res": p.res, "k": p.k, "fdr": p.fdr,
+		"filters": p.echo(), "total": analysis.Sum(a.Counts),
 	}
 	if compare != nil {
-		fc.ExtraMembers["compare"] = map[string]any{"from": compare.From.UTC().Format(time.RFC3339), "to": compare.To.UTC().Format(time.RFC3339), "total": sum(previous)}
+		fc.ExtraMembers["compare"] = map[string]any{"from": compare.From.UTC().Format(time.RFC3339), "to": compare.To.UTC().Format(time.RFC3339), "total": analysis.Sum(previous)}
 	}
 	return writeGeoJSON(w, fc)
-}
-
-// hotspotAnalysis is Gi* over the study area for one resolution, k and
-// filter.
-type hotspotAnalysis struct {
-	study    *studyArea
-	counts   []float64
-	z, p     []float64
-	classes  []hotspot.Class
-	smoothed []float64
-}
-
-func (s *Server) analyseHotspots(res, k int, f caseindex.Filter, fdr bool) (*hotspotAnalysis, error) {
-	sa, err := s.studyArea(res, k)
-	if err != nil {
-		return nil, err
-	}
-	if len(sa.cells) < minStudyCells {
-		return nil, invalid("the study area has %d cells at resolution %d; at least %d are needed for the statistics to mean anything", len(sa.cells), res, minStudyCells)
-	}
-	a := &hotspotAnalysis{study: sa, counts: make([]float64, len(sa.cells))}
-	s.caseIndex.Count(f, res, sa.pos, a.counts)
-	nb := sa.nb[k]
-	if a.z, err = hotspot.GiStar(a.counts, nb); err != nil {
-		return nil, invalid("%v", err)
-	}
-	a.p = make([]float64, len(a.z))
-	for i, v := range a.z {
-		a.p[i] = hotspot.PValueTwoSided(v)
-	}
-	a.classes = hotspot.Classify(a.z, a.p, fdr)
-	a.smoothed = hotspot.SmoothedMean(a.counts, nb)
-	return a, nil
 }
 
 // handleHotspotsEmerging serves GET /v1/hotspots/emerging: the space-time
@@ -283,29 +174,18 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 	if step == "" {
 		step = "week"
 	}
-	starts, err := stepStarts(p.filter.From, p.filter.To, step)
+	starts, err := analysis.StepStarts(p.filter.From, p.filter.To, step)
 	if err != nil {
 		return err
 	}
-	sa, err := s.studyArea(p.res, p.k)
+	e, err := s.analysis.Emerging(analysis.Query{Res: p.res, K: p.k, Filter: p.filter, FDR: p.fdr}, starts)
 	if err != nil {
 		return err
 	}
-	if len(sa.cells) < minStudyCells {
-		return invalid("the study area has %d cells at resolution %d; at least %d are needed", len(sa.cells), p.res, minStudyCells)
-	}
-	counts := make([][]float64, len(starts))
-	for i := range counts {
-		counts[i] = make([]float64, len(sa.cells))
-	}
-	s.caseIndex.CountSteps(p.filter, p.res, sa.pos, starts, counts)
-	cube, err := hotspot.EmergingCube(counts, sa.nb[p.k], p.fdr)
-	if err != nil {
-		return invalid("%v", err)
-	}
+	st, cube := e.Study, e.Cube
 	fc := geojson.NewFeatureCollection()
 	tally := map[hotspot.Pattern]int{}
-	for i, cell := range sa.cells {
+	for i, cell := range st.Cells {
 		pat := cube.Pattern[i]
 		tally[pat]++
 		if pat == "no_pattern" && !includeNone {
@@ -316,13 +196,13 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 		series := make([]float64, len(starts))
 		total := 0.0
 		for t := range starts {
-			series[t] = finite(cube.Z[t][i])
-			total += counts[t][i]
+			series[t] = analysis.Finite(cube.Z[t][i])
+			total += e.Counts[t][i]
 		}
 		tr := cube.Trend[i]
 		f.Properties = geojson.Properties{
 			"h3": cell, "pattern": pat, "count": total,
-			"trend_tau": finite(tr.Tau), "trend_p": finite(tr.P), "trend_z": finite(tr.Z),
+			"trend_tau": analysis.Finite(tr.Tau), "trend_p": analysis.Finite(tr.P), "trend_z": analysis.Finite(tr.Z),
 			"gi_z_series": series,
 		}
 		fc.Append(f)
@@ -332,75 +212,8 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 		stepStart[i] = t.UTC().Format(time.RFC3339)
 	}
 	fc.ExtraMembers = geojson.Properties{
-		"n": len(sa.cells), "res": p.res, "k": p.k, "fdr": p.fdr, "step": step, "steps": stepStart,
+		"n": len(st.Cells), "res": p.res, "k": p.k, "fdr": p.fdr, "step": step, "steps": stepStart,
 		"filters": p.echo(), "patterns": tally,
 	}
 	return writeGeoJSON(w, fc)
-}
-
-// stepStarts cuts [from, to) into day, week or month steps.
-func stepStarts(from, to time.Time, step string) ([]time.Time, error) {
-	var next func(time.Time) time.Time
-	switch step {
-	case "day":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
-	case "week":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
-	case "month":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
-	default:
-		return nil, invalid("step: want day, week or month")
-	}
-	var out []time.Time
-	for t := from; t.Before(to); t = next(t) {
-		out = append(out, t)
-		if len(out) > maxEmergingStep {
-			return nil, invalid("%s steps from %s to %s make more than %d slices: choose a longer step or a shorter period", step, from.Format(time.DateOnly), to.Format(time.DateOnly), maxEmergingStep)
-		}
-	}
-	if len(out) < 3 {
-		return nil, invalid("the period holds %d %s steps; the trend test needs at least 3 (ArcGIS asks for 10)", len(out), step)
-	}
-	return out, nil
-}
-
-func meanSD(x []float64) (float64, float64) {
-	if len(x) == 0 {
-		return 0, 0
-	}
-	m := sum(x) / float64(len(x))
-	v := 0.0
-	for _, a := range x {
-		v += (a - m) * (a - m)
-	}
-	return m, math.Sqrt(v / float64(len(x)))
-}
-
-func sum(x []float64) float64 {
-	t := 0.0
-	for _, a := range x {
-		t += a
-	}
-	return t
-}
-
-// finite maps NaN and ±Inf to 0, which JSON cannot carry.
-func finite(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0
-	}
-	return v
-}
-
-// hotspotCells is the analysis as the hotspot tiles want it.
-func (s *Server) hotspotCells(_ context.Context, q tiles.HotspotQuery) ([]tiles.HotCell, error) {
-	a, err := s.analyseHotspots(q.Res, q.K, q.Filter, q.FDR)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]tiles.HotCell, len(a.study.cells))
-	for i, c := range a.study.cells {
-		out[i] = tiles.HotCell{Cell: c, Count: a.counts[i], DensityKM2: a.counts[i] / (a.study.areaM2[i] / 1e6), GiZ: finite(a.z[i]), Class: string(a.classes[i])}
-	}
-	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 )
 
 var hotspotNow = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
@@ -40,7 +41,7 @@ func hotspotServer(t *testing.T, fill func(x *caseindex.Index, district orb.Mult
 	x := caseindex.New()
 	fill(x, district, loc)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Index: index, CaseIndex: x, Now: func() time.Time { return hotspotNow },
+		Index: index, App: app.New(index, x, nil, app.Config{Now: func() time.Time { return hotspotNow }}), Now: func() time.Time { return hotspotNow },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}))
 	t.Cleanup(srv.Close)
@@ -90,7 +91,7 @@ func fillDemo(n int) func(x *caseindex.Index, district orb.MultiPolygon, loc *gr
 				panic(err)
 			}
 			c.ID = int64(i + 1)
-			if err := x.Apply(caseindex.EntryOf(c)); err != nil {
+			if _, err := x.Apply(caseindex.EntryOf(c)); err != nil {
 				panic(err)
 			}
 		}
@@ -144,7 +145,7 @@ func TestGiStarOnUniformCases(t *testing.T) {
 				continue
 			}
 			i++
-			_ = x.Apply(caseindex.Entry{ID: int64(i), Location: p, ReportedAt: hotspotNow.Add(-time.Duration(i) * time.Minute), Category: "E0101", Status: cases.StatusReported, Source: "patrol"})
+			_, _ = x.Apply(caseindex.Entry{ID: int64(i), Location: p, ReportedAt: hotspotNow.Add(-time.Duration(i) * time.Minute), Category: "E0101", Status: cases.StatusReported, Source: "patrol"})
 		}
 	})
 	for _, res := range []int{8, 9} {

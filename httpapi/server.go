@@ -13,9 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"citygrid"
-	"citygrid/caseindex"
+	"citygrid/analysis"
 	"citygrid/cases"
 	"citygrid/grid"
+	"citygrid/internal/app"
+	"citygrid/live"
 	"citygrid/tiles"
 	"citygrid/web"
 )
@@ -42,8 +44,6 @@ type Config struct {
 	// CORSOrigin is the Access-Control-Allow-Origin of tile responses
 	// (default "*": tiles are read-only; "none" sends none).
 	CORSOrigin string
-	// Tiles tunes the vector tiles (point zoom, feature cap, cache size).
-	Tiles tiles.Options
 }
 
 func (c *Config) setDefaults() {
@@ -78,26 +78,19 @@ func (c *Config) setDefaults() {
 
 // Server serves the citygrid API.
 type Server struct {
-	cfg   Config
-	grids grid.Store
-	cases cases.Store
-	stats cases.StatsStore
-	// caseIndex serves hotspot counts; studies caches their study areas.
-	caseIndex *caseindex.Index
-	studies   studyCache
-	// tiles renders the battle map's vector tiles (nil without caseIndex).
-	tiles *tiles.Service
-	now   func() time.Time
-	// onCaseChange is told of every case this process creates or changes
-	// (nil: many at once).
-	onCaseChange func(*cases.Case)
-	// events fans case changes out to /v1/events streams (the battle map).
-	events  eventBroker
-	index   *grid.Index
-	ready   func(ctx context.Context) error
-	logger  *slog.Logger
-	metrics *metrics
-	router  chi.Router
+	cfg      Config
+	grids    grid.Store
+	cases    cases.Store
+	stats    cases.StatsStore
+	analysis *analysis.Service
+	tiles    *tiles.Service
+	live     *live.Hub
+	now      func() time.Time
+	index    *grid.Index
+	ready    func(ctx context.Context) error
+	logger   *slog.Logger
+	metrics  *metrics
+	router   chi.Router
 }
 
 // Deps are what the server works with.
@@ -106,16 +99,13 @@ type Deps struct {
 	Cases cases.Store
 	// Stats computes summaries; nil disables /v1/stats.
 	Stats cases.StatsStore
-	// CaseIndex counts cases for hotspots; nil disables /v1/hotspots. The
-	// server applies the changes it makes; the caller keeps it current
-	// with everyone else's (bulk ingests, other processes).
-	CaseIndex *caseindex.Index
+	Index *grid.Index
+	// App is the application layer: hotspot analysis, tiles and the live
+	// hub every case change goes through. Nil disables hotspots, tiles and
+	// live events.
+	App *app.App
 	// Now is the clock (default time.Now); tests fix it.
 	Now func() time.Time
-	// OnCaseChange, when set, is told of case changes made through this
-	// server (nil for a bulk change).
-	OnCaseChange func(*cases.Case)
-	Index        *grid.Index
 	// Ready reports whether the database answers; the index is checked too.
 	Ready    func(ctx context.Context) error
 	Logger   *slog.Logger
@@ -135,11 +125,11 @@ func New(cfg Config, d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, caseIndex: d.CaseIndex, now: d.Now, onCaseChange: d.OnCaseChange, index: d.Index, ready: d.Ready, logger: d.Logger}
-	s.metrics = newMetrics(d.Registry, d.Index)
-	if s.caseIndex != nil && s.index != nil {
-		s.tiles = tiles.New(s.index, s.caseIndex, s.hotspotCells, cfg.Tiles, s.now)
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger}
+	if d.App != nil {
+		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
+	s.metrics = newMetrics(d.Registry, d.Index)
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
@@ -177,13 +167,13 @@ func New(cfg Config, d Deps) *Server {
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
-			if s.cases != nil {
+			if s.cases != nil && s.live != nil {
 				s.registerCaseRoutes(r)
 			}
 			if s.cases != nil && s.stats != nil {
 				r.Get("/stats", s.handle(s.handleStats))
 			}
-			if s.caseIndex != nil {
+			if s.analysis != nil {
 				r.Get("/hotspots", s.handle(s.handleHotspots))
 				r.Get("/hotspots/emerging", s.handle(s.handleHotspotsEmerging))
 			}
@@ -192,8 +182,10 @@ func New(cfg Config, d Deps) *Server {
 			// Imports stream large bodies: no timeout but the server's.
 			r.Post("/grids/import", s.handle(s.handleGridsImport))
 			// Live events stream for as long as the client stays.
-			r.Get("/events", s.handle(s.handleEvents))
-			if s.cases != nil {
+			if s.live != nil {
+				r.Get("/events", s.handle(s.handleEvents))
+			}
+			if s.cases != nil && s.live != nil {
 				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))
 			}
 		})

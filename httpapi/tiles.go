@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"citygrid"
+	"citygrid/analysis"
 	"citygrid/caseindex"
 	"citygrid/cases"
 	"citygrid/geo"
@@ -72,13 +73,13 @@ func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
 	}
 	var err error
 	if v := q.Get("res"); v != "" {
-		if p.Res, err = strconv.Atoi(v); err != nil || p.Res < minHotspotRes || p.Res > maxHotspotRes {
-			return p, "", invalid("res: want %d to %d", minHotspotRes, maxHotspotRes)
+		if p.Res, err = strconv.Atoi(v); err != nil || p.Res < analysis.MinRes || p.Res > analysis.MaxRes {
+			return p, "", invalid("res: want %d to %d", analysis.MinRes, analysis.MaxRes)
 		}
 	}
 	if v := q.Get("k"); v != "" {
-		if p.K, err = strconv.Atoi(v); err != nil || p.K < 1 || p.K > maxHotspotK {
-			return p, "", invalid("k: want 1 to %d", maxHotspotK)
+		if p.K, err = strconv.Atoi(v); err != nil || p.K < 1 || p.K > analysis.MaxK {
+			return p, "", invalid("k: want 1 to %d", analysis.MaxK)
 		}
 	}
 	if v := q.Get("fdr"); v != "" {

@@ -24,6 +24,7 @@ import (
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -66,7 +67,8 @@ func newTileAPI(t *testing.T) *tileAPI {
 	cases := postgres.NewCaseStore(tx)
 	logs := &lockedBuffer{}
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, httpapi.Deps{
-		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, CaseIndex: caseindex.New(), Index: index,
+		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, Index: index,
+		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return tileNow }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return tileNow },
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}))

@@ -43,7 +43,7 @@ func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *caseindex.Index) error
 		if due != nil {
 			c.DueAt = *due
 		}
-		if err := fresh.Apply(c); err != nil {
+		if _, err := fresh.Apply(c); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,4 +62,14 @@ func listenOnce(ctx context.Context, pool *pgxpool.Pool, channel, self string, f
 			fn(n.Payload)
 		}
 	}
+}
+
+// CaseNotification reads a CasesChannel payload ("<instance> <id>", or
+// "<instance> bulk"): the case id, or ok false when anything may have
+// changed (a bulk ingest, or a reconnect after which notifications may
+// have been missed).
+func CaseNotification(payload string) (id int64, ok bool) {
+	_, idText, _ := strings.Cut(payload, " ")
+	id, err := strconv.ParseInt(idText, 10, 64)
+	return id, err == nil
 }

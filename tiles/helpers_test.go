@@ -74,7 +74,7 @@ func fillCases(t testing.TB, idx *grid.Index, x *caseindex.Index, n int, seed ui
 		c := caseindex.Entry{ID: int64(i + 1), Location: p, ReportedAt: reported, DueAt: reported.Add(time.Duration(4+rng.IntN(200)) * time.Hour),
 			Category: cats[rng.IntN(len(cats))], Status: cases.Statuses[rng.IntN(len(cases.Statuses))], Priority: 1 + rng.IntN(5),
 			Source: []string{"patrol", "hotline"}[rng.IntN(2)], Unit: unit, Grid: gridCode}
-		if err := x.Apply(c); err != nil {
+		if _, err := x.Apply(c); err != nil {
 			t.Fatal(err)
 		}
 	}

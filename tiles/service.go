@@ -158,14 +158,13 @@ type Service struct {
 }
 
 // New returns a service drawing from grids, cases and hotspots (which may
-// be nil: no hotspot layer). It follows every change of cases.
+// be nil: no hotspot layer). Tell it of every change of cases (CaseChanged).
 func New(grids *grid.Index, cases *caseindex.Index, hotspots HotspotFunc, opt Options, now func() time.Time) *Service {
 	opt.setDefaults()
 	if now == nil {
 		now = time.Now
 	}
 	s := &Service{opt: opt, grids: grids, cases: cases, hotspots: hotspots, cache: NewCache(opt.CacheBytes), now: now}
-	cases.OnChange(s.caseChanged)
 	return s
 }
 

@@ -197,9 +197,11 @@ func TestInvalidationIsExact(t *testing.T) {
 		_, enc := f.decode(t, pr.layer, pr.tile, tiles.Params{})
 		before[pr] = enc.ETag
 	}
-	if err := f.cases.Apply(moved); err != nil {
+	ch, err := f.cases.Apply(moved)
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.svc.CaseChanged(ch)
 	for _, pr := range probes {
 		enc, hit, err := f.svc.Tile(context.Background(), pr.layer, pr.tile, tiles.Params{})
 		if err != nil {
@@ -223,7 +225,7 @@ func TestOverdueExpires(t *testing.T) {
 	svc := tiles.New(idx, x, nil, tiles.Options{}, func() time.Time { return now })
 	p := orb.Point{120.35, 36.08}
 	gridCode, unit := assign(t, idx.Locator(), p)
-	_ = x.Apply(caseindex.Entry{ID: 1, Location: p, ReportedAt: now.Add(-time.Hour), DueAt: now.Add(10 * time.Minute), Category: "E01", Status: cases.StatusDispatched, Priority: 2, Source: "patrol", Unit: unit, Grid: gridCode})
+	_, _ = x.Apply(caseindex.Entry{ID: 1, Location: p, ReportedAt: now.Add(-time.Hour), DueAt: now.Add(10 * time.Minute), Category: "E01", Status: cases.StatusDispatched, Priority: 2, Source: "patrol", Unit: unit, Grid: gridCode})
 	tile := tileOf(p, 16)
 	overdue := func() bool {
 		enc, _, err := svc.Tile(context.Background(), tiles.LayerCases, tile, tiles.Params{})

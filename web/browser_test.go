@@ -27,6 +27,7 @@ import (
 	"citygrid/demo"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -109,7 +110,7 @@ func server(t testing.TB, n int) (*httptest.Server, *httpapi.Server) {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Grids: grids, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	srv := httptest.NewServer(api)

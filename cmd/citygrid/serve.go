@@ -8,18 +8,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"citygrid/caseindex"
-	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/postgres"
 	"citygrid/tiles"
 )
@@ -62,38 +59,41 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	l := index.Locator()
 	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
 
-	caseIndex := caseindex.New()
-	var page atomic.Pointer[httpapi.Server] // tells the page of other processes' changes
-	reload, err := keepCaseIndexCurrent(ctx, pool, caseStore, caseIndex, store.Instance, e, func(c *cases.Case) {
-		if api := page.Load(); api != nil {
-			api.PublishCase(c)
+	application := app.New(index, caseindex.New(), caseStore, app.Config{
+		Tiles:  tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
+		Logger: e.logger,
+	})
+	hub := application.Live
+	defer hub.Close()
+	// Other processes' case changes enter through the same door as this
+	// one's. Listen before loading, so that no change made meanwhile is
+	// missed.
+	err = listen(ctx, pool, postgres.CasesChannel, store.Instance, e, func(payload string) {
+		if id, ok := postgres.CaseNotification(payload); ok {
+			hub.ChangedElsewhere(ctx, id)
+		} else {
+			hub.Reload()
 		}
 	})
 	if err != nil {
 		return err
 	}
 	start = time.Now()
-	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
+	if err := caseStore.LoadCaseIndex(ctx, application.Cases); err != nil {
 		return err
 	}
-	e.logger.Info("case index loaded", "cases", caseIndex.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
+	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
 
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	api := httpapi.New(httpapi.Config{
 		TileCacheControl: cacheControl,
 		CORSOrigin:       cfg.CORSOrigin,
-		Tiles:            tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
 		MaxBodyBytes:     cfg.MaxBodyBytes,
 		MaxImportBytes:   cfg.MaxImportBytes,
 		RequestTimeout:   cfg.RequestTimeout,
 		DuplicateRadiusM: cfg.DupRadiusM,
 		DuplicateWindow:  cfg.DupWindow,
-	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping, Logger: e.logger,
-		OnCaseChange: func(c *cases.Case) {
-			if c == nil { // a bulk ingest: reload
-				reload()
-			}
-		}})
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -102,7 +102,6 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	page.Store(api)
 	srv.RegisterOnShutdown(api.CloseStreams) // live event streams never end by themselves
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -145,50 +144,4 @@ func listen(ctx context.Context, pool *pgxpool.Pool, channel, self string, e *en
 	case <-time.After(30 * time.Second):
 		return fmt.Errorf("listen on %s: not listening after 30 s", channel)
 	}
-}
-
-// keepCaseIndexCurrent follows other processes' case changes (one case:
-// re-read it; a bulk ingest: reload everything), telling changed(c) of each
-// (nil for a bulk), and returns a function that asks for a reload. Reloads
-// are coalesced: one runs at a time, and requests during a reload cause one
-// more. It returns once it listens: load the index after.
-func keepCaseIndexCurrent(ctx context.Context, pool *pgxpool.Pool, store *postgres.CaseStore, x *caseindex.Index, self string, e *env, changed func(*cases.Case)) (func(), error) {
-	want := make(chan struct{}, 1)
-	reload := func() {
-		select {
-		case want <- struct{}{}:
-		default:
-		}
-	}
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-want:
-				if err := store.LoadCaseIndex(ctx, x); err != nil && ctx.Err() == nil {
-					e.logger.Error("reloading case index", "err", err)
-				}
-				changed(nil)
-			}
-		}
-	}()
-	err := listen(ctx, pool, postgres.CasesChannel, self, e, func(payload string) {
-		_, idText, _ := strings.Cut(payload, " ")
-		id, err := strconv.ParseInt(idText, 10, 64)
-		if err != nil { // "bulk", or a reconnect: anything may have changed
-			reload()
-			return
-		}
-		c, err := store.FindCaseByID(ctx, id)
-		if err != nil {
-			reload()
-			return
-		}
-		if err := x.Apply(caseindex.EntryOf(c)); err != nil {
-			e.logger.Error("case index", "err", err)
-		}
-		changed(c)
-	})
-	return reload, err
 }

@@ -31,6 +31,7 @@ import (
 	"citygrid/geo"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -77,7 +78,7 @@ func setup(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
-		Grids: grids, Cases: caseStore, Stats: caseStore, CaseIndex: caseIndex, Index: index, Ready: pool.Ping,
+		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	srv := httptest.NewServer(api)

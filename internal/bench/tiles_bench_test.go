@@ -18,6 +18,7 @@ import (
 
 	"citygrid/geo"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/tiles"
 )
 
@@ -56,7 +57,7 @@ func BenchmarkTiles(b *testing.B) {
 	district := e.bounds.Bound()
 	newServer := func() *httptest.Server {
 		srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
-			CaseIndex: e.caseIndex, Index: e.index, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}))
 		b.Cleanup(srv.Close)
 		return srv
@@ -110,7 +111,7 @@ func BenchmarkTiles(b *testing.B) {
 		})
 	}
 	b.Run("warm-handler-throughput", func(b *testing.B) {
-		api := httpapi.New(httpapi.Config{}, httpapi.Deps{CaseIndex: e.caseIndex, Index: e.index, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		reqs := make([]*http.Request, len(all))
 		for i, t := range all {
 			reqs[i] = httptest.NewRequest(http.MethodGet, fmt.Sprintf("/tiles/cases/%d/%d/%d.mvt", t.Z, t.X, t.Y), nil)
