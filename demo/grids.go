@@ -12,7 +12,8 @@ import (
 // unit grid, its community's code).
 type Piece struct {
 	Code     string
-	Geometry orb.Geometry
+	Geometry orb.Geometry // WGS84 (lon, lat)
+	AreaM2   float64      // geodesic; set by GeneratePolygons, not read by Grids
 }
 
 // District-level responsible units. Codes are short and readable; real

@@ -39,22 +39,14 @@ func Load(ctx context.Context, db postgres.DBTX, progress func(stage string, don
 	if err != nil {
 		return nil, err
 	}
-	var streets []postgres.DemoDivision
-	for _, st := range divs.Streets {
-		d := postgres.DemoDivision{Code: st.Code, Name: st.Name}
-		for _, c := range st.Communities {
-			d.Children = append(d.Children, postgres.DemoDivision{Code: c.Code, Name: c.Name})
-		}
-		streets = append(streets, d)
-	}
 	if progress != nil {
 		progress("generating polygons", 0, 1)
 	}
-	gen, err := postgres.GenerateDemoGrids(ctx, db, district, streets, CellM, Seed)
+	gen, err := GeneratePolygons(ctx, db, district, divs, CellM, Seed)
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := Grids(divs, district, pieces(gen.Streets), pieces(gen.Communities), pieces(gen.Cells))
+	inputs, err := Grids(divs, district, gen.Streets, gen.Communities, gen.Cells)
 	if err != nil {
 		return nil, err
 	}
@@ -71,14 +63,6 @@ func Load(ctx context.Context, db postgres.DBTX, progress func(stage string, don
 		return out, fmt.Errorf("demo grids rejected (%d), first: feature %d (%s): %s", len(out.Import.Rejected), r.Index, r.Code, r.Reason)
 	}
 	return out, nil
-}
-
-func pieces(polys []postgres.DemoPolygon) []Piece {
-	out := make([]Piece, len(polys))
-	for i, p := range polys {
-		out[i] = Piece{Code: p.Code, Geometry: p.Geometry}
-	}
-	return out
 }
 
 // LoadCases generates n demo cases (see CaseGenerator) over the stored demo

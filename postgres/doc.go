@@ -1,6 +1,6 @@
 // Package postgres implements citygrid's stores on PostgreSQL + PostGIS with
-// pgx, applies the embedded migrations, and runs a private local cluster for
-// development and tests (StartLocal).
+// pgx, and applies the embedded migrations. Its Partitioner cuts polygons
+// with PostGIS for the demo district generator (package demo).
 //
 // All SQL lives here, next to the one method that runs it, as constants with
 // every value bound as a parameter.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/internal/pglocal"
 	"citygrid/postgres"
 )
 
@@ -75,10 +76,10 @@ type env struct {
 // started.
 func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool, closeFn func(), err error) {
 	url := cfg.DatabaseURL
-	var local *postgres.Local
+	var local *pglocal.Cluster
 	if url == "" {
 		e.logger.Info("starting private PostgreSQL cluster", "data_dir", cfg.DataDir)
-		local, err = postgres.StartLocal(ctx, postgres.LocalConfig{DataDir: cfg.DataDir, Logger: e.logger})
+		local, err = pglocal.Start(ctx, pglocal.Config{DataDir: cfg.DataDir, Logger: e.logger})
 		if err != nil {
 			return nil, nil, err
 		}

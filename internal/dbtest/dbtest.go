@@ -1,12 +1,12 @@
 // Package dbtest gives tests a real PostgreSQL + PostGIS: the server named by
 // CITYGRID_TEST_DATABASE_URL, or else a throwaway private cluster (one per
-// test binary) started with the same launcher the service uses. A test that
-// needs the database fails, with the reason, when none can be had; it never
-// skips.
+// test binary) started with pglocal, the launcher the service uses. A test
+// that needs the database fails, with the reason, when none can be had; it
+// never skips.
 //
 // The database is set up on first use (the first Pool, URL or Tx call), so
 // a package whose selected tests don't touch it pays nothing. Set
-// CITYGRID_TEST_DB_DEBUG=1 to see the launcher's commands on stderr.
+// CITYGRID_TEST_DB_DEBUG=1 to see pglocal's commands on stderr.
 //
 // Tests of package postgres itself must be in package postgres_test to use
 // dbtest (dbtest imports postgres).
@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/internal/pglocal"
 	"citygrid/postgres"
 )
 
@@ -37,7 +38,7 @@ var (
 	once    sync.Once
 	pool    *pgxpool.Pool
 	url     string
-	local   *postgres.Local
+	local   *pglocal.Cluster
 	initErr error
 	// startup is how long getting the database ready took (cluster start,
 	// database + PostGIS, setup).
@@ -102,7 +103,7 @@ func connect(ctx context.Context) error {
 			level = slog.LevelDebug
 		}
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-		local, err = postgres.StartLocal(ctx, postgres.LocalConfig{DataDir: dir, Ephemeral: true, Logger: logger})
+		local, err = pglocal.Start(ctx, pglocal.Config{DataDir: dir, Ephemeral: true, Logger: logger})
 		if err != nil {
 			os.RemoveAll(dir)
 			return err

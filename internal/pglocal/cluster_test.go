@@ -1,4 +1,4 @@
-package postgres_test
+package pglocal_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"citygrid/postgres"
+	"citygrid/internal/pglocal"
 )
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -22,12 +22,12 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func startLocal(t *testing.T, cfg postgres.LocalConfig) *postgres.Local {
+func start(t *testing.T, cfg pglocal.Config) *pglocal.Cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	t0 := time.Now()
-	l, err := postgres.StartLocal(ctx, cfg)
+	l, err := pglocal.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +47,11 @@ func queryRow(t *testing.T, url, sql string, args ...any) pgx.Row {
 	return conn.QueryRow(ctx, sql, args...)
 }
 
-func TestStartLocalPersistsAcrossRestarts(t *testing.T) {
+func TestStartPersistsAcrossRestarts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "nested", "pgdata") // parents created too
-	cfg := postgres.LocalConfig{DataDir: dir, Logger: testLogger(t)}
+	cfg := pglocal.Config{DataDir: dir, Logger: testLogger(t)}
 
-	first := startLocal(t, cfg)
+	first := start(t, cfg)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, first.URL())
 	if err != nil {
@@ -72,7 +72,7 @@ func TestStartLocalPersistsAcrossRestarts(t *testing.T) {
 		t.Fatalf("non-ephemeral Stop removed the cluster: %v", err)
 	}
 
-	second := startLocal(t, cfg)
+	second := start(t, cfg)
 	var n int
 	if err := queryRow(t, second.URL(), `SELECT count(*) FROM kept`).Scan(&n); err != nil {
 		t.Fatal(err)
@@ -91,12 +91,12 @@ func TestStartLocalPersistsAcrossRestarts(t *testing.T) {
 
 // A server whose owner still runs is in use; one left running by a process
 // that died without Stop is stopped and started again.
-func TestStartLocalLeftoverServer(t *testing.T) {
+func TestStartLeftoverServer(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pgdata")
-	cfg := postgres.LocalConfig{DataDir: dir, Logger: testLogger(t)}
-	first := startLocal(t, cfg)
+	cfg := pglocal.Config{DataDir: dir, Logger: testLogger(t)}
+	first := start(t, cfg)
 
-	_, err := postgres.StartLocal(context.Background(), cfg)
+	_, err := pglocal.Start(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "is in use") {
 		t.Fatalf("second start while the owner runs: err = %v, want in use", err)
 	}
@@ -105,7 +105,7 @@ func TestStartLocalLeftoverServer(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "citygrid.owner"), []byte("999999999 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l := startLocal(t, cfg)
+	l := start(t, cfg)
 	var one int
 	if err := queryRow(t, l.URL(), `SELECT 1`).Scan(&one); err != nil {
 		t.Fatal(err)
@@ -118,9 +118,9 @@ func TestStartLocalLeftoverServer(t *testing.T) {
 	}
 }
 
-func TestStartLocalEphemeralStopRemovesDataDir(t *testing.T) {
+func TestStartEphemeralStopRemovesDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pgdata")
-	l := startLocal(t, postgres.LocalConfig{DataDir: dir, Ephemeral: true, Logger: testLogger(t)})
+	l := start(t, pglocal.Config{DataDir: dir, Ephemeral: true, Logger: testLogger(t)})
 	var fsync string
 	if err := queryRow(t, l.URL(), `SHOW fsync`).Scan(&fsync); err != nil {
 		t.Fatal(err)
@@ -133,26 +133,5 @@ func TestStartLocalEphemeralStopRemovesDataDir(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("data dir after Stop: %v, want it gone", err)
-	}
-}
-
-func TestStartLocalBogusBinDir(t *testing.T) {
-	_, err := postgres.StartLocal(context.Background(), postgres.LocalConfig{
-		DataDir: filepath.Join(t.TempDir(), "pgdata"),
-		BinDir:  filepath.Join(t.TempDir(), "no-such-bin"),
-	})
-	if !errors.Is(err, postgres.ErrNoPostgres) || !strings.Contains(err.Error(), "PostgreSQL server binaries not found (install postgresql-15") {
-		t.Fatalf("err = %v, want the binaries-not-found error", err)
-	}
-}
-
-func TestStartLocalRejectsForeignDataDir(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := postgres.StartLocal(context.Background(), postgres.LocalConfig{DataDir: dir})
-	if err == nil || !strings.Contains(err.Error(), "holds no PostgreSQL cluster") {
-		t.Fatalf("err = %v, want a not-a-cluster error", err)
 	}
 }
