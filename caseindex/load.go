@@ -1,6 +1,8 @@
 package caseindex
 
 import (
+	"cmp"
+	"slices"
 	"time"
 
 	"citygrid/geo"
@@ -101,5 +103,32 @@ func (x *Index) ByGrid(now time.Time) map[string]*CellLoad {
 			out[name] = &loads[id]
 		}
 	}
+	return out
+}
+
+// SourceCount is how many cases came from one source.
+type SourceCount struct {
+	Source string `json:"source"`
+	Count  int    `json:"count"`
+}
+
+// Sources counts the cases per source, most cases first (then by name):
+// the sources a filter can offer are those in the data.
+func (x *Index) Sources() []SourceCount {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	counts := make([]int, len(x.strs.sources.names))
+	for _, s := range x.source {
+		counts[s]++
+	}
+	out := make([]SourceCount, 0, len(counts))
+	for i, n := range counts {
+		if n > 0 {
+			out = append(out, SourceCount{Source: x.strs.sources.names[i], Count: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b SourceCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Source, b.Source))
+	})
 	return out
 }

@@ -2,12 +2,15 @@ package httpapi_test
 
 import (
 	"bufio"
+	"citygrid/geo"
 	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paulmach/orb"
 )
 
 // sse reads server-sent events from a stream.
@@ -87,6 +90,7 @@ func TestEvents(t *testing.T) {
 		if len(loc) != 2 || loc[0] != 120.365 || loc[1] != 36.075 {
 			t.Fatalf("event location %v, want [120.365 36.075]", ev["location"])
 		}
+		checkStaleTiles(t, ev["tiles"], orb.Point{120.365, 36.075})
 	}
 
 	// A re-sent case changes nothing and tells nobody.
@@ -149,5 +153,40 @@ func TestEventsEndOnClose(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the stream did not end within 5 s of CloseStreams")
+	}
+}
+
+// checkStaleTiles checks an event's stale tiles against a case at p: its
+// point's tile at z16 in the cases and (unit grid level) grids layers, the
+// hotspot and battlemap layers everywhere.
+func checkStaleTiles(t *testing.T, v any, p orb.Point) {
+	t.Helper()
+	raw, _ := json.Marshal(v)
+	var st struct {
+		Cases, Grids []struct {
+			Z     uint32    `json:"z"`
+			X     [2]uint32 `json:"x"`
+			Y     [2]uint32 `json:"y"`
+			Level string    `json:"level"`
+		}
+		Hotspots  string `json:"hotspots"`
+		Battlemap string `json:"battlemap"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		t.Fatalf("tiles %s: %v", raw, err)
+	}
+	tile := geo.TilesAt(p, 16, 4096, 0)[0]
+	in := func(z, x, y uint32, x2, y2 [2]uint32) bool {
+		return z == 16 && x >= x2[0] && x <= x2[1] && y >= y2[0] && y <= y2[1]
+	}
+	found := map[string]bool{}
+	for _, r := range st.Cases {
+		found["cases"] = found["cases"] || in(r.Z, tile.X, tile.Y, r.X, r.Y)
+	}
+	for _, r := range st.Grids {
+		found["grids"] = found["grids"] || (r.Level == "grid" && in(r.Z, tile.X, tile.Y, r.X, r.Y))
+	}
+	if !found["cases"] || !found["grids"] || st.Hotspots != "all" || st.Battlemap != "all" {
+		t.Fatalf("stale tiles %s: want the case's z16 tile %s in cases and grids (level grid), hotspots and battlemap all", raw, tile)
 	}
 }

@@ -167,6 +167,7 @@ func New(cfg Config, d Deps) *Server {
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
+			s.registerLifecycleRoutes(r)
 			if s.cases != nil && s.live != nil {
 				s.registerCaseRoutes(r)
 			}

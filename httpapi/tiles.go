@@ -241,19 +241,39 @@ func (s *Server) handleTileCatalogue(w http.ResponseWriter, r *http.Request) err
 	if err := allowParams(r.URL.Query()); err != nil {
 		return err
 	}
+	// The zoom rules ride along, so that a client (the battle map) knows
+	// what a tile at each zoom shows without restating them.
 	type entry struct {
 		Name     string   `json:"name"`
 		TileJSON string   `json:"tilejson"`
 		Tiles    string   `json:"tiles"`
 		Params   []string `json:"params"`
+		// cases: single points from PointZoom, H3 clusters below at
+		// ClusterRes[z].
+		PointZoom  *int  `json:"point_zoom,omitempty"`
+		ClusterRes []int `json:"cluster_res,omitempty"`
+		// grids: the levels a tile at each zoom shows by default.
+		LevelsByZoom [][]grid.Level `json:"levels_by_zoom,omitempty"`
 	}
 	base := baseURL(r)
+	opt := s.tiles.Options()
 	out := make([]entry, 0, len(tiles.Layers))
 	for _, l := range tiles.Layers {
-		out = append(out, entry{Name: l, TileJSON: base + "/tiles/" + l + ".json", Tiles: base + "/tiles/" + l + "/{z}/{x}/{y}.mvt", Params: slices.Clone(tileParams[l])})
+		e := entry{Name: l, TileJSON: base + "/tiles/" + l + ".json", Tiles: base + "/tiles/" + l + "/{z}/{x}/{y}.mvt", Params: slices.Clone(tileParams[l])}
+		switch l {
+		case tiles.LayerCases:
+			e.PointZoom = &opt.PointZoom
+			for z := range opt.PointZoom {
+				e.ClusterRes = append(e.ClusterRes, tiles.ClusterRes(uint32(z)))
+			}
+		case tiles.LayerGrids:
+			for z := range geo.MaxZoom + 1 {
+				e.LevelsByZoom = append(e.LevelsByZoom, tiles.LevelsAt(uint32(z)))
+			}
+		}
+		out = append(out, e)
 	}
 	stats := s.tiles.CacheStats()
-	opt := s.tiles.Options()
 	s.tileHeaders(w.Header(), "*")
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"layers": out, "point_zoom": opt.PointZoom, "max_features": opt.MaxFeatures,

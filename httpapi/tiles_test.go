@@ -472,6 +472,9 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		Layers []struct {
 			Name, TileJSON, Tiles string
 			Params                []string
+			LayerPointZoom        int        `json:"point_zoom"`
+			ClusterRes            []int      `json:"cluster_res"`
+			LevelsByZoom          [][]string `json:"levels_by_zoom"`
 		}
 		PointZoom int `json:"point_zoom"`
 	}
@@ -484,6 +487,18 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 		}
 		if a.tile("/tiles/"+l.Name+".json").status != http.StatusOK {
 			t.Errorf("the catalogue's %s TileJSON does not answer", l.Name)
+		}
+		switch l.Name {
+		case "cases":
+			// Clusters at resolution zoom - 4, from 0, below the point zoom.
+			if l.LayerPointZoom != 14 || len(l.ClusterRes) != 14 || l.ClusterRes[13] != 9 || l.ClusterRes[10] != 6 || l.ClusterRes[2] != 0 {
+				t.Errorf("cases: point zoom %d, cluster resolutions %v", l.LayerPointZoom, l.ClusterRes)
+			}
+		case "grids":
+			if len(l.LevelsByZoom) != 23 || strings.Join(l.LevelsByZoom[11], ",") != "district,street" ||
+				strings.Join(l.LevelsByZoom[12], ",") != "community" || strings.Join(l.LevelsByZoom[15], ",") != "grid" {
+				t.Errorf("grids: levels by zoom %v", l.LevelsByZoom)
+			}
 		}
 	}
 	if strings.Join(names, ",") != "grids,cases,hotspots,battlemap" || cat.PointZoom != 14 {

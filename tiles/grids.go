@@ -72,7 +72,7 @@ func gridLevels(z uint32, asked grid.Level) []grid.Level {
 	if asked.Valid() {
 		return []grid.Level{asked}
 	}
-	return levelsAt(z)
+	return LevelsAt(z)
 }
 
 func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {

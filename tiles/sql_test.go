@@ -450,9 +450,9 @@ g AS (SELECT ST_Transform(geom, 3857) AS geom FROM grids WHERE code = $4)
 SELECT ST_IsEmpty(ST_Buffer(ST_Intersection(g.geom, e.env), -e.unit)), ST_Distance(g.geom, e.env) / e.unit
 FROM e, g`
 
-// levelsAt is tiles.levelsAt, unexported there: what a grids tile shows by
+// LevelsAt is tiles.LevelsAt, unexported there: what a grids tile shows by
 // zoom.
-func levelsAt(z int) []int16 {
+func LevelsAt(z int) []int16 {
 	switch {
 	case z <= 11:
 		return []int16{int16(grid.LevelDistrict), int16(grid.LevelStreet)}
@@ -478,7 +478,7 @@ func (f *sqlFixture) testGrids(t *testing.T) {
 			rng.Shuffle(len(ts), func(i, j int) { ts[i], ts[j] = ts[j], ts[i] })
 			ts = ts[:60]
 		}
-		levels := levelsAt(z)
+		levels := LevelsAt(z)
 		for _, tile := range ts {
 			rows, err := f.tx.Query(ctx, gridsInTileSQL, tile.Z, tile.X, tile.Y, levels)
 			if err != nil {

@@ -16,10 +16,10 @@ const (
 // clients overzoom beyond it.
 const DataMaxZoom = 18
 
-// levelsAt is what the grids layer shows at zoom z: district and streets
+// LevelsAt is what the grids layer shows at zoom z: district and streets
 // for the district-wide view, then communities, then unit grids (the
 // demo's unit grids are some 80 m across: 40 px at z15).
-func levelsAt(z uint32) []grid.Level {
+func LevelsAt(z uint32) []grid.Level {
 	switch {
 	case z <= 11:
 		return []grid.Level{grid.LevelDistrict, grid.LevelStreet}

@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"citygrid/cases"
+)
+
+// The case lifecycle and the sources in the data, so that clients (the
+// battle map among them) take domain rules from the API instead of
+// restating them.
+func (s *Server) registerLifecycleRoutes(r chi.Router) {
+	r.Get("/statuses", s.handle(s.handleStatuses))
+	if s.live != nil {
+		r.Get("/sources", s.handle(s.handleSources))
+	}
+}
+
+type statusJSON struct {
+	Status cases.Status   `json:"status"`
+	Open   bool           `json:"open"`
+	Final  bool           `json:"final"`
+	Next   []cases.Status `json:"next"`
+}
+
+// handleStatuses serves GET /v1/statuses: every status in lifecycle order,
+// whether its cases are open (their deadline runs) and where it may go.
+func (s *Server) handleStatuses(w http.ResponseWriter, r *http.Request) error {
+	if err := allowParams(r.URL.Query()); err != nil {
+		return err
+	}
+	out := make([]statusJSON, len(cases.Statuses))
+	for i, st := range cases.Statuses {
+		out[i] = statusJSON{Status: st, Open: st.Open(), Final: st.Final(), Next: nextStatuses(st)}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"statuses": out})
+}
+
+// handleSources serves GET /v1/sources: the sources of the cases held, most
+// cases first.
+func (s *Server) handleSources(w http.ResponseWriter, r *http.Request) error {
+	if err := allowParams(r.URL.Query()); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"sources": s.live.Index().Sources()})
+}
+
+// nextStatuses is st.Next() as JSON wants it: [] rather than null.
+func nextStatuses(st cases.Status) []cases.Status {
+	if next := st.Next(); next != nil {
+		return next
+	}
+	return []cases.Status{}
+}
