@@ -10,10 +10,11 @@ BIN := bin/citygrid
 run: deps build
 	./$(BIN) serve -demo -demo-cases 100000
 
-## test: vet and run every test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium)
+## test: vet; the battle map's pure modules under Node (20+, no packages); every Go test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium)
 test: DEPS_FLAGS = --browser
 test: deps
 	$(GO) vet ./...
+	node --test --test-reporter=dot web/jstest/*.test.js
 	$(GO) test -count=1 -timeout 20m ./...
 
 deps:

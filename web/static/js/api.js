@@ -69,13 +69,3 @@ export async function request(path, options = {}) {
 export async function get(path, options) {
   return (await request(path, options)).body;
 }
-
-/** query builds a query string from an object, skipping empty values. */
-export function query(params) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0)) continue;
-    q.set(k, Array.isArray(v) ? v.join(',') : String(v));
-  }
-  return q.toString();
-}

@@ -1,7 +1,10 @@
-// What the page knows about citygrid's domain: statuses and the closed loop
-// between them (mirroring grid.transitions in Go), and the colours of
-// statuses, Gi* classes and emerging-hotspot patterns.
+// How the page shows citygrid's domain: the labels, Chinese names and
+// colours of statuses, Gi* classes, emerging-hotspot patterns and grid
+// levels. Presentation only: which statuses exist, which are open and where
+// a case may move next come from the API (GET /v1/statuses, a case's
+// next_statuses), never from here.
 
+/** STATUSES are the looks of the statuses citygrid has; the lifecycle's order comes from GET /v1/statuses. */
 export const STATUSES = [
   {id: 'reported', label: 'Reported', zh: '上报', color: '#e8590c'},
   {id: 'accepted', label: 'Accepted', zh: '受理', color: '#f2a100'},
@@ -15,20 +18,10 @@ export const STATUSES = [
 
 export const STATUS = Object.fromEntries(STATUSES.map((s) => [s.id, s]));
 
-/** OPEN are the statuses whose cases are still being handled. */
-export const OPEN = ['reported', 'accepted', 'dispatched', 'in_progress'];
-
-/** NEXT lists the statuses a case may move to (grid.transitions). */
-export const NEXT = {
-  reported: ['accepted', 'rejected'],
-  accepted: ['dispatched'],
-  dispatched: ['in_progress'],
-  in_progress: ['resolved'],
-  resolved: ['verified', 'dispatched'],
-  verified: ['closed', 'dispatched'],
-  closed: [],
-  rejected: [],
-};
+/** statusLook is how status id is shown; a status the page has no look for shows its id in grey. */
+export function statusLook(id) {
+  return STATUS[id] || {id, label: id, zh: '', color: '#888'};
+}
 
 /** actionLabel names the button that moves a case from one status to another. */
 export function actionLabel(from, to) {
@@ -71,6 +64,8 @@ export const PATTERNS = [
   {id: 'historical_cold', label: 'Historical cold spot', color: '#d9d9d9'},
 ];
 
+/** LEVELS names the grid levels, from the district down to the unit grid. */
 export const LEVELS = {district: 'District 区', street: 'Street 街道', community: 'Community 社区', grid: 'Unit grid 网格'};
 
-export const SOURCES = ['patrol', 'hotline', 'app', 'camera'];
+/** LEVEL_ORDER lists the grid levels from the largest to the smallest. */
+export const LEVEL_ORDER = Object.keys(LEVELS);

@@ -1,6 +1,7 @@
 // The map style: citygrid's vector tiles are the whole map (no base map).
 // Grids are the base, coloured by their case load; cases on top, as
-// clusters at low zoom and points from zoom 14; hotspots as H3 cells.
+// clusters at low zoom and points from the server's point zoom; hotspots
+// as H3 cells.
 
 import {STATUSES, GI_CLASSES, PATTERNS, OVERDUE} from './model.js';
 
@@ -67,9 +68,12 @@ const isCluster = ['==', ['get', 'cluster'], true];
 
 /**
  * buildStyle returns the style: tiles from the templates in urls, with the
- * zooms and bounds of the TileJSON tj.
+ * zooms and bounds of the TileJSON tj; pointZoom (the catalogue's) is the
+ * zoom from which the cases tiles hold single cases, where their circles
+ * start to grow.
  */
-export function buildStyle(origin, tj, urls) {
+export function buildStyle(origin, tj, urls, {pointZoom}) {
+  const pz = pointZoom;
   const vector = (url) => ({type: 'vector', tiles: [url], minzoom: tj.minzoom, maxzoom: tj.maxzoom, bounds: tj.bounds});
   return {
     version: 8,
@@ -86,7 +90,6 @@ export function buildStyle(origin, tj, urls) {
     },
     layers: [
       {id: 'background', type: 'background', paint: {'background-color': '#e9edf2'}},
-      // The district's land: every grid drawn white, the base of the map.
       // The district's land: every grid, coloured by its case load.
       {id: 'grids-load', type: 'fill', source: 'grids', 'source-layer': 'grids',
         paint: {'fill-color': gridLoadColor('open', 100), 'fill-opacity': 0.62}},
@@ -116,7 +119,7 @@ export function buildStyle(origin, tj, urls) {
         paint: {'line-color': '#0b7285', 'line-width': 2, 'line-dasharray': [2, 1.5]}},
       {id: 'draw-vertex', type: 'circle', source: 'draw', filter: ['==', ['geometry-type'], 'Point'],
         paint: {'circle-radius': 4, 'circle-color': '#ffffff', 'circle-stroke-color': '#0b7285', 'circle-stroke-width': 2}},
-      // Cases. Below zoom 14 the tiles hold clusters (one per H3 cell).
+      // Cases. Below the point zoom the tiles hold clusters (one per H3 cell).
       {id: 'cases-clusters', type: 'circle', source: 'cases', 'source-layer': 'cases', filter: isCluster,
         paint: {
           'circle-radius': ['interpolate', ['linear'], ['sqrt', ['get', 'count']], 1, 5, 10, 12, 40, 22, 100, 30],
@@ -132,12 +135,12 @@ export function buildStyle(origin, tj, urls) {
       {id: 'cases-halo', type: 'circle', source: 'cases', 'source-layer': 'cases',
         filter: ['all', ['!', isCluster], ['==', ['get', 'overdue'], true]],
         paint: {
-          'circle-radius': ['interpolate', ['linear'], ['zoom'], 14, 7, 18, 12],
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], pz, 7, pz + 4, 12],
           'circle-color': OVERDUE, 'circle-opacity': 0.16, 'circle-blur': 0.5,
         }},
       {id: 'cases-points', type: 'circle', source: 'cases', 'source-layer': 'cases', filter: ['!', isCluster],
         paint: {
-          'circle-radius': ['interpolate', ['linear'], ['zoom'], 14, 4, 16, 5.5, 18, 8],
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], pz, 4, pz + 2, 5.5, pz + 4, 8],
           'circle-color': statusColor,
           'circle-stroke-color': ['case', ['==', ['get', 'overdue'], true], OVERDUE, '#ffffff'],
           'circle-stroke-width': ['case', ['==', ['get', 'overdue'], true], 1.8, 1.2],

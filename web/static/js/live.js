@@ -1,0 +1,112 @@
+// Live updates from GET /v1/events: a "case" event names the tiles the
+// change made stale (the server computes them as its own tile cache does);
+// the map reloads those it is showing, the activity list gains a row, the
+// open panel follows. A "bulk" event, or a reconnect after missed events,
+// refreshes everything.
+
+import {$, debounce} from './dom.js';
+import {inArea} from './geometry.js';
+import {levelsAt} from './rules.js';
+import {viewWindows, staleTiles} from './stale.js';
+import {toast} from './toast.js';
+
+/** SOURCES are the page's tile sources that live changes can make stale. */
+const SOURCES = ['grids', 'cases', 'hotspots'];
+
+/** LIST_MAX is how many rows the activity list keeps. */
+const LIST_MAX = 12;
+
+/** HOTSPOT_DELAY_MS batches hotspot refreshes: Gi* of every cell depends on every count, so each change touches all. */
+const HOTSPOT_DELAY_MS = 2000;
+
+export class Live {
+  /**
+   * map is the MapLibre map; tiles {levelsByZoom, minZoom, maxZoom} come
+   * from the catalogue and TileJSON; state is the page state (layers,
+   * area); panel the Panel; panels the Panels (liveRow); view the MapView
+   * (pulse); onResync() refreshes what is not tiles (analysis, lists) after
+   * a bulk change or a reconnect; rerunArea() refreshes an open area list;
+   * metrics gains liveMs and liveEvents.
+   */
+  constructor({map, tiles, state, panel, panels, view, onResync, rerunArea, metrics}) {
+    Object.assign(this, {map, tiles, state, panel, panels, view, onResync, rerunArea, metrics});
+    this.pending = [];
+    this.hotspotTimer = null;
+    this.hotspotStale = []; // 'all' or tiles, waiting for hotspotTimer
+    this.flush = debounce(() => this.apply(this.pending.splice(0)), 250);
+  }
+
+  /** connect opens the event stream; EventSource reconnects by itself. */
+  connect() {
+    const box = $('#live');
+    const text = $('#live-text');
+    const set = (s, words) => {
+      box.dataset.state = s;
+      text.textContent = words;
+    };
+    let connectedBefore = false;
+    const es = new EventSource('/v1/events');
+    es.addEventListener('hello', () => {
+      set('live', 'Live');
+      if (!this.metrics.liveMs) this.metrics.liveMs = Math.round(performance.now());
+      if (connectedBefore) this.refreshAll(); // events may have been missed while away
+      connectedBefore = true;
+    });
+    es.addEventListener('case', (m) => this.onCase(JSON.parse(m.data)));
+    es.addEventListener('bulk', () => {
+      toast('Many cases were imported; the map is refreshing.', 'info');
+      this.refreshAll();
+    });
+    es.addEventListener('error', () => set('down', 'Reconnecting…'));
+  }
+
+  onCase(ev) {
+    this.pending.push(ev);
+    this.flush();
+    const list = $('#live-list');
+    const empty = list.querySelector('.empty');
+    if (empty) empty.remove();
+    list.prepend(this.panels.liveRow(ev));
+    while (list.children.length > LIST_MAX) list.lastChild.remove();
+    this.view.pulse(ev.location);
+    this.metrics.liveEvents = (this.metrics.liveEvents || 0) + 1;
+  }
+
+  /** apply refreshes what a batch of case events made stale. */
+  apply(events) {
+    if (!events.length) return;
+    const {map, tiles} = this;
+    const b = map.getBounds();
+    const windows = viewWindows([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], map.getZoom(), tiles);
+    const stale = staleTiles(events.map((e) => e.tiles), windows, {
+      sources: SOURCES,
+      levelsAt: (z) => levelsAt(tiles.levelsByZoom, z),
+    });
+    this.refresh('grids', stale.grids);
+    this.refresh('cases', stale.cases);
+    if (this.state.layers.hotspots && (stale.hotspots === 'all' || stale.hotspots.length)) {
+      const before = this.hotspotStale;
+      this.hotspotStale = before === 'all' || stale.hotspots === 'all' ? 'all' : [...before, ...stale.hotspots];
+      clearTimeout(this.hotspotTimer);
+      this.hotspotTimer = setTimeout(() => {
+        this.refresh('hotspots', this.hotspotStale);
+        this.hotspotStale = [];
+      }, HOTSPOT_DELAY_MS);
+    }
+    const cur = this.panel.current;
+    if (cur && cur.kind === 'case' && events.some((e) => e.id === cur.key) && !this.panel.busy()) this.panel.reopen('case');
+    const area = this.state.area;
+    if (cur && cur.kind === 'area' && area && events.some((e) => inArea(e.location, area))) this.rerunArea();
+  }
+
+  /** refresh reloads a source's tiles: 'all', or those listed ({z, x, y}). */
+  refresh(source, which) {
+    if (which === 'all') this.map.refreshTiles(source);
+    else if (which.length) this.map.refreshTiles(source, which);
+  }
+
+  refreshAll() {
+    for (const s of SOURCES) this.map.refreshTiles(s);
+    this.onResync();
+  }
+}
