@@ -67,15 +67,29 @@ func locateInPolygon(poly orb.Polygon, p orb.Point) Location {
 func locateInRing(r orb.Ring, p orb.Point) Location {
 	wn := 0
 	for i := 0; i+1 < len(r); i++ {
-		switch segmentWinding(r[i], r[i+1], p) {
-		case windOn:
+		if !wind(&wn, r[i], r[i+1], p) {
 			return OnBoundary
-		case windUp:
-			wn++
-		case windDown:
-			wn--
 		}
 	}
+	return windingLocation(wn)
+}
+
+// wind adds segment ab's winding around p to wn; false when p lies on ab.
+func wind(wn *int, a, b, p orb.Point) bool {
+	switch segmentWinding(a, b, p) {
+	case windOn:
+		return false
+	case windUp:
+		*wn++
+	case windDown:
+		*wn--
+	}
+	return true
+}
+
+// windingLocation is where a point off the boundary lies, by its winding
+// number.
+func windingLocation(wn int) Location {
 	if wn == 0 {
 		return Outside
 	}
@@ -188,34 +202,16 @@ func (pr *preparedRing) locate(p orb.Point) Location {
 	if p[0] < pr.bound.Min[0] || p[0] > pr.bound.Max[0] || p[1] < pr.bound.Min[1] || p[1] > pr.bound.Max[1] {
 		return Outside
 	}
-	wn := 0
 	if pr.bands == nil {
-		for i := 0; i+1 < len(pr.pts); i++ {
-			switch segmentWinding(pr.pts[i], pr.pts[i+1], p) {
-			case windOn:
-				return OnBoundary
-			case windUp:
-				wn++
-			case windDown:
-				wn--
-			}
-		}
-	} else {
-		for _, i := range pr.bands[pr.band(p[1])] {
-			switch segmentWinding(pr.pts[i], pr.pts[i+1], p) {
-			case windOn:
-				return OnBoundary
-			case windUp:
-				wn++
-			case windDown:
-				wn--
-			}
+		return locateInRing(pr.pts, p)
+	}
+	wn := 0
+	for _, i := range pr.bands[pr.band(p[1])] {
+		if !wind(&wn, pr.pts[i], pr.pts[i+1], p) {
+			return OnBoundary
 		}
 	}
-	if wn == 0 {
-		return Outside
-	}
-	return Inside
+	return windingLocation(wn)
 }
 
 // Bound returns the bounding box of the polygon.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/wkb"
 )
@@ -62,7 +63,7 @@ cells AS (
     SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(p), 0, (SELECT ST_Envelope(ST_Buffer(g, 1000)) FROM area)))).geom AS cell
     FROM seeds
 )
-SELECT s.i, ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Intersection(c.cell, a.g), 3)))
+SELECT ST_AsBinary(ST_Multi(ST_CollectionExtract(ST_Intersection(c.cell, a.g), 3)))
 FROM seeds s
 JOIN cells c ON ST_Contains(c.cell, s.p)
 CROSS JOIN area a
@@ -96,26 +97,8 @@ func (p *Partitioner) Voronoi(ctx context.Context, area orb.Geometry, n, seed in
 	if len(xs) != n {
 		return nil, fmt.Errorf("k-means gave %d seeds, want %d", len(xs), n)
 	}
-	rows, err = p.db.Query(ctx, voronoiCellsSQL, mustWKB(area), xs, ys)
+	out, err := p.geometries(ctx, voronoiCellsSQL, mustWKB(area), xs, ys)
 	if err != nil {
-		return nil, err
-	}
-	var out []orb.Geometry
-	for rows.Next() {
-		var i int
-		var b []byte
-		if err := rows.Scan(&i, &b); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		g, err := wkb.Unmarshal(b)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if len(out) != n {
@@ -134,7 +117,7 @@ pieces AS (
     FROM area a, ST_SquareGrid($2, a.g) AS sq
     WHERE ST_Intersects(sq.geom, a.g)
 )
-SELECT ST_AsBinary(ST_Multi(geom)), ST_Area(geom)
+SELECT ST_AsBinary(ST_Multi(geom))
 FROM pieces
 WHERE NOT ST_IsEmpty(geom) AND ST_Area(geom) >= $3
 ORDER BY j DESC, i`
@@ -144,26 +127,22 @@ ORDER BY j DESC, i`
 // areas share lattice lines. Pieces smaller than minPieceM2 are dropped;
 // the rest come north to south, then west to east.
 func (p *Partitioner) Lattice(ctx context.Context, area orb.Geometry, sideM, minPieceM2 float64) ([]orb.Geometry, error) {
-	rows, err := p.db.Query(ctx, cutLatticeSQL, mustWKB(area), sideM, minPieceM2)
+	return p.geometries(ctx, cutLatticeSQL, mustWKB(area), sideM, minPieceM2)
+}
+
+// geometries runs a query whose one column is WKB and decodes every row.
+func (p *Partitioner) geometries(ctx context.Context, sql string, args ...any) ([]orb.Geometry, error) {
+	rows, err := p.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
-	var out []orb.Geometry
-	for rows.Next() {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (orb.Geometry, error) {
 		var b []byte
-		var a float64
-		if err := rows.Scan(&b, &a); err != nil {
-			rows.Close()
+		if err := row.Scan(&b); err != nil {
 			return nil, err
 		}
-		g, err := wkb.Unmarshal(b)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+		return wkb.Unmarshal(b)
+	})
 }
 
 // toWGS84SQL snaps to 1e-9 degrees (0.1 mm): the transform leaves

@@ -77,39 +77,35 @@ func (l *layerWriter) key(k string) uint32 {
 }
 
 func (l *layerWriter) val(v value) uint32 {
-	add := func() uint32 {
-		l.values = append(l.values, v)
-		return uint32(len(l.values) - 1)
-	}
 	switch v.kind {
 	case 's':
-		i, ok := l.strIdx[v.s]
-		if !ok {
-			i = add()
-			l.strIdx[v.s] = i
-		}
-		return i
+		return intern(l, l.strIdx, v.s, v)
 	case 'i':
-		i, ok := l.intIdx[v.i]
-		if !ok {
-			i = add()
-			l.intIdx[v.i] = i
-		}
-		return i
+		return intern(l, l.intIdx, v.i, v)
 	case 'd':
-		bits := math.Float64bits(v.d)
-		i, ok := l.dblIdx[bits]
-		if !ok {
-			i = add()
-			l.dblIdx[bits] = i
-		}
-		return i
+		return intern(l, l.dblIdx, math.Float64bits(v.d), v)
 	default:
 		if l.boolIdx[v.i] < 0 {
-			l.boolIdx[v.i] = int32(add())
+			l.boolIdx[v.i] = int32(l.addValue(v))
 		}
 		return uint32(l.boolIdx[v.i])
 	}
+}
+
+// intern returns the index of v, keyed by k in idx, adding it the first
+// time: each distinct value is written once per layer.
+func intern[K comparable](l *layerWriter, idx map[K]uint32, k K, v value) uint32 {
+	i, ok := idx[k]
+	if !ok {
+		i = l.addValue(v)
+		idx[k] = i
+	}
+	return i
+}
+
+func (l *layerWriter) addValue(v value) uint32 {
+	l.values = append(l.values, v)
+	return uint32(len(l.values) - 1)
 }
 
 // expect sizes the layer's buffers for n features: a tile of thousands of

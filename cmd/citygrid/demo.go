@@ -13,10 +13,7 @@ import (
 )
 
 func runDemo(ctx context.Context, cfg *Config, args []string, e *env) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unexpected arguments %q", args)
-	}
-	pool, closeDB, err := openDatabase(ctx, cfg, e)
+	pool, closeDB, err := openDatabaseNoArgs(ctx, cfg, args, e)
 	if err != nil {
 		return err
 	}

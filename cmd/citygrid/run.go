@@ -100,12 +100,18 @@ func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool,
 	return pool, func() { pool.Close(); stopLocal() }, nil
 }
 
-func runMigrate(ctx context.Context, cfg *Config, args []string, e *env) error {
+// openDatabaseNoArgs is openDatabase for a subcommand that takes no
+// arguments.
+func openDatabaseNoArgs(ctx context.Context, cfg *Config, args []string, e *env) (*pgxpool.Pool, func(), error) {
 	if len(args) > 0 {
-		return fmt.Errorf("unexpected arguments %q", args)
+		return nil, nil, fmt.Errorf("unexpected arguments %q", args)
 	}
+	return openDatabase(ctx, cfg, e)
+}
+
+func runMigrate(ctx context.Context, cfg *Config, args []string, e *env) error {
 	// Open applies pending migrations; a second Migrate reports none left.
-	pool, closeDB, err := openDatabase(ctx, cfg, e)
+	pool, closeDB, err := openDatabaseNoArgs(ctx, cfg, args, e)
 	if err != nil {
 		return err
 	}
