@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseFeatureCollection -fuzztime 60s ./grid/
 	$(GO) test -run '^$$' -fuzz FuzzValidatePolygonal -fuzztime 60s ./geo/
 	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
+	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime 60s ./cases/
 
 clean:
 	rm -rf bin .citygrid

@@ -31,6 +31,9 @@ const (
 	ingestWriters   = 2
 	maxLineBytes    = 1 << 20
 	maxListedErrors = 1000
+	// maxRejectionLen bounds the message of one rejected line: messages
+	// quote the input, whose lines may each be maxLineBytes long.
+	maxRejectionLen = 300
 )
 
 // Ingester validates, locates and stores cases from a stream in batches:
@@ -107,7 +110,7 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 	reject := func(line int, err error) {
 		rejected++
 		if len(res.Rejected) < maxListedErrors {
-			res.Rejected = append(res.Rejected, LineError{Line: line, Error: err.Error()})
+			res.Rejected = append(res.Rejected, LineError{Line: line, Error: truncateText(err.Error(), maxRejectionLen)})
 		}
 	}
 	batches := make(chan []*Case, ingestWriters)
@@ -239,15 +242,17 @@ func (ing *Ingester) readCSV(r io.Reader, add func(int, *Input), reject func(int
 		return citygrid.Errorf(citygrid.CodeInvalid, "CSV header: lng and lat columns are required")
 	}
 	lines := 1
+	line, _ := cr.FieldPos(0) // of the last record read
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		lines++
 		ing.progress(lines)
 		if err != nil {
+			// FieldPos must wait: a record that failed in its first field
+			// has no positions, and FieldPos(0) would panic.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				reject(pe.StartLine, fmt.Errorf("malformed CSV: %v", pe.Err))
@@ -255,6 +260,7 @@ func (ing *Ingester) readCSV(r io.Reader, add func(int, *Input), reject func(int
 			}
 			return streamError(err, line)
 		}
+		line, _ = cr.FieldPos(0)
 		if len(rec) != len(header) {
 			reject(line, fmt.Errorf("%d fields, the header has %d", len(rec), len(header)))
 			continue
@@ -293,12 +299,12 @@ func describeCaseJSONError(err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		return fieldErr(te.Field, "wrong type: got JSON %s", te.Value)
+		return fieldErr(te.Field, "wrong type: got JSON %s", truncateText(te.Value, 40))
 	case errors.As(err, &se):
 		return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, se)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for unknown fields.
-		return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return fmt.Errorf("unknown field %s", truncateText(strings.TrimPrefix(err.Error(), "json: unknown field "), 60))
 	}
 	return fmt.Errorf("malformed JSON: %v", err)
 }

@@ -114,7 +114,7 @@ func FuzzParseFeatureCollection(f *testing.F) {
 				t.Fatalf("feature %d is invalid (%s) but not rejected", i, in.Invalid)
 			}
 			if !rej[i] {
-				if err := ValidateCode(in.Code); err != nil {
+				if err := ValidateGridCode(in.Code); err != nil {
 					t.Fatalf("feature %d accepted with a bad code: %v", i, err)
 				}
 				if !in.Level.Valid() {

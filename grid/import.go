@@ -59,7 +59,8 @@ const MaxCodeLen = 64
 
 // ValidateCode checks a grid or unit code: non-empty, at most MaxCodeLen
 // bytes of valid UTF-8 with no control characters or surrounding spaces.
-// Any other string is a valid code.
+// Any other string is a valid unit code; a grid to be stored must also pass
+// ValidateGridCode.
 func ValidateCode(code string) error {
 	switch {
 	case code == "":
@@ -72,6 +73,25 @@ func ValidateCode(code string) error {
 		return fmt.Errorf("code %q has leading or trailing spaces", code)
 	case strings.IndexFunc(code, unicode.IsControl) >= 0:
 		return fmt.Errorf("code %q has control characters", code)
+	}
+	return nil
+}
+
+// ReservedCodes are the words the API uses as path segments beside grid
+// codes (/v1/grids/import, /v1/grids/topology). A grid coded so could not
+// be read back at /v1/grids/{code}, so none may be stored.
+var ReservedCodes = []string{"import", "topology"}
+
+// ValidateGridCode checks the code of a grid to be stored: ValidateCode,
+// and none of ReservedCodes (compared exactly, as paths are).
+func ValidateGridCode(code string) error {
+	if err := ValidateCode(code); err != nil {
+		return err
+	}
+	for _, r := range ReservedCodes {
+		if code == r {
+			return fmt.Errorf("code %q is reserved: /v1/grids/%s is an endpoint of the API, so a grid coded so could not be read back; choose another code", code, code)
+		}
 	}
 	return nil
 }
@@ -99,7 +119,7 @@ func validateInput(g GridInput, count map[string]int) error {
 	if g.Invalid != "" {
 		return errors.New(g.Invalid)
 	}
-	if err := ValidateCode(g.Code); err != nil {
+	if err := ValidateGridCode(g.Code); err != nil {
 		return err
 	}
 	if count[g.Code] > 1 {

@@ -1097,6 +1097,10 @@ func TestBadImports(t *testing.T) {
 			rejected: []rejection{{5, "", "code is missing"}}},
 		{name: "code with a control character", path: imp, body: changedDistrict(setProp(5, "code", "G\u00071")), status: 422,
 			rejected: []rejection{{5, "G\u00071", "control characters"}}},
+		{name: "code import, a path of the API", path: imp, body: changedDistrict(setProp(5, "code", "import")), status: 422,
+			rejected: []rejection{{5, "import", `code "import" is reserved: /v1/grids/import is an endpoint of the API`}}},
+		{name: "code topology, a path of the API", path: imp, body: changedDistrict(setProp(6, "code", "topology")), status: 422,
+			rejected: []rejection{{6, "topology", `code "topology" is reserved`}}},
 		{name: "code too long", path: imp, body: changedDistrict(setProp(5, "code", strings.Repeat("G", 65))), status: 422,
 			rejected: []rejection{{5, strings.Repeat("G", 65), "longer than 64 bytes"}}},
 		{name: "duplicate codes", path: imp, body: changedDistrict(setProp(6, "code", "G1")), status: 422,
@@ -1273,7 +1277,7 @@ func TestBadGridQueries(t *testing.T) {
 		{name: "unknown route", path: "/v2/grids", status: 404, detail: []string{"no such endpoint: GET /v2/grids"}},
 		{name: "unknown route under /v1", path: "/v1/gridz", status: 404, detail: []string{"no such endpoint"}},
 		{name: "unknown route with a body", path: "/v1/nothing", body: `{}`, status: 404, detail: []string{"no such endpoint: POST /v1/nothing"}},
-		{name: "GET on the import", path: "/v1/grids/import", status: 404, detail: []string{`grid "import" not found`}},
+		{name: "GET on the import", path: "/v1/grids/import", status: 405, detail: []string{"method GET not allowed on /v1/grids/import (allowed: POST)"}},
 		{name: "DELETE a grid", method: http.MethodDelete, path: "/v1/grids/G1", status: 405, detail: []string{"method DELETE not allowed"}},
 		{name: "PUT units", method: http.MethodPut, path: "/v1/units", body: unitsJSON, status: 405, detail: []string{"method PUT not allowed"}},
 		{name: "DELETE units", method: http.MethodDelete, path: "/v1/units", status: 405, detail: []string{"method DELETE not allowed"}},
@@ -1291,6 +1295,13 @@ func TestMethodNotAllowedSaysWhatIs(t *testing.T) {
 		{http.MethodDelete, "/v1/units", "GET, POST"},
 		{http.MethodPatch, "/v1/locate", "GET, POST"},
 		{http.MethodPost, "/healthz", "GET"},
+		// The import is a subrouter of its own: its path is not a grid code.
+		{http.MethodGet, "/v1/grids/import", "POST"},
+		{http.MethodPut, "/v1/grids/import", "POST"},
+		{http.MethodDelete, "/v1/grids/import/", "POST"},
+		{http.MethodDelete, "/v1/grids/G1", "GET"},
+		{http.MethodPost, "/v1/grids/topology", "GET"},
+		{http.MethodPost, "/v1/grids", "GET"},
 	} {
 		r := a.do(tt.method, tt.path, "", nil)
 		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tt.allow {

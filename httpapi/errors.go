@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"citygrid"
@@ -87,6 +89,35 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *citygrid.Error) {
 		}
 	}
 	writeJSONStatus(w, "application/problem+json", status, body)
+}
+
+// methodNotAllowed answers a 405 whose Allow header (RFC 9110) lists the
+// methods routes serves at the request's path: chi works them out, but
+// keeps them to itself once a handler is set, so routes is asked again. The
+// root router is asked about the whole path, which is right for every path
+// of the subrouters that inherit its handler but their mount points: there
+// chi's Match reports every method (go-chi/chi#794). A subrouter a 405 can
+// reach at its mount point therefore gets a handler of its own, asked about
+// the path below that point.
+func (s *Server) methodNotAllowed(routes chi.Routes) http.HandlerFunc {
+	return s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		rctx := chi.RouteContext(r.Context())
+		path := r.URL.Path
+		if r.URL.RawPath != "" {
+			path = r.URL.RawPath // what chi routes on
+		}
+		if rctx != nil && routes != rctx.Routes {
+			path = rctx.RoutePath // below the subrouter's mount point
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if routes.Match(chi.NewRouteContext(), m, path) {
+				allowed = append(allowed, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", "))
+	})
 }
 
 func invalid(format string, a ...any) error {

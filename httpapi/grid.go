@@ -20,6 +20,21 @@ func (s *Server) registerGridRoutes(r chi.Router) {
 	r.Get("/grids/{code}", s.handle(s.handleGridGet))
 }
 
+// registerGridImportRoute mounts POST /grids/import on a subrouter of its
+// own. Registered on r beside /grids/{code}, the static path served POST
+// only: chi, finding no other method there, falls through to the parameter
+// route, so GET /grids/import asked for a grid coded "import" (404) instead
+// of answering 405. A mounted subrouter takes every method at its path and
+// answers those it lacks with the 405 handler, which this one gets for
+// itself (see methodNotAllowed). Grid codes may not be "import"
+// (grid.ReservedCodes).
+func (s *Server) registerGridImportRoute(r chi.Router) {
+	r.Route("/grids/import", func(r chi.Router) {
+		r.MethodNotAllowed(s.methodNotAllowed(r))
+		r.Post("/", s.handle(s.handleGridsImport))
+	})
+}
+
 // gridRef is how a grid appears inside other answers.
 type gridRef struct {
 	Code  string     `json:"code"`

@@ -181,7 +181,7 @@ func New(cfg Config, d Deps) *Server {
 		})
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
-			r.Post("/grids/import", s.handle(s.handleGridsImport))
+			s.registerGridImportRoute(r)
 			// Live events stream for as long as the client stays.
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))

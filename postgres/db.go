@@ -3,7 +3,6 @@ package postgres
 import (
 	"citygrid/grid"
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -68,10 +67,4 @@ func CheckCellRes(ctx context.Context, db DBTX) error {
 			"use a database written by this version, or re-import the cases into a new one", res, grid.CellRes)
 	}
 	return nil
-}
-
-// isPgError reports whether err is a PostgreSQL error with the given SQLSTATE.
-func isPgError(err error, code string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == code
 }

@@ -33,7 +33,9 @@ func (s *CaseStore) Categories(ctx context.Context) (*cases.Categories, error) {
 	return cases.NewCategories(list)
 }
 
-// ReplaceCategories stores cs as the whole category table.
+// ReplaceCategories stores cs as the whole category table. When another
+// replacement that shares a code with cs commits while this one runs, it
+// returns a CodeConflict error and stores nothing (see conflictMessages).
 func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories) error {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
@@ -48,9 +50,13 @@ func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories)
 		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit})
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit"}, pgx.CopyFromRows(rows)); err != nil {
+		// A replacement committed meanwhile: see conflictMessages.
+		return translateWriteError("replace categories", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("replace categories: %w", err)
 	}
-	return tx.Commit(ctx)
+	return nil
 }
 
 const (

@@ -39,7 +39,9 @@ import (
 
 // The screenshots of the dispatcher and planner views go to
 // $TMPDIR/citygrid-screens on every run (the test log names the files), and
-// with -update to testdata/screens, where they are committed.
+// with -update (go test ./web -args -update) to testdata/screens, where they
+// are committed as pictures for people. They are not golden files: no test
+// compares a screenshot with anything (testdata/screens/README.md).
 var update = flag.Bool("update", false, "write the battle map screenshots to testdata/screens")
 
 func screensDir() string {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -156,4 +157,82 @@ func Tx(t testing.TB) pgx.Tx {
 	}
 	t.Cleanup(func() { tx.Rollback(context.Background()) })
 	return tx
+}
+
+// isolated numbers the schemas made by Isolated within this test binary.
+var isolated atomic.Int64
+
+// Isolated returns a pool on the shared database whose search_path puts a
+// fresh schema before public; the schema holds empty copies of the named
+// public tables, with their columns, defaults, checks, indexes and
+// constraint names (CREATE TABLE ... LIKE ... INCLUDING ALL; foreign keys
+// are not copied). It is for tests that must commit, for instance to make
+// two transactions race for a key: what they commit there stays out of
+// sight of the tests running meanwhile. The schema is dropped when the test
+// ends. tables are names written in the test, never input.
+func Isolated(t testing.TB, tables ...string) *pgxpool.Pool {
+	t.Helper()
+	shared := Pool(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("dbtest_isolated_%d_%d", os.Getpid(), isolated.Add(1))
+	quoted := pgx.Identifier{schema}.Sanitize()
+	if _, err := shared.Exec(ctx, `CREATE SCHEMA `+quoted); err != nil {
+		t.Fatal("dbtest: isolated schema:", err)
+	}
+	t.Cleanup(func() {
+		if _, err := shared.Exec(context.Background(), `DROP SCHEMA `+quoted+` CASCADE`); err != nil {
+			t.Error("dbtest: drop isolated schema:", err)
+		}
+	})
+	for _, table := range tables {
+		sql := fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING ALL)`, pgx.Identifier{schema, table}.Sanitize(), pgx.Identifier{"public", table}.Sanitize())
+		if _, err := shared.Exec(ctx, sql); err != nil {
+			t.Fatalf("dbtest: isolated copy of %s: %v", table, err)
+		}
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal("dbtest:", err)
+	}
+	cfg.ConnConfig.RuntimeParams["search_path"] = schema + ", public"
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal("dbtest: isolated pool:", err)
+	}
+	t.Cleanup(p.Close) // runs before the schema is dropped
+	return p
+}
+
+// BackendPID returns the server process ID of the connection tx runs on.
+func BackendPID(t testing.TB, tx pgx.Tx) int {
+	t.Helper()
+	var pid int
+	if err := tx.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid); err != nil {
+		t.Fatal("dbtest: backend pid:", err)
+	}
+	return pid
+}
+
+// WaitBlocked waits until some other session waits for a lock held by the
+// server process pid (see BackendPID), and fails the test after ten
+// seconds. It lets a test order a race: start the second writer, wait
+// until it is queued behind the first, then let the first commit.
+func WaitBlocked(t testing.TB, pid int) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		err := Pool(t).QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid))`, pid).Scan(&n)
+		if err != nil {
+			t.Fatal("dbtest: wait for a blocked session:", err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dbtest: no session waited for process %d within 10 s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
