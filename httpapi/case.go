@@ -148,7 +148,7 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 		status = http.StatusOK // idempotent: the same (source, external_id) was stored before
 		f.Properties["duplicate_of_request"] = true
 	} else {
-		s.live.Changed(stored)
+		s.changed(stored)
 	}
 	w.Header().Set("ETag", etagOf(stored.Version))
 	w.Header().Set("Location", "/v1/cases/"+strconv.FormatInt(stored.ID, 10))
@@ -258,7 +258,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.live.Changed(c)
+	s.changed(c)
 	w.Header().Set("ETag", etagOf(c.Version))
 	return writeGeoJSON(w, newCaseFeature(c, u.Now))
 }

@@ -40,7 +40,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if res.Accepted > 0 {
-		s.live.Reload()
+		s.changedMany()
 	}
 	return writeJSON(w, http.StatusOK, res)
 }

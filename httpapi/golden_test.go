@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -97,6 +99,7 @@ func TestGoldenReplies(t *testing.T) {
 	caseStore := postgres.NewCaseStore(tx)
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 4 << 10, MaxImportBytes: maxImportBytes}, httpapi.Deps{
 		Grids: postgres.NewGridStore(tx), Cases: caseStore, Stats: caseStore, Index: index,
+		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return goldenNow }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return goldenNow },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}))

@@ -54,3 +54,18 @@ func nextStatuses(st cases.Status) []cases.Status {
 	}
 	return []cases.Status{}
 }
+
+// changed hands a case this server created or changed to the live hub
+// (the case index, the tiles, the event streams), if it has one.
+func (s *Server) changed(c *cases.Case) {
+	if s.live != nil {
+		s.live.Changed(c)
+	}
+}
+
+// changedMany tells the live hub that a bulk ingest stored cases.
+func (s *Server) changedMany() {
+	if s.live != nil {
+		s.live.Reload()
+	}
+}

@@ -168,7 +168,7 @@ func New(cfg Config, d Deps) *Server {
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
 			s.registerLifecycleRoutes(r)
-			if s.cases != nil && s.live != nil {
+			if s.cases != nil {
 				s.registerCaseRoutes(r)
 			}
 			if s.cases != nil && s.stats != nil {
@@ -186,7 +186,7 @@ func New(cfg Config, d Deps) *Server {
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))
 			}
-			if s.cases != nil && s.live != nil {
+			if s.cases != nil {
 				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))
 			}
 		})

@@ -21,10 +21,10 @@ const (
 // can actually violate belong here (see translateWriteError's callers); the
 // rest of the schema's unique keys are written with ON CONFLICT.
 var conflictMessages = map[string]string{
-	// ReplaceCategories deletes the table and copies the new one in: two
-	// replacements at once both delete the same (old) rows, and the later
-	// copy then finds the earlier one's rows committed under its keys.
-	"categories_pkey": "the category table was replaced by another request at the same time; read it again and resend yours if it still applies",
+	// ReplaceCategories takes the table in turn, so only a writer that
+	// bypassed it (another version of citygrid, a hand-run script) can
+	// leave a row under a code its copy brings.
+	"categories_pkey": "the category table was changed by another writer at the same time; read it again and resend yours if it still applies",
 }
 
 // defaultConflictMessage is the message of a violation of a constraint not

@@ -33,15 +33,24 @@ func (s *CaseStore) Categories(ctx context.Context) (*cases.Categories, error) {
 	return cases.NewCategories(list)
 }
 
-// ReplaceCategories stores cs as the whole category table. When another
-// replacement that shares a code with cs commits while this one runs, it
-// returns a CodeConflict error and stores nothing (see conflictMessages).
+// lockCategoriesSQL lets one replacement at a time write the table (SHARE
+// ROW EXCLUSIVE conflicts with itself and with every row writer) while
+// readers go on reading the committed table.
+const lockCategoriesSQL = `LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE`
+
+// ReplaceCategories stores cs as the whole category table. Replacements
+// take the table in turn (a lock that conflicts with every other writer), so
+// two at once never leave the union of both tables: the later one replaces
+// the earlier wholly.
 func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories) error {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("replace categories: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, lockCategoriesSQL); err != nil {
+		return fmt.Errorf("replace categories: %w", err)
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM categories`); err != nil {
 		return fmt.Errorf("replace categories: %w", err)
 	}
@@ -50,7 +59,6 @@ func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories)
 		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit})
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit"}, pgx.CopyFromRows(rows)); err != nil {
-		// A replacement committed meanwhile: see conflictMessages.
 		return translateWriteError("replace categories", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
