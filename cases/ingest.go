@@ -12,6 +12,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"citygrid"
@@ -131,9 +132,12 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 				o.n += n
 				o.err = err
 			}
-			stored <- o
+			stored <- o // buffered: a writer never waits for the reader
 		}()
 	}
+	// Whatever happens to the reading (a panic included), the writers end.
+	closeBatches := sync.OnceFunc(func() { close(batches) })
+	defer closeBatches()
 	var batch []*Case
 	flush := func() {
 		if len(batch) > 0 {
@@ -161,7 +165,7 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 		readErr = ing.readCSV(r, add, reject)
 	}
 	flush()
-	close(batches)
+	closeBatches()
 	var storeErr error
 	for range ingestWriters {
 		o := <-stored
