@@ -12,39 +12,28 @@ import (
 	"citygrid"
 )
 
-// statusOf maps each error code to exactly one HTTP status.
-func statusOf(c citygrid.Code) int {
-	switch c {
-	case citygrid.CodeInvalid:
-		return http.StatusBadRequest
-	case citygrid.CodeUnprocessable:
-		return http.StatusUnprocessableEntity
-	case citygrid.CodeNotFound:
-		return http.StatusNotFound
-	case citygrid.CodeMethod:
-		return http.StatusMethodNotAllowed
-	case citygrid.CodeConflict:
-		return http.StatusConflict
-	case citygrid.CodePrecondition:
-		return http.StatusPreconditionFailed
-	case citygrid.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case citygrid.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+// problems gives each error code exactly one HTTP status and a title.
+var problems = map[citygrid.Code]struct {
+	status int
+	title  string
+}{
+	citygrid.CodeInvalid:       {http.StatusBadRequest, "Invalid request"},
+	citygrid.CodeUnprocessable: {http.StatusUnprocessableEntity, "Unprocessable request"},
+	citygrid.CodeNotFound:      {http.StatusNotFound, "Not found"},
+	citygrid.CodeMethod:        {http.StatusMethodNotAllowed, "Method not allowed"},
+	citygrid.CodeConflict:      {http.StatusConflict, "Conflict"},
+	citygrid.CodePrecondition:  {http.StatusPreconditionFailed, "Precondition failed"},
+	citygrid.CodeTooLarge:      {http.StatusRequestEntityTooLarge, "Request too large"},
+	citygrid.CodeUnavailable:   {http.StatusServiceUnavailable, "Service unavailable"},
+	citygrid.CodeInternal:      {http.StatusInternalServerError, "Internal error"},
 }
 
-var statusTitles = map[citygrid.Code]string{
-	citygrid.CodeInvalid:       "Invalid request",
-	citygrid.CodeUnprocessable: "Unprocessable request",
-	citygrid.CodeNotFound:      "Not found",
-	citygrid.CodeMethod:        "Method not allowed",
-	citygrid.CodeConflict:      "Conflict",
-	citygrid.CodePrecondition:  "Precondition failed",
-	citygrid.CodeTooLarge:      "Request too large",
-	citygrid.CodeUnavailable:   "Service unavailable",
-	citygrid.CodeInternal:      "Internal error",
+// statusOf is the HTTP status of an error code (500 for one not listed).
+func statusOf(c citygrid.Code) int {
+	if p, ok := problems[c]; ok {
+		return p.status
+	}
+	return http.StatusInternalServerError
 }
 
 // handle adapts an error-returning handler: the one place errors become
@@ -75,7 +64,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, e *citygrid.Error) {
 	status := statusOf(e.Code)
 	body := map[string]any{
 		"type":   "urn:citygrid:problem:" + string(e.Code),
-		"title":  statusTitles[e.Code],
+		"title":  problems[e.Code].title,
 		"status": status,
 		"detail": e.Message,
 		"code":   e.Code,
