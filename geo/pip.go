@@ -67,24 +67,13 @@ func locateInPolygon(poly orb.Polygon, p orb.Point) Location {
 func locateInRing(r orb.Ring, p orb.Point) Location {
 	wn := 0
 	for i := 0; i+1 < len(r); i++ {
-		if !wind(&wn, r[i], r[i+1], p) {
+		w := segmentWinding(r[i], r[i+1], p)
+		if w == windOn {
 			return OnBoundary
 		}
+		wn += int(w)
 	}
 	return windingLocation(wn)
-}
-
-// wind adds segment ab's winding around p to wn; false when p lies on ab.
-func wind(wn *int, a, b, p orb.Point) bool {
-	switch segmentWinding(a, b, p) {
-	case windOn:
-		return false
-	case windUp:
-		*wn++
-	case windDown:
-		*wn--
-	}
-	return true
 }
 
 // windingLocation is where a point off the boundary lies, by its winding
@@ -96,13 +85,15 @@ func windingLocation(wn int) Location {
 	return Inside
 }
 
+// winding is one segment's part in the winding number around a point (up
+// +1, down -1, neither 0), or windOn when the point lies on the segment.
 type winding int8
 
 const (
-	windNone winding = iota
-	windUp
-	windDown
-	windOn
+	windNone winding = 0
+	windUp   winding = 1
+	windDown winding = -1
+	windOn   winding = 2
 )
 
 // segmentWinding is the body of PostGIS's winding loop for one segment. The
@@ -207,9 +198,11 @@ func (pr *preparedRing) locate(p orb.Point) Location {
 	}
 	wn := 0
 	for _, i := range pr.bands[pr.band(p[1])] {
-		if !wind(&wn, pr.pts[i], pr.pts[i+1], p) {
+		w := segmentWinding(pr.pts[i], pr.pts[i+1], p)
+		if w == windOn {
 			return OnBoundary
 		}
+		wn += int(w)
 	}
 	return windingLocation(wn)
 }
