@@ -8,6 +8,7 @@ import (
 )
 
 // Filter selects cases for counting and drawing; zero fields do not filter.
+// No filter selects a merged duplicate (Entry.Merged).
 type Filter struct {
 	From, To time.Time // on reported_at, [From, To)
 	Category string    // prefix
@@ -24,6 +25,7 @@ type compiledFilter struct {
 	anyStat  bool
 	source   int64 // -1: any; -2: matches nothing
 	unit     int64
+	merged   bool // some rows are merged duplicates: skip them
 	all      bool // nothing filters: every row matches
 }
 
@@ -56,13 +58,17 @@ func (x *Index) compile(f Filter) compiledFilter {
 	}
 	cf.source = lookup(&x.strs.sources, f.Source)
 	cf.unit = lookup(&x.strs.units, f.Unit)
-	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1
+	cf.merged = x.nMerged > 0
+	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1 && !cf.merged
 	return cf
 }
 
 func (cf *compiledFilter) match(x *Index, i int) bool {
 	if cf.all {
 		return true
+	}
+	if cf.merged && x.merged[i] {
+		return false
 	}
 	if t := x.t[i]; t < cf.from || t >= cf.to {
 		return false

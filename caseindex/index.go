@@ -34,6 +34,12 @@ type Index struct {
 	source   []uint16
 	unit     []uint32
 	grid     []uint32
+	// merged marks duplicates merged into another case (merged_into set):
+	// the case is counted once, as its original, so a merged row matches
+	// no filter and is drawn and counted nowhere. nMerged counts them, so
+	// that an index without any keeps its no-filter fast path.
+	merged   []bool
+	nMerged  int
 	strs     interner
 	buckets  []bucket
 	byBucket map[geo.Cell]int32
@@ -115,6 +121,10 @@ type Entry struct {
 	Source   string
 	Unit     string
 	Grid     string
+	// Merged is set for a duplicate merged into another case: it stays
+	// indexed (a later change may still name it) but is never counted or
+	// drawn.
+	Merged bool
 }
 
 // Overdue reports whether the case is late at now, as cases.Case.Overdue does.
@@ -177,8 +187,17 @@ func (x *Index) put(c Entry, cell caseCells) *Entry {
 		x.source = append(x.source, 0)
 		x.unit = append(x.unit, 0)
 		x.grid = append(x.grid, 0)
+		x.merged = append(x.merged, false)
 		x.addToBucket(row, cell[0], c.Location)
 	}
+	if x.merged[row] != c.Merged {
+		if c.Merged {
+			x.nMerged++
+		} else {
+			x.nMerged--
+		}
+	}
+	x.merged[row] = c.Merged
 	x.loc[row] = c.Location
 	x.cell[row] = cell
 	x.t[row] = c.ReportedAt.Unix()
@@ -267,6 +286,7 @@ func (x *Index) row(i int32) Entry {
 		ID: x.id[i], Location: x.loc[i], ReportedAt: time.Unix(x.t[i], 0).UTC(),
 		Category: x.strs.cats.names[x.cat[i]], Status: cases.Statuses[x.status[i]], Priority: int(x.priority[i]),
 		Source: x.strs.sources.names[x.source[i]], Unit: x.strs.units.names[x.unit[i]], Grid: x.strs.grids.names[x.grid[i]],
+		Merged: x.merged[i],
 	}
 	if x.due[i] != 0 {
 		c.DueAt = time.Unix(x.due[i], 0).UTC()
@@ -310,6 +330,7 @@ func (x *Index) Replace(other *Index) {
 	x.version++
 	x.byID, x.id, x.loc, x.cell, x.t, x.due = other.byID, other.id, other.loc, other.cell, other.t, other.due
 	x.cat, x.status, x.priority, x.source, x.unit, x.grid = other.cat, other.status, other.priority, other.source, other.unit, other.grid
+	x.merged, x.nMerged = other.merged, other.nMerged
 	x.strs, x.buckets, x.byBucket = other.strs, other.buckets, other.byBucket
 	x.mu.Unlock()
 	other.mu.Unlock()
@@ -318,7 +339,7 @@ func (x *Index) Replace(other *Index) {
 // EntryOf is the part of a case the index keeps.
 func EntryOf(c *cases.Case) Entry {
 	ic := Entry{ID: c.ID, Location: c.Location, ReportedAt: c.ReportedAt, Category: c.Category, Status: c.Status,
-		Priority: c.Priority, Source: c.Source, Unit: c.Unit, Grid: c.Grid}
+		Priority: c.Priority, Source: c.Source, Unit: c.Unit, Grid: c.Grid, Merged: c.MergedInto != nil}
 	if c.PausedAt == nil {
 		ic.DueAt = c.DueAt
 	}

@@ -88,14 +88,16 @@ func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.T
 }
 
 // ByGrid counts every case per grid code it was assigned to (the grid
-// itself, not its ancestors).
+// itself, not its ancestors); merged duplicates are not counted.
 func (x *Index) ByGrid(now time.Time) map[string]*CellLoad {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	at := now.Unix()
 	loads := make([]CellLoad, len(x.strs.grids.names))
 	for i := range x.grid {
-		loads[x.grid[i]].add(x, int32(i), at)
+		if !x.merged[i] {
+			loads[x.grid[i]].add(x, int32(i), at)
+		}
 	}
 	out := make(map[string]*CellLoad, len(loads))
 	for id, name := range x.strs.grids.names {
@@ -113,13 +115,16 @@ type SourceCount struct {
 }
 
 // Sources counts the cases per source, most cases first (then by name):
-// the sources a filter can offer are those in the data.
+// the sources a filter can offer are those in the data. Merged duplicates
+// are left out, as every filter leaves them out.
 func (x *Index) Sources() []SourceCount {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	counts := make([]int, len(x.strs.sources.names))
-	for _, s := range x.source {
-		counts[s]++
+	for i, s := range x.source {
+		if !x.merged[i] {
+			counts[s]++
+		}
 	}
 	out := make([]SourceCount, 0, len(counts))
 	for i, n := range counts {

@@ -302,11 +302,14 @@ type Filter struct {
 	Unit     string
 	Source   string
 	From, To *time.Time // on reported_at, [From, To)
-	Overdue  bool
-	Limit    int
+	// OverdueNow, when set, keeps the cases that are (true) or are not
+	// (false) overdue at Now: open, not parked and past their deadline.
+	// Not a period's overdue count (see Stats), hence the name.
+	OverdueNow *bool
+	Limit      int
 	// After is the keyset position: the last row of the previous page.
 	After *Cursor
-	// Now is the instant overdue is judged at.
+	// Now is the instant OverdueNow is judged at.
 	Now time.Time
 }
 
@@ -361,6 +364,7 @@ type LineError struct {
 type Store interface {
 	CreateCase(ctx context.Context, c *Case, actor string) (*Case, bool, error) // bool: created (false: duplicate, existing returned)
 	InsertCases(ctx context.Context, cases []*Case) (inserted int, err error)
+	AnnounceBulk(ctx context.Context) error // once per bulk ingest, after its InsertCases
 	FindCaseByID(ctx context.Context, id int64) (*Case, error)
 	FindCases(ctx context.Context, f Filter) ([]*Case, []float64, error)
 	UpdateCase(ctx context.Context, id int64, u Update) (*Case, error)

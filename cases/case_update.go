@@ -94,6 +94,22 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 			event("resume", "", "", map[string]any{"stopped_working_hours": stopped.Hours(), "due_from": old, "due_to": next.DueAt})
 		}
 	}
+	if next.Status.Final() && next.PausedAt != nil {
+		// A case that leaves the loop (rejected, or closed as a duplicate)
+		// leaves the backlog ledger too: a closed case shown as parked
+		// would be neither. Its clock stood still while parked, so the
+		// deadline moves as a resume moves it, and closed-on-time is judged
+		// on the clock that ran.
+		data := map[string]any{"because": next.Status}
+		if u.Calendar != nil {
+			old := next.DueAt
+			stopped := u.Calendar.WorkingBetween(*next.PausedAt, u.Now)
+			next.DueAt = u.Calendar.AddWorking(next.DueAt, stopped)
+			data["stopped_working_hours"], data["due_from"], data["due_to"] = stopped.Hours(), old, next.DueAt
+		}
+		next.PausedAt = nil
+		event("resume", "", "", data)
+	}
 	if len(events) == 0 {
 		return nil, citygrid.Errorf(citygrid.CodeInvalid, "the update changes nothing")
 	}

@@ -48,6 +48,9 @@ type Ingester struct {
 	Now        func() time.Time
 	Store      interface {
 		InsertCases(ctx context.Context, cases []*Case) (int, error)
+		// AnnounceBulk is called once, after the last batch, when any
+		// case was stored: other processes reload once per ingest.
+		AnnounceBulk(ctx context.Context) error
 	}
 	// Progress, when set, is told the number of lines read so far.
 	Progress func(lines int)
@@ -104,7 +107,8 @@ func setCoord(in *Input, i int, name, v string) error {
 // Ingest reads every case of r and stores the valid ones. Lines are counted
 // from 1; for CSV the header is line 1. Errors of the stream itself (a
 // broken CSV header, an unreadable body) fail the whole call; errors of a
-// line are listed and the line skipped.
+// line are listed and the line skipped. A failed call may have stored
+// batches before it failed: it has announced them (Store.AnnounceBulk).
 func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat) (*IngestResult, error) {
 	res := &IngestResult{Rejected: []LineError{}}
 	rejected := 0
@@ -172,6 +176,16 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 		res.Accepted += o.n
 		if storeErr == nil {
 			storeErr = o.err
+		}
+	}
+	if res.Accepted > 0 {
+		// Stored batches stay stored whatever went wrong after them (a
+		// client that went away included): announce them all the same.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		err := ing.Store.AnnounceBulk(actx)
+		cancel()
+		if storeErr == nil {
+			storeErr = err
 		}
 	}
 	if readErr != nil {

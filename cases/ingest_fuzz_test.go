@@ -21,9 +21,17 @@ import (
 // (source, external_id) once, as the database's unique key does, and
 // counts what it was given. Two writers call it at once.
 type memStore struct {
-	mu       sync.Mutex
-	stored   map[[2]string]bool
-	received int
+	mu        sync.Mutex
+	stored    map[[2]string]bool
+	received  int
+	announced int
+}
+
+func (m *memStore) AnnounceBulk(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.announced++
+	return nil
 }
 
 func (m *memStore) InsertCases(_ context.Context, cs []*Case) (int, error) {

@@ -48,7 +48,7 @@ func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 		"closed_at":     nullTime(c.ClosedAt),
 		"paused":        c.PausedAt != nil,
 		"merged_into":   nil,
-		"overdue":       c.Overdue(now),
+		"overdue_now":   c.Overdue(now),
 		"version":       c.Version,
 		"created_at":    c.CreatedAt.UTC().Format(time.RFC3339),
 		"updated_at":    c.UpdatedAt.UTC().Format(time.RFC3339),
@@ -259,6 +259,16 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.changed(c)
+	if u.MergeInto != nil {
+		// The original took a new version with the duplicate's history
+		// entry: its viewers hear of it as of any change.
+		orig, err := s.cases.FindCaseByID(r.Context(), *u.MergeInto)
+		if err != nil {
+			s.logger.WarnContext(r.Context(), "reading the case merged into", "case", *u.MergeInto, "err", err)
+		} else {
+			s.changed(orig)
+		}
+	}
 	w.Header().Set("ETag", etagOf(c.Version))
 	return writeGeoJSON(w, newCaseFeature(c, u.Now))
 }

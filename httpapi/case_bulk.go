@@ -1,12 +1,13 @@
 package httpapi
 
 import (
-	"citygrid/cases"
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"citygrid"
+	"citygrid/cases"
 )
 
 // handleCasesBulk ingests NDJSON (one case object per line) or CSV (a header
@@ -31,16 +32,32 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases}
+	store := &announcing{Store: s.cases}
+	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: store}
 	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
+	if store.announced {
+		// Once per ingest, as other processes are told, and also when it
+		// failed after storing some batches: what is stored must show.
+		s.changedMany()
+	}
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
 		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
 	} else if err != nil {
 		return err
 	}
-	if res.Accepted > 0 {
-		s.changedMany()
-	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// announcing notes whether the ingest announced stored cases to other
+// processes (it does once, when any batch was stored), so that this
+// process reloads exactly then too.
+type announcing struct {
+	cases.Store
+	announced bool
+}
+
+func (a *announcing) AnnounceBulk(ctx context.Context) error {
+	a.announced = true
+	return a.Store.AnnounceBulk(ctx)
 }

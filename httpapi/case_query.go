@@ -39,9 +39,12 @@ type caseFilterParams struct {
 	Source   string   `json:"source"`
 	From     string   `json:"from"`
 	To       string   `json:"to"`
-	Overdue  bool     `json:"overdue"`
-	Limit    int      `json:"limit"`
-	Cursor   string   `json:"cursor"`
+	// OverdueNow keeps the cases overdue (true) or not (false) now; the
+	// old name overdue is an alias, kept for existing clients.
+	OverdueNow *bool  `json:"overdue_now"`
+	Overdue    *bool  `json:"overdue"`
+	Limit      int    `json:"limit"`
+	Cursor     string `json:"cursor"`
 }
 
 func (p caseFilterParams) apply(f *cases.Filter) error {
@@ -83,7 +86,13 @@ func (p caseFilterParams) apply(f *cases.Filter) error {
 	if f.From != nil && f.To != nil && !f.From.Before(*f.To) {
 		return invalid("from must be before to")
 	}
-	f.Overdue = p.Overdue
+	f.OverdueNow = p.OverdueNow
+	if p.Overdue != nil {
+		if p.OverdueNow != nil && *p.OverdueNow != *p.Overdue {
+			return invalid("overdue_now=%t and its alias overdue=%t disagree: give one", *p.OverdueNow, *p.Overdue)
+		}
+		f.OverdueNow = p.Overdue
+	}
 	f.Limit = defaultCaseLimit
 	if p.Limit != 0 {
 		if p.Limit < 1 || p.Limit > maxCaseLimit {
@@ -125,7 +134,7 @@ func decodeCursor(s, kind string) (*cases.Cursor, error) {
 // handleCasesList serves GET /v1/cases with exactly one area parameter.
 func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "bbox", "near", "radius", "grid", "h3", "status", "category", "unit", "source", "from", "to", "overdue", "limit", "cursor", "format"); err != nil {
+	if err := allowParams(q, "bbox", "near", "radius", "grid", "h3", "status", "category", "unit", "source", "from", "to", "overdue_now", "overdue", "limit", "cursor", "format"); err != nil {
 		return err
 	}
 	var f cases.Filter
@@ -137,8 +146,14 @@ func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 		p.Status = strings.Split(v, ",")
 	}
 	var err error
-	if p.Overdue, err = parseBool(q.Get("overdue"), "overdue"); err != nil {
-		return err
+	for name, dst := range map[string]**bool{"overdue_now": &p.OverdueNow, "overdue": &p.Overdue} {
+		if v := q.Get(name); v != "" {
+			b, err := parseBool(v, name)
+			if err != nil {
+				return err
+			}
+			*dst = &b
+		}
 	}
 	if v := q.Get("limit"); v != "" {
 		if p.Limit, err = strconv.Atoi(v); err != nil || p.Limit == 0 {
@@ -309,7 +324,7 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 }
 
 var csvColumns = []string{"id", "external_id", "source", "category", "title", "priority", "status", "grid", "unit", "h3",
-	"lng", "lat", "reported_at", "due_at", "closed_at", "overdue", "version"}
+	"lng", "lat", "reported_at", "due_at", "closed_at", "overdue_now", "version"}
 
 func writeCasesCSV(w http.ResponseWriter, cases []*cases.Case, dists []float64, now time.Time, next *string) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -191,7 +191,7 @@ func (a *api) send(req *http.Request) reply {
 //     the order the cases appear.
 //
 // Everything else is fixed by the test: the server's clock (reported_at,
-// due_at, overdue and the deadlines derived from them), the geometry
+// due_at, overdue_now and the deadlines derived from them), the geometry
 // (areas, distances, H3 cells) and the data.
 type normaliser struct {
 	ids map[string]string // case id → "<case N>"

@@ -61,7 +61,7 @@ func TestTileJSONAndCatalogue(t *testing.T) {
 	if len(tj.VectorLayers) != 1 || tj.VectorLayers[0].ID != "cases" {
 		t.Fatalf("vector_layers %+v, want cases", tj.VectorLayers)
 	}
-	for _, f := range []string{"id", "status", "category", "priority", "overdue", "unit", "age_hours", "count", "h3"} {
+	for _, f := range []string{"id", "status", "category", "priority", "overdue_now", "unit", "age_hours", "count", "h3"} {
 		if tj.VectorLayers[0].Fields[f] == "" {
 			t.Errorf("cases fields %v lack %q", tj.VectorLayers[0].Fields, f)
 		}

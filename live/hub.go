@@ -85,7 +85,7 @@ func (h *Hub) Changed(c *cases.Case) {
 	h.events.publish("case", caseEvent{
 		ID: strconv.FormatInt(c.ID, 10), Status: c.Status, Category: c.Category, Title: c.Title,
 		Grid: c.Grid, Unit: c.Unit, Location: [2]float64{c.Location[0], c.Location[1]}, Version: c.Version,
-		Overdue: c.Overdue(now), ReportedAt: c.ReportedAt.UTC().Format(time.RFC3339), At: now.UTC().Format(time.RFC3339),
+		OverdueNow: c.Overdue(now), ReportedAt: c.ReportedAt.UTC().Format(time.RFC3339), At: now.UTC().Format(time.RFC3339),
 		Tiles: stale,
 	})
 }
@@ -162,7 +162,7 @@ type caseEvent struct {
 	Unit       string         `json:"unit"`
 	Location   [2]float64     `json:"location"` // WGS84 [lng, lat]
 	Version    int            `json:"version"`
-	Overdue    bool           `json:"overdue"`
+	OverdueNow bool           `json:"overdue_now"` // open and past its deadline at At
 	ReportedAt string         `json:"reported_at"`
 	At         string         `json:"at"`
 	Tiles      json.Marshaler `json:"tiles,omitempty"` // what the change made stale, per layer

@@ -151,8 +151,12 @@ UPDATE cases SET status = $2, grid = NULLIF($3, ''), unit = NULLIF($4, ''), due_
     paused_at = $7, merged_into = $8, version = $9, updated_at = $10
 WHERE id = $1`
 
+const bumpCaseVersionSQL = `UPDATE cases SET version = version + 1, updated_at = $2 WHERE id = $1`
+
 // UpdateCase applies u under a row lock, so that of two writers holding the
-// same version exactly one wins and the other gets CodePrecondition.
+// same version exactly one wins and the other gets CodePrecondition. A
+// merge changes the case merged into as well: it gets the "merged" event
+// and a new version (read it back with FindCaseByID).
 func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*cases.Case, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
@@ -211,6 +215,15 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 		data, _ := json.Marshal(map[string]int64{"duplicate": c.ID})
 		if _, err := tx.Exec(ctx, insertEventSQL, *u.MergeInto, u.Now, u.Actor, "merged", "", "", u.Note, string(data)); err != nil {
 			return nil, fmt.Errorf("update case %d: merge event: %w", id, err)
+		}
+		// The original changed too (its history grew by the duplicate):
+		// a new version, so that a client holding the old one reloads it,
+		// and its own announcement.
+		if _, err := tx.Exec(ctx, bumpCaseVersionSQL, *u.MergeInto, u.Now); err != nil {
+			return nil, fmt.Errorf("update case %d: merge into %d: %w", id, *u.MergeInto, err)
+		}
+		if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, *u.MergeInto)); err != nil {
+			return nil, fmt.Errorf("update case %d: notify: %w", id, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, c.ID)); err != nil {

@@ -12,7 +12,7 @@ import (
 
 const scanIndexedCasesSQL = `
 SELECT id, ST_X(geom), ST_Y(geom), reported_at, CASE WHEN paused_at IS NULL THEN due_at END,
-       category, status, priority, source, COALESCE(unit, ''), COALESCE(grid, '')
+       category, status, priority, source, COALESCE(unit, ''), COALESCE(grid, ''), merged_into IS NOT NULL
 FROM cases`
 
 // LoadCaseIndex reads every case into a fresh index and swaps it into x.
@@ -36,7 +36,7 @@ func (s *CaseStore) LoadCaseIndex(ctx context.Context, x *caseindex.Index) error
 		due    *time.Time
 	)
 	for rows.Next() {
-		if err := rows.Scan(&c.ID, &lng, &lat, &t, &due, &c.Category, &status, &c.Priority, &c.Source, &c.Unit, &c.Grid); err != nil {
+		if err := rows.Scan(&c.ID, &lng, &lat, &t, &due, &c.Category, &status, &c.Priority, &c.Source, &c.Unit, &c.Grid, &c.Merged); err != nil {
 			return fmt.Errorf("load case index: %w", err)
 		}
 		c.Location, c.Status, c.ReportedAt, c.DueAt = orb.Point{lng, lat}, cases.Status(status), t, time.Time{}

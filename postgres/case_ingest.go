@@ -42,7 +42,8 @@ SELECT count(*) FROM ins`
 
 // InsertCases stores prepared cases with COPY through a staging table, in
 // one transaction, and returns how many were new: the rest were duplicates
-// of stored cases (idempotent on source and external_id).
+// of stored cases (idempotent on source and external_id). Call
+// AnnounceBulk once the whole ingest is stored.
 func (s *CaseStore) InsertCases(ctx context.Context, cases []*cases.Case) (int, error) {
 	if len(cases) == 0 {
 		return 0, nil
@@ -73,11 +74,19 @@ func (s *CaseStore) InsertCases(ctx context.Context, cases []*cases.Case) (int, 
 	if err := tx.QueryRow(ctx, insertStagedCasesSQL).Scan(&n); err != nil {
 		return 0, fmt.Errorf("insert cases: %w", err)
 	}
-	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, s.Instance+" bulk"); err != nil {
-		return 0, fmt.Errorf("insert cases: notify: %w", err)
-	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("insert cases: %w", err)
 	}
 	return n, nil
+}
+
+// AnnounceBulk tells other processes that a bulk ingest stored cases, so
+// that they reload their case index once. InsertCases does not announce:
+// an ingest is many batches, and an announcement per batch made every
+// replica reload, and tell its browsers, once per batch.
+func (s *CaseStore) AnnounceBulk(ctx context.Context) error {
+	if _, err := s.db.Exec(ctx, notifyCaseSQL, CasesChannel, s.Instance+" bulk"); err != nil {
+		return fmt.Errorf("announce bulk ingest: %w", err)
+	}
+	return nil
 }

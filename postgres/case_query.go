@@ -155,8 +155,14 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	if f.To != nil {
 		q.add("c.reported_at < %s", *f.To)
 	}
-	if f.Overdue {
-		q.add(openStatusSQL+" AND c.paused_at IS NULL AND c.due_at < %s", f.Now)
+	if f.OverdueNow != nil {
+		// cases.Case.Overdue in SQL; due_at and status are NOT NULL, so
+		// the negation is exact.
+		cond := "(" + openStatusSQL + " AND c.paused_at IS NULL AND c.due_at < %s)"
+		if !*f.OverdueNow {
+			cond = "NOT " + cond
+		}
+		q.add(cond, f.Now)
 	}
 	order := "c.reported_at DESC, c.id DESC"
 	if a.Near != nil {

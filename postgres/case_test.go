@@ -282,6 +282,7 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 	fine, _ := geo.CellAt(center, 11)
 	poly := orb.Polygon{{{120.352, 36.072}, {120.366, 36.074}, {120.360, 36.086}, {120.352, 36.072}}}
 	from := testNow.Add(-10 * 24 * time.Hour)
+	yes, no := true, false
 	tests := []struct {
 		name string
 		f    cases.Filter
@@ -301,7 +302,8 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 			func(c *cases.Case) bool {
 				return box.Contains(c.Location) && strings.HasPrefix(c.Category, "E05") && c.Source == "hotline" && !c.ReportedAt.Before(from)
 			}},
-		{"overdue", cases.Filter{Area: cases.Area{Bound: &box}, Overdue: true}, func(c *cases.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
+		{"overdue now", cases.Filter{Area: cases.Area{Bound: &box}, OverdueNow: &yes}, func(c *cases.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
+		{"not overdue now", cases.Filter{Area: cases.Area{Bound: &box}, OverdueNow: &no}, func(c *cases.Case) bool { return box.Contains(c.Location) && !c.Overdue(testNow) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -35,7 +35,7 @@ func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter,
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
 	lw.expect(len(cs))
-	k := lw.fields("id", "category", "status", "priority", "overdue", "unit", "grid", "age_hours")
+	k := lw.fields("id", "category", "status", "priority", "overdue_now", "unit", "grid", "age_hours")
 	for _, c := range cs {
 		overdue := c.Overdue(now)
 		if c.Status.Open() && !c.DueAt.IsZero() && !overdue {
@@ -76,7 +76,7 @@ func (s *Service) caseClusters(t geo.Tile, p Params, now time.Time) (*layerWrite
 	}
 	pr := geo.NewProjector(t, Extent)
 	lw := newLayer(LayerCases, Extent)
-	k := lw.fields("cluster", "count", "h3", "overdue")
+	k := lw.fields("cluster", "count", "h3", "overdue_now")
 	byStatus := make([]uint32, len(cases.Statuses))
 	for i, st := range cases.Statuses {
 		byStatus[i] = lw.key(string(st))

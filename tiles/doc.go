@@ -5,7 +5,7 @@
 // district costs about as much as a street's.
 //
 // Layers: "grids" (polygons of the level the zoom shows, with live open and
-// overdue counts), "cases" (one point per case from PointZoom, below it one
+// overdue_now counts), "cases" (one point per case from PointZoom, below it one
 // cluster per H3 cell placed at the cell's centre), "hotspots" (H3 cells
 // with Gi* classes) and "battlemap" (the three in one tile).
 //

@@ -12,7 +12,7 @@ import (
 	"citygrid/grid"
 )
 
-// gridLoads are the open and overdue counts of every grid with its whole
+// gridLoads are the open and overdue-now counts of every grid with its whole
 // subtree, for one case-index version and grid index, valid until the
 // earliest deadline among them passes.
 type gridLoads struct {
@@ -77,7 +77,7 @@ func gridLevels(z uint32, asked grid.Level) []grid.Level {
 
 func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
 	lw := newLayer(LayerGrids, Extent)
-	k := lw.fields("code", "name", "level", "unit", "open", "overdue")
+	k := lw.fields("code", "name", "level", "unit", "open", "overdue_now")
 	loads := s.loadsFor(l, now)
 	pr := geo.NewProjector(t, Extent)
 	bound := t.Bound(Extent, Buffer)

@@ -233,7 +233,7 @@ func TestOverdueExpires(t *testing.T) {
 			t.Fatal(err)
 		}
 		ls, _ := mvtUnmarshal(enc.Raw)
-		return ls[0].Features[0].Properties["overdue"].(bool)
+		return ls[0].Features[0].Properties["overdue_now"].(bool)
 	}
 	if overdue() {
 		t.Fatal("overdue before the deadline")

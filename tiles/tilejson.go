@@ -35,7 +35,7 @@ type TileJSON struct {
 }
 
 func statusFields() map[string]string {
-	m := map[string]string{"cluster": "Boolean", "count": "Number", "h3": "String", "overdue": "Number: overdue cases (clusters); Boolean (single cases)"}
+	m := map[string]string{"cluster": "Boolean", "count": "Number", "h3": "String", "overdue_now": "Number: cases open and past their deadline now (clusters); Boolean (single cases)"}
 	for _, st := range []string{"reported", "accepted", "dispatched", "in_progress", "resolved", "verified", "closed", "rejected"} {
 		m[st] = "Number"
 	}
@@ -50,10 +50,10 @@ func (s *Service) vectorLayers() map[string]VectorLayer {
 	}
 	return map[string]VectorLayer{
 		LayerGrids: {ID: LayerGrids, MinZoom: 0, MaxZoom: DataMaxZoom,
-			Description: "Grid polygons: district and streets to z11, communities z12–14, unit grids from z15 (level= to choose); open and overdue count the grid's whole subtree.",
-			Fields:      map[string]string{"code": "String", "name": "String", "level": "String", "unit": "String", "open": "Number", "overdue": "Number"}},
+			Description: "Grid polygons: district and streets to z11, communities z12–14, unit grids from z15 (level= to choose); open and overdue_now (open and past the deadline now) count the grid's whole subtree.",
+			Fields:      map[string]string{"code": "String", "name": "String", "level": "String", "unit": "String", "open": "Number", "overdue_now": "Number"}},
 		LayerCases: {ID: LayerCases, MinZoom: 0, MaxZoom: DataMaxZoom,
-			Description: fmt.Sprintf("Cases: one point per case from z%d (id, category, status, priority, overdue, unit, grid, age_hours); below, one cluster per H3 cell (resolution zoom−4) at the cell's centre with count, counts per status and overdue.", s.opt.PointZoom),
+			Description: fmt.Sprintf("Cases: one point per case from z%d (id, category, status, priority, overdue_now, unit, grid, age_hours); below, one cluster per H3 cell (resolution zoom−4) at the cell's centre with count, counts per status and overdue_now.", s.opt.PointZoom),
 			Fields:      cases},
 		LayerHotspots: {ID: LayerHotspots, MinZoom: 0, MaxZoom: DataMaxZoom,
 			Description: "H3 cells with cases or a Gi* class: count, density_km2, gi_z and gi_class (FDR-corrected) for the window; resolution 8 to z12, 9 to z14, then 10 (res= to fix).",

@@ -50,7 +50,7 @@ func testDispatcherScreenshot(t *testing.T, b *browser) {
 	// An overdue case near the middle, opened as a click would.
 	id := eval[string](b, `(() => {
 		const m = citygrid.map, c = m.getCanvas(), mid = [c.clientWidth * 0.4, c.clientHeight / 2];
-		const fs = m.queryRenderedFeatures({layers: ['cases-points']}).filter((f) => f.properties.overdue);
+		const fs = m.queryRenderedFeatures({layers: ['cases-points']}).filter((f) => f.properties.overdue_now);
 		const d = (f) => { const p = m.project(f.geometry.coordinates); return Math.hypot(p.x - mid[0], p.y - mid[1]); };
 		return fs.length ? String(fs.reduce((a, b) => (d(b) < d(a) ? b : a)).properties.id) : '';
 	})()`)

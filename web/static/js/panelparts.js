@@ -113,7 +113,7 @@ export function caseRow(data, f, onOpen) {
   return h('li', h('button.case-row', {type: 'button', dataset: {caseId: p.id}, onclick: () => onOpen(p.id)},
     h('span.dot', {style: {background: s.color}, 'aria-hidden': 'true'}),
     h('span.row-main', h('span.row-title', p.title || categoryTitle(data, p.category)), h('span.row-sub', `#${p.id} · ${s.label} · ${fmtTime(p.reported_at)}`)),
-    p.overdue ? h('span.tag.tag-overdue', 'Overdue') : null));
+    p.overdue_now ? h('span.tag.tag-overdue', 'Overdue') : null));
 }
 
 /** liveRow is one live event of the activity list; onOpen(id) opens its case. */

@@ -88,7 +88,7 @@ export class Panels {
     );
     const actions = caseActions(p, (change) => this.moveCase(p, etag, change));
     const head = h('div.case-head',
-      h('div.badges', statusBadge(p.status), p.overdue ? h('span.tag.tag-overdue', 'Overdue') : null, p.paused ? h('span.tag', 'Parked') : null),
+      h('div.badges', statusBadge(p.status), p.overdue_now ? h('span.tag.tag-overdue', 'Overdue') : null, p.paused ? h('span.tag', 'Parked') : null),
       h('p.case-title', p.title || categoryTitle(data, p.category)),
       p.description ? h('p.case-desc', p.description) : null);
     const body = h('div.case', {dataset: {caseId: p.id, version: p.version, status: p.status}},
@@ -149,7 +149,7 @@ export class Panels {
     const body = h('div.grid-panel', {dataset: {gridCode: p.code}},
       h('div.kpis',
         h('div.kpi', h('span.kpi-v', counts ? fmtInt(counts.open) : '—'), h('span.kpi-l', 'Open cases')),
-        h('div.kpi.kpi-late', h('span.kpi-v', counts ? fmtInt(counts.overdue) : '—'), h('span.kpi-l', 'Overdue')),
+        h('div.kpi.kpi-late', h('span.kpi-v', counts ? fmtInt(counts.overdue_now) : '—'), h('span.kpi-l', 'Overdue')),
         h('div.kpi', h('span.kpi-v', (p.area_m2 / 1e6).toFixed(p.area_m2 < 1e6 ? 3 : 2)), h('span.kpi-l', 'km²'))),
       counts ? null : h('p.muted.small', 'Counts show when the grid is drawn at this zoom.'),
       h('dl.facts',
@@ -219,7 +219,7 @@ export class Panels {
       more.textContent = `Show ${fmtInt(Math.min(AREA_SHOWN, cases.length - shown))} more of ${fmtInt(cases.length - shown)}`;
     };
     addRows(AREA_SHOWN);
-    const overdue = cases.filter((f) => f.properties.overdue).length;
+    const overdue = cases.filter((f) => f.properties.overdue_now).length;
     const csv = h('button.btn.btn-quiet', {type: 'button', onclick: () => downloadCSV(area, filters)}, '⤓ CSV');
     const summary = h('div.area-summary',
       h('div.kpis',

@@ -26,13 +26,13 @@ const statusColor = ['match', ['get', 'status'], ...STATUSES.flatMap((s) => [s.i
 export const LAND = '#fbfcfd';
 
 /**
- * gridLoadColor colours grids by prop ('open' or 'overdue') with stops for
+ * gridLoadColor colours grids by prop ('open' or 'overdue_now') with stops for
  * [0, max]; the district polygon under its streets stays land-coloured.
  * One fill layer draws both the land and the load: each extra fill layer
  * costs a software-rendered browser a noticeable part of a second.
  */
 export function gridLoadColor(prop, max) {
-  const ramp = prop === 'overdue'
+  const ramp = prop === 'overdue_now'
     ? ['#fff5f0', '#fcbba1', '#fb6a4a', '#cb181d']
     : ['#f7fbff', '#c6dbef', '#6baed6', '#2171b5'];
   const m = Math.max(max, 4);
@@ -123,7 +123,7 @@ export function buildStyle(origin, tj, urls, {pointZoom}) {
       {id: 'cases-clusters', type: 'circle', source: 'cases', 'source-layer': 'cases', filter: isCluster,
         paint: {
           'circle-radius': ['interpolate', ['linear'], ['sqrt', ['get', 'count']], 1, 5, 10, 12, 40, 22, 100, 30],
-          'circle-color': ['interpolate', ['linear'], ['/', ['to-number', ['get', 'overdue'], 0], ['max', ['get', 'count'], 1]],
+          'circle-color': ['interpolate', ['linear'], ['/', ['to-number', ['get', 'overdue_now'], 0], ['max', ['get', 'count'], 1]],
             0, '#3b6fd8', 0.5, '#8a5cc9', 0.9, '#d0443c'],
           'circle-opacity': 0.82,
           'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.2,
@@ -133,7 +133,7 @@ export function buildStyle(origin, tj, urls, {pointZoom}) {
         layout: {'text-field': clusterShort, 'text-font': FONT_BOLD, 'text-size': 11, 'text-allow-overlap': true, 'text-ignore-placement': true},
         paint: {'text-color': '#ffffff'}},
       {id: 'cases-halo', type: 'circle', source: 'cases', 'source-layer': 'cases',
-        filter: ['all', ['!', isCluster], ['==', ['get', 'overdue'], true]],
+        filter: ['all', ['!', isCluster], ['==', ['get', 'overdue_now'], true]],
         paint: {
           'circle-radius': ['interpolate', ['linear'], ['zoom'], pz, 7, pz + 4, 12],
           'circle-color': OVERDUE, 'circle-opacity': 0.16, 'circle-blur': 0.5,
@@ -142,8 +142,8 @@ export function buildStyle(origin, tj, urls, {pointZoom}) {
         paint: {
           'circle-radius': ['interpolate', ['linear'], ['zoom'], pz, 4, pz + 2, 5.5, pz + 4, 8],
           'circle-color': statusColor,
-          'circle-stroke-color': ['case', ['==', ['get', 'overdue'], true], OVERDUE, '#ffffff'],
-          'circle-stroke-width': ['case', ['==', ['get', 'overdue'], true], 1.8, 1.2],
+          'circle-stroke-color': ['case', ['==', ['get', 'overdue_now'], true], OVERDUE, '#ffffff'],
+          'circle-stroke-width': ['case', ['==', ['get', 'overdue_now'], true], 1.8, 1.2],
         }},
       {id: 'cases-selected', type: 'circle', source: 'cases', 'source-layer': 'cases',
         filter: ['==', ['id'], -1],

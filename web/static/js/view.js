@@ -88,7 +88,7 @@ export class MapView {
     return this.map.getLayoutProperty(id, 'visibility') !== 'none';
   }
 
-  /** gridCounts returns the properties (open, overdue, …) of grid code in the loaded tiles, or null when it is not drawn. */
+  /** gridCounts returns the properties (open, overdue_now, …) of grid code in the loaded tiles, or null when it is not drawn. */
   gridCounts(code) {
     const f = this.map.querySourceFeatures('grids', {sourceLayer: 'grids', filter: ['==', ['get', 'code'], code]})[0];
     return f ? f.properties : null;
