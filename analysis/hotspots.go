@@ -94,49 +94,30 @@ type Emerging struct {
 	Cube   hotspot.CubeResult
 }
 
-// Emerging counts the cases per cell and time step (step t covers
-// [starts[t], starts[t+1]), the last up to the filter's To) and runs Gi*
-// per step, the Mann-Kendall trend per cell and the emerging categories.
-func (s *Service) Emerging(q Query, starts []time.Time) (*Emerging, error) {
+// Emerging counts the cases per cell and time step of the axis (step t
+// covers [Starts[t], Starts[t+1]), the last up to End: q.Filter's From and
+// To give way to the axis's) and runs Gi* per step, the Mann-Kendall trend
+// per cell and the emerging categories.
+func (s *Service) Emerging(q Query, axis Steps) (*Emerging, error) {
 	st, err := s.study(q.Res, q.K)
 	if err != nil {
 		return nil, err
 	}
+	if len(axis.Starts) == 0 {
+		return nil, citygrid.Errorf(citygrid.CodeInvalid, "no time steps")
+	}
+	starts := axis.Starts
 	e := &Emerging{Study: st, Starts: starts, Counts: make([][]float64, len(starts))}
 	for i := range e.Counts {
 		e.Counts[i] = make([]float64, len(st.Cells))
 	}
-	s.cases.CountSteps(q.Filter, q.Res, st.pos, starts, e.Counts)
+	f := q.Filter
+	f.From, f.To = starts[0], axis.End
+	s.cases.CountSteps(f, q.Res, st.pos, starts, e.Counts)
 	if e.Cube, err = hotspot.EmergingCube(e.Counts, st.nb[q.K], q.FDR); err != nil {
 		return nil, citygrid.Errorf(citygrid.CodeInvalid, "%v", err)
 	}
 	return e, nil
-}
-
-// StepStarts cuts [from, to) into day, week or month steps.
-func StepStarts(from, to time.Time, step string) ([]time.Time, error) {
-	var next func(time.Time) time.Time
-	switch step {
-	case "day":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }
-	case "week":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
-	case "month":
-		next = func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
-	default:
-		return nil, citygrid.Errorf(citygrid.CodeInvalid, "step: want day, week or month")
-	}
-	var out []time.Time
-	for t := from; t.Before(to); t = next(t) {
-		out = append(out, t)
-		if len(out) > MaxSteps {
-			return nil, citygrid.Errorf(citygrid.CodeInvalid, "%s steps from %s to %s make more than %d slices: choose a longer step or a shorter period", step, from.Format(time.DateOnly), to.Format(time.DateOnly), MaxSteps)
-		}
-	}
-	if len(out) < 3 {
-		return nil, citygrid.Errorf(citygrid.CodeInvalid, "the period holds %d %s steps; the trend test needs at least 3 (ArcGIS asks for 10)", len(out), step)
-	}
-	return out, nil
 }
 
 func meanSD(x []float64) (float64, float64) {

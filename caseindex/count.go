@@ -58,3 +58,20 @@ func (x *Index) CountSteps(f Filter, res int, study map[geo.Cell]int32, starts [
 		}
 	}
 }
+
+// Earliest returns the earliest report time among the matching cases in
+// the cells of study at res, and false when there is none.
+func (x *Index) Earliest(f Filter, res int, study map[geo.Cell]int32) (time.Time, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	cf := x.compile(f)
+	found, first := false, int64(0)
+	for i := range x.cell {
+		if t := x.t[i]; (!found || t < first) && cf.match(x, i) {
+			if _, ok := study[x.cell[i].at(res)]; ok {
+				found, first = true, t
+			}
+		}
+	}
+	return time.Unix(first, 0).UTC(), found
+}

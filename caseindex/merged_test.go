@@ -130,3 +130,42 @@ func TestMergedDuplicatesCountNowhere(t *testing.T) {
 		})
 	}
 }
+
+// TestEarliest: the first report among the cases a filter selects in the
+// study area, merged duplicates and cases outside it left out.
+func TestEarliest(t *testing.T) {
+	at, far := orb.Point{120.37, 36.09}, orb.Point{120.50, 36.20}
+	cell, _ := Cell(at, 9)
+	study := map[geo.Cell]int32{cell: 0}
+	day := func(d int) time.Time { return time.Date(2026, 6, d, 0, 0, 0, 0, time.UTC) }
+	x := New()
+	for _, e := range []Entry{
+		{ID: 1, Location: far, ReportedAt: day(1), Category: "E0101", Status: cases.StatusReported},            // outside the study area
+		{ID: 2, Location: at, ReportedAt: day(2), Category: "E0101", Status: cases.StatusClosed, Merged: true}, // a merged duplicate
+		{ID: 3, Location: at, ReportedAt: day(3), Category: "C0101", Status: cases.StatusReported},
+		{ID: 4, Location: at, ReportedAt: day(4), Category: "E0101", Status: cases.StatusReported},
+	} {
+		if _, err := x.Apply(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want time.Time
+		ok   bool
+	}{
+		{"any", Filter{}, day(3), true},
+		{"a category", Filter{Category: "E01"}, day(4), true},
+		{"from", Filter{From: day(4)}, day(4), true},
+		{"none match", Filter{Category: "X"}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := x.Earliest(tt.f, 9, study)
+			if ok != tt.ok || (ok && !got.Equal(tt.want)) {
+				t.Errorf("Earliest = %s, %v; want %s, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}

@@ -106,6 +106,10 @@ func parseClock(s string) (time.Duration, error) {
 // WorkdayLength is the working time of one working day.
 func (c *Calendar) WorkdayLength() time.Duration { return c.end - c.start }
 
+// Location is the calendar's time zone, the district's: calendar days,
+// weeks and months (of hotspot time steps among others) are cut in it.
+func (c *Calendar) Location() *time.Location { return c.loc }
+
 // IsWorkday reports whether the local date of t is a working day.
 func (c *Calendar) IsWorkday(t time.Time) bool {
 	t = t.In(c.loc)

@@ -114,6 +114,12 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		if !cf.From.Before(cf.To) {
 			return invalid("compare_from must be before compare_to")
 		}
+		if cf.From.Before(p.filter.To) && p.filter.From.Before(cf.To) {
+			// The cases of the overlap would be on both sides, and the
+			// change would hide what it measures.
+			return invalid("the comparison period %s – %s overlaps the period %s – %s: compare with one that ends by from or starts at to",
+				cf.From.UTC().Format(time.RFC3339), cf.To.UTC().Format(time.RFC3339), p.filter.From.UTC().Format(time.RFC3339), p.filter.To.UTC().Format(time.RFC3339))
+		}
 		compare = &cf
 	}
 	a, err := s.analysis.Hotspots(analysis.Query{Res: p.res, K: p.k, Filter: p.filter, FDR: p.fdr})
@@ -122,8 +128,14 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	}
 	st := a.Study
 	var previous []float64
+	days := p.filter.To.Sub(p.filter.From).Hours() / 24
+	prevDays, perDay := 0.0, false
 	if compare != nil {
 		previous = s.analysis.Count(st, *compare)
+		// Periods of unequal length (a month against the one before) are
+		// compared per day: raw counts would show the longer one busier.
+		prevDays = compare.To.Sub(compare.From).Hours() / 24
+		perDay = compare.To.Sub(compare.From) != p.filter.To.Sub(p.filter.From)
 	}
 	fc := geojson.NewFeatureCollection()
 	for i, cell := range st.Cells {
@@ -141,6 +153,10 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		if previous != nil {
 			f.Properties["previous_count"] = previous[i]
 			f.Properties["change"] = a.Counts[i] - previous[i]
+			if perDay {
+				now, before := a.Counts[i]/days, previous[i]/prevDays
+				f.Properties["count_per_day"], f.Properties["previous_per_day"], f.Properties["change"] = now, before, now-before
+			}
 		}
 		fc.Append(f)
 	}
@@ -149,7 +165,13 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 		"filters": p.echo(), "total": analysis.Sum(a.Counts),
 	}
 	if compare != nil {
-		fc.ExtraMembers["compare"] = map[string]any{"from": compare.From.UTC().Format(time.RFC3339), "to": compare.To.UTC().Format(time.RFC3339), "total": analysis.Sum(previous)}
+		normalised := "none"
+		if perDay {
+			normalised = "per_day" // change is in cases per day
+		}
+		fc.ExtraMembers["days"] = days
+		fc.ExtraMembers["compare"] = map[string]any{"from": compare.From.UTC().Format(time.RFC3339), "to": compare.To.UTC().Format(time.RFC3339),
+			"total": analysis.Sum(previous), "days": prevDays, "normalised": normalised}
 	}
 	return writeGeoJSON(w, fc)
 }
@@ -157,6 +179,9 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 // handleHotspotsEmerging serves GET /v1/hotspots/emerging: the space-time
 // cube of counts per cell and step, Gi* per step, the Mann–Kendall trend of
 // each cell's Gi* series, and the emerging hot spot category of each cell.
+// Steps are whole calendar days, weeks or months in the district's time
+// zone (analysis.Axis): the reply gives them, how the start was chosen, and
+// the partial last step it dropped.
 func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if err := allowParams(q, "res", "k", "fdr", "from", "to", "category", "status", "source", "unit", "step", "include_none"); err != nil {
@@ -172,16 +197,23 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 	}
 	step := q.Get("step")
 	if step == "" {
-		step = "week"
+		step = analysis.StepWeek
 	}
-	starts, err := analysis.StepStarts(p.filter.From, p.filter.To, step)
+	loc, err := s.districtLocation(r)
 	if err != nil {
 		return err
 	}
-	e, err := s.analysis.Emerging(analysis.Query{Res: p.res, K: p.k, Filter: p.filter, FDR: p.fdr}, starts)
+	aq := analysis.Query{Res: p.res, K: p.k, Filter: p.filter, FDR: p.fdr}
+	axis, err := s.analysis.Axis(aq, step, loc, q.Get("from") != "")
 	if err != nil {
 		return err
 	}
+	e, err := s.analysis.Emerging(aq, axis)
+	if err != nil {
+		return err
+	}
+	starts := axis.Starts
+	p.filter.From, p.filter.To = starts[0], axis.End
 	st, cube := e.Study, e.Cube
 	fc := geojson.NewFeatureCollection()
 	tally := map[hotspot.Pattern]int{}
@@ -207,13 +239,32 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 		}
 		fc.Append(f)
 	}
+	// Step boundaries are written in the district's offset: they are its
+	// midnights.
 	stepStart := make([]string, len(starts))
 	for i, t := range starts {
-		stepStart[i] = t.UTC().Format(time.RFC3339)
+		stepStart[i] = t.Format(time.RFC3339)
+	}
+	var partial any
+	if !axis.DroppedTo.IsZero() {
+		partial = map[string]any{"from": axis.End.Format(time.RFC3339), "to": axis.DroppedTo.Format(time.RFC3339), "action": "dropped"}
 	}
 	fc.ExtraMembers = geojson.Properties{
 		"n": len(st.Cells), "res": p.res, "k": p.k, "fdr": p.fdr, "step": step, "steps": stepStart,
-		"filters": p.echo(), "patterns": tally,
+		"timezone": loc.String(), "start": stepStart[0], "start_rule": axis.StartRule, "end": axis.End.Format(time.RFC3339),
+		"partial_step": partial, "filters": p.echo(), "patterns": tally,
 	}
 	return writeGeoJSON(w, fc)
+}
+
+// districtLocation is the district's time zone: the working calendar's.
+func (s *Server) districtLocation(r *http.Request) (*time.Location, error) {
+	if s.cases == nil {
+		return cases.DefaultCalendar().Location(), nil
+	}
+	cal, err := s.cases.Calendar(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return cal.Location(), nil
 }
