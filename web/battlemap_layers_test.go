@@ -28,8 +28,10 @@ func testEveryLayerRenders(t *testing.T, b *browser) {
 	}
 	b.do(chromedp.Click(`label:has(#layer-hotspots)`))
 	b.jump(market[0], market[1], 16)
-	if got := b.rendered("cases-points", "grids-load"); got["cases-points"] == 0 || got["grids-load"] == 0 {
+	if got := b.rendered("cases-points", "grids-load", "cases-halo"); got["cases-points"] == 0 || got["grids-load"] == 0 {
 		t.Errorf("at zoom 16: %v, want case points and unit grids", got)
+	} else if got["cases-halo"] == 0 {
+		t.Errorf("at zoom 16: %v, no case ringed as overdue (the tiles' overdue_now) at the market", got)
 	}
 	// Unit grids are labelled once each, not once per tile they cross.
 	labels := poll[[]string](b, "unit grid labels", `(() => { const l = citygrid.map.queryRenderedFeatures({layers: ['labels-grid']}).map((f) => f.properties.code); return l.length ? l : null; })()`, 10*time.Second)
@@ -57,6 +59,11 @@ func testDispatcherScreenshot(t *testing.T, b *browser) {
 	if id != "" {
 		eval[bool](b, fmt.Sprintf(`citygrid.openCase(%q), true`, id))
 		poll[bool](b, "the case panel", `!!document.querySelector('#panel[data-state=done] .case')`, 15*time.Second)
+		if !eval[bool](b, `!!document.querySelector('#panel .case-head .tag-overdue')`) {
+			t.Errorf("case %s is drawn as overdue, but its panel has no Overdue badge (the reply's overdue_now)", id)
+		}
+	} else {
+		t.Error("no overdue case drawn near the market")
 	}
 	b.settle()
 	b.screenshot("dispatcher.png")
