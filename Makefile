@@ -40,5 +40,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
 	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime 60s ./cases/
 
+## clean: remove the binary and the private database of this checkout (as root it lives under /var/lib/citygrid; citygrid data-dir says where)
 clean:
 	rm -rf bin .citygrid
+	dir="$$(CITYGRID_DATA_DIR= $(GO) run ./cmd/citygrid data-dir)" && rm -rf "$$dir" && echo "removed $$dir"

@@ -83,7 +83,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return v
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
-	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir()), "directory of the private local cluster (env CITYGRID_DATA_DIR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir(os.Geteuid(), workDir())), "directory of the private local cluster (env CITYGRID_DATA_DIR); as root, one per checkout under "+rootDataDirs)
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")
 	fs.Float64Var(&c.PixelM, "index-pixel-m", envFloat("CITYGRID_INDEX_PIXEL_M", 5), "pixel size of the in-memory locator near boundaries, metres (env CITYGRID_INDEX_PIXEL_M)")
@@ -172,16 +172,6 @@ func (c *Config) newLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// defaultDataDir is .citygrid/pgdata in the working directory, except for
-// root: the cluster then runs as the postgres user, who cannot enter root's
-// home, so it lives under /var/lib.
-func defaultDataDir() string {
-	if os.Geteuid() == 0 {
-		return "/var/lib/citygrid/pgdata"
-	}
-	return ".citygrid/pgdata"
 }
 
 // tileCacheControl parses "layer=value;layer=value" ("*" for every other

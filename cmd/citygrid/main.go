@@ -4,6 +4,7 @@
 //	citygrid migrate            apply database migrations
 //	citygrid import grids FILE  import a GeoJSON FeatureCollection of grids
 //	citygrid demo               load the Shibei demo district
+//	citygrid data-dir           print the directory of the private PostgreSQL cluster
 //
 // Every setting has a flag and an environment variable; see -help.
 package main

@@ -23,6 +23,7 @@ commands:
   import grids FILE   import a GeoJSON FeatureCollection of grids ("-" reads stdin)
   import cases FILE   import cases from NDJSON or CSV (.csv) ("-" reads NDJSON from stdin)
   demo                load the Shibei demo district (grids and units; -demo-cases N adds cases)
+  data-dir            print the directory of the private PostgreSQL cluster
 `
 
 // Run executes one command and returns the process exit code.
@@ -42,6 +43,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd = runImport
 	case "demo":
 		cmd = runDemo
+	case "data-dir":
+		cmd = runDataDir
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -84,6 +87,8 @@ func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool,
 			return nil, nil, err
 		}
 		url = local.URL()
+		// Say where the data is, whatever the log level: it differs for root.
+		fmt.Fprintf(e.stdout, "citygrid: private PostgreSQL cluster in %s\n", local.DataDir())
 	}
 	stopLocal := func() {
 		if local != nil {
