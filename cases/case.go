@@ -371,7 +371,12 @@ type Store interface {
 	CaseHistory(ctx context.Context, id int64) ([]Event, error)
 	PossibleDuplicates(ctx context.Context, c *Case, radiusM float64, window time.Duration) ([]*Case, []float64, error)
 	Categories(ctx context.Context) (*Categories, error)
+	// ReplaceCategories refuses (CodeConflict) a table that drops codes
+	// cases use, listing them with their counts.
 	ReplaceCategories(ctx context.Context, cs *Categories) error
+	// PutCategory adds c or replaces the entry of its code (see
+	// Categories.With) and reports whether it was added.
+	PutCategory(ctx context.Context, c Category) (added bool, err error)
 	Calendar(ctx context.Context) (*Calendar, error)
 	ReplaceCalendar(ctx context.Context, c *Calendar) error
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"citygrid"
 )
 
 // Units of a handling time limit.
@@ -28,14 +30,31 @@ func (l TimeLimit) Duration(c *Calendar) time.Duration {
 	return time.Duration(l.Value) * time.Hour
 }
 
-// Category is one entry of the case classification: hierarchical codes,
-// where a code's parent is its longest proper prefix in the table.
+// Category is one entry of the case classification. Codes are hierarchical
+// (see ParentCode): E0101 lies under E01, which lies under E.
 type Category struct {
-	Code      string    `json:"code"`
+	Code string `json:"code"`
+	// Parent is ParentCode(Code), filled in by NewCategories; empty at the
+	// top level. A client may send it back, but only with that value.
+	Parent    string    `json:"parent,omitempty"`
 	NameZH    string    `json:"name_zh"`
 	NameEN    string    `json:"name_en"`
 	TimeLimit TimeLimit `json:"time_limit"`
 }
+
+// ParentCode returns the code of the category above code: code without its
+// last level, a level being two digits (E0101 → E01 → E, 0101 → 01). A code
+// that does not end in two digits after some other character is at the top
+// level, and its parent is "".
+func ParentCode(code string) string {
+	n := len(code)
+	if n <= 2 || !isDigit(code[n-1]) || !isDigit(code[n-2]) {
+		return ""
+	}
+	return code[:n-2]
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // Categories is a validated classification, looked up by code.
 type Categories struct {
@@ -44,7 +63,9 @@ type Categories struct {
 }
 
 // NewCategories validates list: codes unique, 1 to 32 characters of ASCII
-// letters and digits, names present, limits positive.
+// letters and digits, names present, limits positive, a parent given only
+// as ParentCode. It does not require the hierarchy to be whole (see
+// CheckHierarchy): a table stored before that rule must still load.
 func NewCategories(list []Category) (*Categories, error) {
 	if len(list) == 0 {
 		return nil, fmt.Errorf("categories: the table is empty")
@@ -61,6 +82,10 @@ func NewCategories(list []Category) (*Categories, error) {
 		if _, dup := cs.byCode[c.Code]; dup {
 			return nil, fmt.Errorf("categories: duplicate code %q", c.Code)
 		}
+		if parent := ParentCode(c.Code); c.Parent != "" && c.Parent != parent {
+			return nil, fmt.Errorf("categories: %q parent %q: its parent is %s (a level is two digits)", c.Code, c.Parent, describeParent(parent))
+		}
+		cs.list[i].Parent = ParentCode(c.Code)
 		if strings.TrimSpace(c.NameZH) == "" && strings.TrimSpace(c.NameEN) == "" {
 			return nil, fmt.Errorf("categories: %q has no name", c.Code)
 		}
@@ -73,6 +98,85 @@ func NewCategories(list []Category) (*Categories, error) {
 		cs.byCode[c.Code] = i
 	}
 	return cs, nil
+}
+
+func describeParent(parent string) string {
+	if parent == "" {
+		return "none: it is at the top level"
+	}
+	return fmt.Sprintf("%q", parent)
+}
+
+// CheckHierarchy reports the first code whose place in the tree is broken:
+// its parent is missing, or another code that is not its ancestor is a
+// prefix of it. Category filters and units_by_category match codes by
+// prefix, so a prefix must be a branch of the tree, and a table that loses
+// a parent leaves its children in no branch. Tables being stored must pass.
+func (cs *Categories) CheckHierarchy() error {
+	if p := cs.hierarchyProblems(); len(p) > 0 {
+		return fmt.Errorf("categories: %s", p[0])
+	}
+	return nil
+}
+
+// hierarchyProblems describes every code misplaced in the tree, in code
+// order.
+func (cs *Categories) hierarchyProblems() []string {
+	var out []string
+	for _, c := range cs.list {
+		parent := ParentCode(c.Code)
+		if parent != "" {
+			if _, ok := cs.byCode[parent]; !ok {
+				out = append(out, fmt.Sprintf("%q has no parent: add %q first (a level is two digits)", c.Code, parent))
+				continue
+			}
+		}
+		// The longest other code that is a prefix must be the parent.
+		for n := len(c.Code) - 1; n > len(parent); n-- {
+			if _, ok := cs.byCode[c.Code[:n]]; ok {
+				out = append(out, fmt.Sprintf("%q starts with the code %q but does not lie under it (its parent is %s; a level is two digits)", c.Code, c.Code[:n], describeParent(parent)))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// With returns the table with c added, or replacing the entry of its code,
+// and whether it was added. c must be valid on its own (CodeInvalid) and
+// fit the tree: its parent present, no stray prefixes either way
+// (CodeUnprocessable). Problems the table had before are not c's to fix.
+func (cs *Categories) With(c Category) (*Categories, bool, error) {
+	list := append([]Category(nil), cs.list...)
+	_, replaced := cs.byCode[c.Code]
+	if replaced {
+		list[cs.byCode[c.Code]] = c
+	} else {
+		list = append(list, c)
+	}
+	next, err := NewCategories(list)
+	if err != nil {
+		return nil, false, citygrid.Errorf(citygrid.CodeInvalid, "%v", err)
+	}
+	before := map[string]bool{}
+	for _, p := range cs.hierarchyProblems() {
+		before[p] = true
+	}
+	for _, p := range next.hierarchyProblems() {
+		if !before[p] {
+			return nil, false, citygrid.Errorf(citygrid.CodeUnprocessable, "categories: %s", p)
+		}
+	}
+	return next, !replaced, nil
+}
+
+// Codes returns every code of the table, in order.
+func (cs *Categories) Codes() []string {
+	out := make([]string, len(cs.list))
+	for i, c := range cs.list {
+		out[i] = c.Code
+	}
+	return out
 }
 
 func validCategoryCode(code string) error {
@@ -114,7 +218,11 @@ func (cs *Categories) HasPrefix(prefix string) bool {
 func DefaultCategories() []Category {
 	h := func(n int) TimeLimit { return TimeLimit{Value: n, Unit: WorkingHours} }
 	d := func(n int) TimeLimit { return TimeLimit{Value: n, Unit: WorkingDays} }
-	return []Category{
+	type row struct {
+		code, zh, en string
+		limit        TimeLimit
+	}
+	rows := []row{
 		{"C", "部件", "Components", d(5)},
 		{"C01", "公用设施", "Public utilities", d(3)},
 		{"C0101", "上水井盖", "Water-supply manhole cover", h(4)},
@@ -153,4 +261,9 @@ func DefaultCategories() []Category {
 		{"E0505", "非机动车乱停放", "Bicycles parked in the way", h(4)},
 		{"E06", "其他事件", "Other events", d(3)},
 	}
+	out := make([]Category, len(rows))
+	for i, r := range rows {
+		out[i] = Category{Code: r.code, Parent: ParentCode(r.code), NameZH: r.zh, NameEN: r.en, TimeLimit: r.limit}
+	}
+	return out
 }

@@ -21,8 +21,7 @@ func (s *Server) registerCaseRoutes(r chi.Router) {
 	r.Get("/cases/{id}", s.handle(s.handleCaseGet))
 	r.Patch("/cases/{id}", s.handle(s.handleCasePatch))
 	r.Get("/cases/{id}/history", s.handle(s.handleCaseHistory))
-	r.Get("/categories", s.handle(s.handleCategoriesGet))
-	r.Put("/categories", s.handle(s.handleCategoriesPut))
+	s.registerCategoryRoutes(r)
 	r.Get("/calendar", s.handle(s.handleCalendarGet))
 	r.Put("/calendar", s.handle(s.handleCalendarPut))
 }
@@ -281,31 +280,6 @@ func actorOf(r *http.Request) string {
 		a = a[:200]
 	}
 	return a
-}
-
-func (s *Server) handleCategoriesGet(w http.ResponseWriter, r *http.Request) error {
-	cats, err := s.cases.Categories(r.Context())
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"categories": cats.List()})
-}
-
-func (s *Server) handleCategoriesPut(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Categories []cases.Category `json:"categories"`
-	}
-	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &body); err != nil {
-		return err
-	}
-	cats, err := cases.NewCategories(body.Categories)
-	if err != nil {
-		return invalid("%v", err)
-	}
-	if err := s.cases.ReplaceCategories(r.Context(), cats); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, map[string]any{"categories": cats.List()})
 }
 
 func (s *Server) handleCalendarGet(w http.ResponseWriter, r *http.Request) error {

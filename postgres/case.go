@@ -85,6 +85,9 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 		return nil, false, fmt.Errorf("create case: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if err := checkCategoriesKept(ctx, tx, []string{c.Category}); err != nil {
+		return nil, false, err
+	}
 	stored, err := scanCase(tx.QueryRow(ctx, insertCaseSQL, c.Source, c.ExternalID, c.Category, c.Title, c.Description, c.Priority,
 		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties)))
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -70,6 +70,9 @@ func (s *CaseStore) InsertCases(ctx context.Context, cases []*cases.Case) (int, 
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_stage"}, caseStageColumns, src); err != nil {
 		return 0, fmt.Errorf("insert cases: copy: %w", err)
 	}
+	if err := checkCategoriesKept(ctx, tx, distinctCategories(cases)); err != nil {
+		return 0, err
+	}
 	var n int
 	if err := tx.QueryRow(ctx, insertStagedCasesSQL).Scan(&n); err != nil {
 		return 0, fmt.Errorf("insert cases: %w", err)
@@ -89,4 +92,17 @@ func (s *CaseStore) AnnounceBulk(ctx context.Context) error {
 		return fmt.Errorf("announce bulk ingest: %w", err)
 	}
 	return nil
+}
+
+// distinctCategories returns the category codes of cs, each once.
+func distinctCategories(cs []*cases.Case) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cs {
+		if !seen[c.Category] {
+			seen[c.Category] = true
+			out = append(out, c.Category)
+		}
+	}
+	return out
 }

@@ -10,63 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const findCategoriesSQL = `SELECT code, name_zh, name_en, limit_value, limit_unit FROM categories ORDER BY code`
-
-// Categories returns the stored category table, or the default table while
-// none has been stored.
-func (s *CaseStore) Categories(ctx context.Context) (*cases.Categories, error) {
-	rows, err := s.db.Query(ctx, findCategoriesSQL)
-	if err != nil {
-		return nil, fmt.Errorf("categories: %w", err)
-	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cases.Category, error) {
-		var c cases.Category
-		err := r.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.TimeLimit.Value, &c.TimeLimit.Unit)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("categories: %w", err)
-	}
-	if len(list) == 0 {
-		list = cases.DefaultCategories()
-	}
-	return cases.NewCategories(list)
-}
-
-// lockCategoriesSQL lets one replacement at a time write the table (SHARE
-// ROW EXCLUSIVE conflicts with itself and with every row writer) while
-// readers go on reading the committed table.
-const lockCategoriesSQL = `LOCK TABLE categories IN SHARE ROW EXCLUSIVE MODE`
-
-// ReplaceCategories stores cs as the whole category table. Replacements
-// take the table in turn (a lock that conflicts with every other writer), so
-// two at once never leave the union of both tables: the later one replaces
-// the earlier wholly.
-func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories) error {
-	tx, err := s.db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("replace categories: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	if _, err := tx.Exec(ctx, lockCategoriesSQL); err != nil {
-		return fmt.Errorf("replace categories: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM categories`); err != nil {
-		return fmt.Errorf("replace categories: %w", err)
-	}
-	rows := make([][]any, 0, len(cs.List()))
-	for _, c := range cs.List() {
-		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit})
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit"}, pgx.CopyFromRows(rows)); err != nil {
-		return translateWriteError("replace categories", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("replace categories: %w", err)
-	}
-	return nil
-}
-
 const (
 	findSettingSQL   = `SELECT value FROM settings WHERE key = $1`
 	upsertSettingSQL = `
