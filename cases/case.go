@@ -10,6 +10,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -101,8 +102,9 @@ type Case struct {
 	Priority    int
 	Location    orb.Point // WGS84
 	Cell        geo.Cell  // at the locator's resolution
-	Grid        string    // empty when no grid covers the point
-	Unit        string    // empty when no unit is responsible
+	Grid        string    // empty only for cases stored before every case had to lie in a grid
+	Unit        string    // empty only for cases stored before every case had to have an owner
+	UnitRule    string    // how Unit was chosen: a grid.Rule* kind, or RuleManual (empty for older cases)
 	Status      Status
 	ReportedAt  time.Time
 	DueAt       time.Time
@@ -147,10 +149,17 @@ type Input struct {
 	Properties  json.RawMessage `json:"properties"`
 }
 
+// RuleManual is the UnitRule of a unit a dispatcher named.
+const RuleManual = "manual"
+
 // FieldError names the field of an input that is wrong.
 type FieldError struct {
 	Field   string
 	Message string
+	// Code is CodeInvalid (the zero value stands for it) when the field is
+	// malformed, CodeUnprocessable when it is well-formed but cannot be
+	// accepted, such as a location outside the service area.
+	Code citygrid.Code
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
@@ -232,13 +241,21 @@ func (in *Input) Prepare(cats *Categories, cal *Calendar, loc *grid.Locator, now
 	if err != nil {
 		return nil, fieldErr("location", "%v", err)
 	}
+	// A case nobody's queue holds is lost: refuse it rather than store it
+	// without a grid or an owner.
+	switch {
+	case !a.InServiceArea:
+		return nil, &FieldError{Field: "location", Code: citygrid.CodeUnprocessable, Message: fmt.Sprintf(
+			"[%g, %g] (WGS84) is outside the service area, the district's top-level grids", c.Location[0], c.Location[1])}
+	case a.Owner == nil:
+		return nil, &FieldError{Field: "location", Code: citygrid.CodeUnprocessable, Message: fmt.Sprintf(
+			"no unit is responsible at [%g, %g] (WGS84): no grid from %s up names a unit for %s, and no fallback unit is set (-fallback-unit)",
+			c.Location[0], c.Location[1], a.Grid.Code, c.Category)}
+	}
 	c.Cell = a.Cell
-	if a.Grid != nil {
-		c.Grid = a.Grid.Code
-	}
-	if a.Owner != nil {
-		c.Unit = a.Owner.Unit.Code
-	}
+	c.Grid = a.Grid.Code
+	c.Unit = a.Owner.Unit.Code
+	c.UnitRule = a.Owner.Rule
 	c.DueAt = cal.Due(c.ReportedAt, cat.TimeLimit)
 	return c, nil
 }
@@ -334,6 +351,7 @@ type Update struct {
 	Now        time.Time
 	Calendar   *Calendar
 	Categories *Categories
+	Locator    *grid.Locator // re-derives the unit by the ownership rule when only the grid changes
 }
 
 // Event is one entry of a case's history.

@@ -53,13 +53,8 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 			next.ClosedAt = &now
 		}
 	}
-	if u.Grid != nil && *u.Grid != next.Grid {
-		event("assign", "", "", map[string]string{"field": "grid", "from": next.Grid, "to": *u.Grid})
-		next.Grid = *u.Grid
-	}
-	if u.Unit != nil && *u.Unit != next.Unit {
-		event("assign", "", "", map[string]string{"field": "unit", "from": next.Unit, "to": *u.Unit})
-		next.Unit = *u.Unit
+	if err := reassign(&next, u, event); err != nil {
+		return nil, err
 	}
 	if u.ExtendBy != nil {
 		if !next.Status.Open() {

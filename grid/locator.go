@@ -25,6 +25,10 @@ type LocatorOptions struct {
 	// ToleranceM is the distance from a grid boundary under which the answer
 	// lists the other grids of its level within that distance (default 5 m).
 	ToleranceM float64
+	// FallbackUnit is the code of the unit that owns a point of the service
+	// area where no grid on the path names a unit (属地兜底); empty for
+	// none, which leaves such points without an owner.
+	FallbackUnit string
 }
 
 func (o *LocatorOptions) setDefaults() {
@@ -67,6 +71,7 @@ type Locator struct {
 	rasters []raster
 	lists   [][]int32 // candidate lists, deepest level first, then code
 	buckets map[bucketKey][]int32
+	top     Level // the shallowest level present: its grids make the service area
 }
 
 type indexedGrid struct {
@@ -78,7 +83,10 @@ type indexedGrid struct {
 	prefixes []string // keys of UnitsByCategory, longest first
 
 	prefixOwners []*Owner // the owner each prefix names, aligned with prefixes
-	defaultOwner *Owner   // the first default unit up the path, or nil
+	defaultOwner *Owner   // the first default unit up the path, else the fallback, or nil
+	// inTop is set when every point of the grid's box lies in a top-level
+	// grid, so that a point it covers needs no test of the service area.
+	inTop bool
 }
 
 // ErrEmptyIndex is returned by NewLocator when there are no grids.
@@ -124,6 +132,7 @@ func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, erro
 	if len(l.grids) == 0 {
 		return l, nil
 	}
+	l.prepareServiceArea()
 	l.indexBuckets()
 	if err := l.build(); err != nil {
 		return nil, err
@@ -221,7 +230,10 @@ func (l *Locator) firstCovering(cands []int32, p orb.Point) int32 {
 type Assignment struct {
 	Cell  geo.Cell // at CellRes: the cell stored with a case
 	Grid  *Grid    // nil when no grid covers the point
-	Owner *Owner   // nil when no grid on the path names a unit
+	Owner *Owner   // nil when no grid on the path names a unit and there is no fallback
+	// InServiceArea reports whether a top-level grid covers the point: only
+	// such points are anybody's to handle.
+	InServiceArea bool
 }
 
 // Assign returns p's grid, responsible unit and cell: what a new case needs.
@@ -234,8 +246,22 @@ func (l *Locator) Assign(p orb.Point, category string) (Assignment, error) {
 	if i >= 0 {
 		a.Grid = l.grids[i].Grid
 		a.Owner = l.owner(i, category)
+		a.InServiceArea = l.inServiceArea(i, p)
 	}
 	return a, nil
+}
+
+// OwnerOf applies the ownership rule to a case of category in the grid
+// with the given code, wherever in it the case lies: what a re-assignment
+// to that grid makes of the unit. ok is false for an unknown grid; the
+// owner is nil when no grid on its path names a unit and there is no
+// fallback.
+func (l *Locator) OwnerOf(code, category string) (o *Owner, ok bool) {
+	i, ok := l.byCode[code]
+	if !ok {
+		return nil, false
+	}
+	return l.owner(i, category), true
 }
 
 // Nearby is a grid near a point, with the distance to it in metres (0 when
@@ -282,6 +308,7 @@ func (l *Locator) Locate(p orb.Point, category string) (*Location, error) {
 	g := &l.grids[i]
 	loc.Grid = g.Grid
 	loc.Owner = l.owner(i, category)
+	loc.InServiceArea = l.inServiceArea(i, p)
 	loc.Path = g.path
 	loc.BoundaryDistanceM = g.poly.DistanceToBoundaryM(p)
 	if loc.BoundaryDistanceM <= l.opt.ToleranceM {

@@ -156,10 +156,7 @@ func nearIndices(near []nearGrid) []int32 {
 func (b *builder) classify(box orb.Bound, cands []int32) (near []nearGrid, inside int32) {
 	l := b.l
 	ctr := box.Center()
-	w, h := boxSizeM(box)
-	// Every point of the box is within reach of its centre; 2% and 1 cm
-	// absorb the local projection's error.
-	reach := math.Hypot(w, h)/2*1.02 + 0.01
+	reach := boxReachM(box) // every point of the box is within reach of its centre
 	var coveredAt Level
 	for _, i := range cands {
 		g := &l.grids[i]

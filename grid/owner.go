@@ -9,14 +9,16 @@ import (
 const (
 	RuleCategory = "category" // a units_by_category prefix matched the case category
 	RuleDefault  = "default"  // the grid's (or an ancestor's) default unit
+	RuleFallback = "fallback" // no grid on the path names a unit: the district's fallback unit (属地兜底)
 )
 
 // Owner is the responsible unit chosen for a point and the rule that chose it.
 type Owner struct {
 	Unit Unit
-	// Rule is RuleCategory or RuleDefault.
+	// Rule is RuleCategory, RuleDefault or RuleFallback.
 	Rule string
-	// Grid and Level name the grid on the path whose setting decided.
+	// Grid and Level name the grid on the path whose setting decided; for
+	// RuleFallback, the top of the path (the district the fallback serves).
 	Grid  string
 	Level Level
 	// Prefix is the matching category prefix for RuleCategory.
@@ -26,8 +28,9 @@ type Owner struct {
 // owner applies the ownership rule to grid i and its ancestors: walking up
 // from grid i, the first grid whose units_by_category has a prefix of
 // category decides, with its longest matching prefix; when no level matches,
-// the first grid with a default unit decides. It returns nil when no grid on
-// the path names a unit. Every possible answer is built with the index
+// the first grid with a default unit decides; when none does, the fallback
+// unit. It returns nil when no grid on the path names a unit and there is
+// no fallback. Every possible answer is built with the index
 // (prepareOwners), so the hot path neither allocates nor ranges over maps.
 func (l *Locator) owner(i int32, category string) *Owner {
 	if category != "" {
@@ -54,14 +57,30 @@ func (l *Locator) prepareOwners() {
 			})
 		}
 	}
+	fallbacks := map[string]*Owner{} // by the top of the path: one answer per district
 	for i := range l.grids {
-		for _, p := range l.grids[i].path {
+		path := l.grids[i].path
+		for _, p := range path {
 			if p.Unit != "" {
 				l.grids[i].defaultOwner = &Owner{Unit: unitOrCode(l.units, p.Unit), Rule: RuleDefault, Grid: p.Code, Level: p.Level}
 				break
 			}
 		}
+		if l.grids[i].defaultOwner != nil || l.opt.FallbackUnit == "" {
+			continue
+		}
+		root := path[len(path)-1]
+		if fallbacks[root.Code] == nil {
+			fallbacks[root.Code] = &Owner{Unit: unitOrCode(l.units, l.opt.FallbackUnit), Rule: RuleFallback, Grid: root.Code, Level: root.Level}
+		}
+		l.grids[i].defaultOwner = fallbacks[root.Code]
 	}
+}
+
+// Unit returns a registered unit by code.
+func (l *Locator) Unit(code string) (Unit, bool) {
+	u, ok := l.units[code]
+	return u, ok
 }
 
 // sortedPrefixes returns the keys of m, longest first, then in byte order:

@@ -72,3 +72,70 @@ func TestOwnerRule(t *testing.T) {
 		t.Errorf("unit name = %q, want %q", o.Unit.Name, "one")
 	}
 }
+
+func TestFallbackOwner(t *testing.T) {
+	square := orb.Polygon{{{120, 36}, {120.01, 36}, {120.01, 36.01}, {120, 36.01}, {120, 36}}}
+	mk := func(districtUnit string) []*Grid {
+		return []*Grid{
+			{Code: "d", Level: LevelDistrict, Unit: districtUnit, Geometry: square},
+			{Code: "c", Level: LevelCommunity, Parent: "d", UnitsByCategory: map[string]string{"E01": "JW"}, Geometry: square},
+			{Code: "g", Level: LevelGrid, Parent: "c", Geometry: square},
+		}
+	}
+	units := []Unit{{Code: "FB", Name: "街道办"}}
+	tests := []struct {
+		name               string
+		districtUnit       string
+		fallback, category string
+		want               string // unit/rule/grid/level, or "" for no owner
+	}{
+		{"no unit on the path: the fallback, naming the district", "", "FB", "E0501", "FB/fallback/d/district"},
+		{"a category rule wins over the fallback", "", "FB", "E0101", "JW/category/c/community"},
+		{"a default unit wins over the fallback", "U1", "FB", "E0501", "U1/default/d/district"},
+		{"no fallback set: no owner", "", "", "E0501", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := NewLocator(mk(tt.districtUnit), units, LocatorOptions{FallbackUnit: tt.fallback})
+			if err != nil {
+				t.Fatal(err)
+			}
+			describe := func(o *Owner) string {
+				if o == nil {
+					return ""
+				}
+				return o.Unit.Code + "/" + o.Rule + "/" + o.Grid + "/" + o.Level.String()
+			}
+			a, err := l.Assign(orb.Point{120.005, 36.005}, tt.category)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc, err := l.Locate(orb.Point{120.005, 36.005}, tt.category)
+			if err != nil {
+				t.Fatal(err)
+			}
+			byGrid, ok := l.OwnerOf("g", tt.category)
+			if !ok {
+				t.Fatal("OwnerOf(g): unknown grid")
+			}
+			for what, o := range map[string]*Owner{"Assign": a.Owner, "Locate": loc.Owner, "OwnerOf": byGrid} {
+				if got := describe(o); got != tt.want {
+					t.Errorf("%s owner = %q, want %q", what, got, tt.want)
+				}
+			}
+			if a.Owner != nil && a.Owner.Rule == RuleFallback && a.Owner.Unit.Name != "街道办" {
+				t.Errorf("fallback unit name = %q, want the registered one", a.Owner.Unit.Name)
+			}
+		})
+	}
+	l, err := NewLocator(mk(""), units, LocatorOptions{FallbackUnit: "FB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := l.OwnerOf("nope", ""); ok {
+		t.Error("OwnerOf(an unknown grid) reports it known")
+	}
+	if o, _ := l.OwnerOf("d", "E0501"); o == nil || o.Rule != RuleFallback {
+		t.Errorf("OwnerOf(d) = %+v, want the fallback", o)
+	}
+}

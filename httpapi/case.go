@@ -41,6 +41,7 @@ func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 		"next_statuses": nextStatuses(c.Status),
 		"grid":          nullString(c.Grid),
 		"unit":          nullString(c.Unit),
+		"unit_rule":     nullString(c.UnitRule),
 		"h3":            c.Cell,
 		"reported_at":   c.ReportedAt.UTC().Format(time.RFC3339),
 		"due_at":        c.DueAt.UTC().Format(time.RFC3339),
@@ -106,7 +107,11 @@ func (s *Server) caseContext(r *http.Request) (*cases.Categories, *cases.Calenda
 // fieldError turns a validation failure into a 400 naming the field.
 func fieldError(err error) error {
 	if fe, ok := err.(*cases.FieldError); ok {
-		e := citygrid.Errorf(citygrid.CodeInvalid, "%s", fe.Error())
+		code := fe.Code
+		if code == "" {
+			code = citygrid.CodeInvalid
+		}
+		e := citygrid.Errorf(code, "%s", fe.Error())
 		e.Details = map[string]any{"field": fe.Field}
 		return e
 	}
@@ -223,12 +228,12 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if len(p.Note) > 2000 || len(p.Actor) > 200 {
 		return invalid("note or actor too long")
 	}
-	cats, cal, _, err := s.caseContext(r)
+	cats, cal, l, err := s.caseContext(r)
 	if err != nil {
 		return err
 	}
 	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
-		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats}
+		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l}
 	if u.Actor == "" {
 		u.Actor = actorOf(r)
 	}

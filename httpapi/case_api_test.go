@@ -24,6 +24,13 @@ import (
 // with a small district: two streets, each a community of two unit grids.
 func caseServer(t *testing.T) (*httptest.Server, func() int) {
 	t.Helper()
+	return ownedCaseServer(t, "U1", grid.LocatorOptions{})
+}
+
+// ownedCaseServer is caseServer with the district's default unit (none:
+// "") and the locator's options given.
+func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions) (*httptest.Server, func() int) {
+	t.Helper()
 	tx := dbtest.Tx(t)
 	ctx := context.Background()
 	grids := postgres.NewGridStore(tx)
@@ -40,8 +47,12 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 		}
 		return fmt.Sprintf(`{"type":"Feature","properties":{%s%s},"geometry":%s}`, p, extra, geom)
 	}
+	districtProps := ""
+	if districtUnit != "" {
+		districtProps = fmt.Sprintf(`,"unit":%q`, districtUnit)
+	}
 	fc := `{"type":"FeatureCollection","features":[` + strings.Join([]string{
-		feature("D", "district", "", `,"unit":"U1"`, rect(120.35, 36.07, 120.37, 36.09)),
+		feature("D", "district", "", districtProps, rect(120.35, 36.07, 120.37, 36.09)),
 		feature("S1", "street", "D", "", rect(120.35, 36.07, 120.36, 36.09)),
 		feature("S2", "street", "D", "", rect(120.36, 36.07, 120.37, 36.09)),
 		feature("C1", "community", "S1", "", rect(120.35, 36.07, 120.36, 36.09)),
@@ -58,7 +69,7 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 	if res, err := grids.ImportGrids(ctx, inputs, grid.ImportOptions{}); err != nil || !res.Committed {
 		t.Fatalf("import: %+v %v", res, err)
 	}
-	index := grid.NewIndex(grid.LocatorOptions{})
+	index := grid.NewIndex(opt)
 	if err := index.Rebuild(ctx, grids); err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,7 @@ func hotspotServer(t *testing.T, fill func(x *caseindex.Index, district orb.Mult
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := grid.NewLocator([]*grid.Grid{{Code: "370203", Name: "市北区", Level: grid.LevelDistrict, Geometry: district}}, nil, grid.LocatorOptions{})
+	loc, err := grid.NewLocator([]*grid.Grid{{Code: "370203", Name: "市北区", Level: grid.LevelDistrict, Unit: "SB-CGJ", Geometry: district}}, nil, grid.LocatorOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

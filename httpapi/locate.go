@@ -27,7 +27,7 @@ type unitJSON struct {
 }
 
 type ruleJSON struct {
-	Kind   string     `json:"kind"` // "category" or "default"
+	Kind   string     `json:"kind"` // "category", "default" or "fallback"
 	Level  grid.Level `json:"level"`
 	Grid   string     `json:"grid"`
 	Prefix string     `json:"prefix,omitempty"`
@@ -43,6 +43,7 @@ type locationJSON struct {
 	Input             *inputJSON   `json:"input,omitempty"`
 	H3                geo.Cell     `json:"h3"`
 	H3Res             int          `json:"h3_res"`
+	InServiceArea     bool         `json:"in_service_area"` // false: a case here is refused
 	Grid              *gridRef     `json:"grid"`
 	Path              []gridRef    `json:"path"`
 	Unit              *unitJSON    `json:"unit"`
@@ -59,7 +60,7 @@ type inputJSON struct {
 }
 
 func newLocationJSON(loc *grid.Location, res int, crs geo.CRS, in, p orb.Point) locationJSON {
-	out := locationJSON{Point: [2]float64(p), H3: loc.Cell, H3Res: res, Path: []gridRef{}, Alternatives: []nearbyJSON{}}
+	out := locationJSON{Point: [2]float64(p), H3: loc.Cell, H3Res: res, InServiceArea: loc.InServiceArea, Path: []gridRef{}, Alternatives: []nearbyJSON{}}
 	if crs != geo.WGS84 {
 		out.Input = &inputJSON{CRS: crs, Point: [2]float64(in)}
 	}

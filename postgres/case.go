@@ -35,7 +35,7 @@ const CasesChannel = "citygrid_cases"
 
 // caseColumns is the select list scanned by scanCase.
 const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.description, c.priority,
-    ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), c.status,
+    ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), COALESCE(c.unit_rule, ''), c.status,
     c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties`
 
 func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
@@ -47,7 +47,7 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 		cell   int64
 	)
 	dest := []any{&c.ID, &c.Source, &c.ExternalID, &c.Category, &c.Title, &c.Description, &c.Priority,
-		&x, &y, &cell, &c.Grid, &c.Unit, &status,
+		&x, &y, &cell, &c.Grid, &c.Unit, &c.UnitRule, &status,
 		&c.ReportedAt, &c.DueAt, &c.ClosedAt, &c.PausedAt, &c.MergedInto, &c.Version, &c.CreatedAt, &c.UpdatedAt, &props}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
@@ -63,9 +63,9 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 
 const insertCaseSQL = `
 INSERT INTO cases AS c (source, external_id, category, title, description, priority, geom, h3, grid, unit,
-                        status, reported_at, due_at, closed_at, properties)
+                        status, reported_at, due_at, closed_at, properties, unit_rule)
 VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, NULLIF($10, ''), NULLIF($11, ''),
-        $12, $13, $14, $15, $16)
+        $12, $13, $14, $15, $16, NULLIF($17, ''))
 ON CONFLICT (source, external_id) DO NOTHING
 RETURNING ` + caseColumns
 
@@ -89,7 +89,7 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 		return nil, false, err
 	}
 	stored, err := scanCase(tx.QueryRow(ctx, insertCaseSQL, c.Source, c.ExternalID, c.Category, c.Title, c.Description, c.Priority,
-		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties)))
+		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties), c.UnitRule))
 	if errors.Is(err, pgx.ErrNoRows) {
 		existing, err := scanCase(tx.QueryRow(ctx, findCaseBySourceSQL, c.Source, c.ExternalID))
 		if err != nil {
@@ -151,7 +151,7 @@ const lockCaseSQL = findCaseByIDSQL + ` FOR UPDATE`
 
 const updateCaseSQL = `
 UPDATE cases SET status = $2, grid = NULLIF($3, ''), unit = NULLIF($4, ''), due_at = $5, closed_at = $6,
-    paused_at = $7, merged_into = $8, version = $9, updated_at = $10
+    paused_at = $7, merged_into = $8, version = $9, updated_at = $10, unit_rule = NULLIF($11, '')
 WHERE id = $1`
 
 const bumpCaseVersionSQL = `UPDATE cases SET version = version + 1, updated_at = $2 WHERE id = $1`
@@ -206,7 +206,7 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt); err != nil {
+	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt, c.UnitRule); err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
 	for _, e := range events {

@@ -15,11 +15,11 @@ DROP TABLE IF EXISTS pg_temp.case_stage;
 CREATE TEMP TABLE case_stage (
     source text, external_id text, category text, title text, description text, priority smallint,
     lng float8, lat float8, h3 bigint, grid text, unit text, status text,
-    reported_at timestamptz, due_at timestamptz, closed_at timestamptz, properties jsonb
+    reported_at timestamptz, due_at timestamptz, closed_at timestamptz, properties jsonb, unit_rule text
 ) ON COMMIT DROP`
 
 var caseStageColumns = []string{"source", "external_id", "category", "title", "description", "priority",
-	"lng", "lat", "h3", "grid", "unit", "status", "reported_at", "due_at", "closed_at", "properties"}
+	"lng", "lat", "h3", "grid", "unit", "status", "reported_at", "due_at", "closed_at", "properties", "unit_rule"}
 
 // insertStagedCasesSQL moves the staged rows into cases, skipping those
 // whose (source, external_id) is already stored (or repeated in the batch:
@@ -29,10 +29,10 @@ var caseStageColumns = []string{"source", "external_id", "category", "title", "d
 const insertStagedCasesSQL = `
 WITH ins AS (
     INSERT INTO cases (source, external_id, category, title, description, priority, geom, h3, grid, unit,
-                       status, reported_at, due_at, closed_at, properties)
+                       status, reported_at, due_at, closed_at, properties, unit_rule)
     SELECT DISTINCT ON (source, external_id)
            source, external_id, category, title, description, priority, ST_SetSRID(ST_MakePoint(lng, lat), 4326),
-           h3, grid, unit, status, reported_at, due_at, closed_at, properties
+           h3, grid, unit, status, reported_at, due_at, closed_at, properties, unit_rule
     FROM case_stage
     ORDER BY source, external_id
     ON CONFLICT (source, external_id) DO NOTHING
@@ -65,7 +65,7 @@ func (s *CaseStore) InsertCases(ctx context.Context, cases []*cases.Case) (int, 
 		i++
 		return []any{c.Source, c.ExternalID, c.Category, c.Title, c.Description, int16(c.Priority),
 			c.Location[0], c.Location[1], int64(c.Cell), nullIfEmpty(c.Grid), nullIfEmpty(c.Unit), string(c.Status),
-			c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties)}, nil
+			c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties), nullIfEmpty(c.UnitRule)}, nil
 	})
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"case_stage"}, caseStageColumns, src); err != nil {
 		return 0, fmt.Errorf("insert cases: copy: %w", err)

@@ -92,7 +92,7 @@ func TestCreateCaseAssignsAndIsIdempotent(t *testing.T) {
 	if want := time.Date(2026, 11, 23, 7, 0, 0, 0, time.UTC); !c.DueAt.Equal(want) { // 4 working hours: 15:00 local
 		t.Errorf("due = %s, want %s", c.DueAt, want)
 	}
-	again, created, err := e.cases.CreateCase(ctx, e.prepare(t, input("hotline", "h-1", "E0101", 120.0, 36.0)), "tester")
+	again, created, err := e.cases.CreateCase(ctx, e.prepare(t, input("hotline", "h-1", "E0101", 120.351, 36.071)), "tester")
 	if err != nil || created || again.ID != c.ID {
 		t.Errorf("re-sent case: created %v id %d err %v, want the stored %d", created, again.ID, err, c.ID)
 	}
@@ -148,7 +148,8 @@ func TestConcurrentUpdatesExactlyOneWins(t *testing.T) {
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
 	store := postgres.NewCaseStore(pool)
-	loc, err := grid.NewLocator(nil, nil, grid.LocatorOptions{})
+	district := &grid.Grid{Code: "D", Name: "区", Level: grid.LevelDistrict, Unit: "U1", Geometry: rect(120.35, 36.07, 120.37, 36.09)}
+	loc, err := grid.NewLocator([]*grid.Grid{district}, nil, grid.LocatorOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 	var batch []*cases.Case
 	cats := []string{"E0101", "E0501", "C0104"}
 	for i := range 1500 {
-		in := input([]string{"patrol", "hotline"}[i%2], fmt.Sprint(i), cats[i%3], 120.349+rng.Float64()*0.022, 36.069+rng.Float64()*0.022)
+		in := input([]string{"patrol", "hotline"}[i%2], fmt.Sprint(i), cats[i%3], 120.35+rng.Float64()*0.02, 36.07+rng.Float64()*0.02) // the district
 		rt := testNow.Add(-time.Duration(rng.IntN(30*24)) * time.Hour)
 		in.ReportedAt = &rt
 		batch = append(batch, e.prepare(t, in))

@@ -80,6 +80,34 @@ func coversCodes(t testing.TB, db interface {
 	return out
 }
 
+// inServiceAreaSQL is the reference service area: a district (level 1)
+// covers the point.
+const inServiceAreaSQL = `
+SELECT EXISTS (
+    SELECT 1 FROM grids g
+    WHERE g.level = 1 AND g.geom && ST_SetSRID(ST_MakePoint(t.x, t.y), 4326)
+      AND ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326)))
+FROM unnest($1::float8[], $2::float8[]) WITH ORDINALITY AS t (x, y, i)
+ORDER BY t.i`
+
+// inServiceArea answers inServiceAreaSQL for many points, in order.
+func inServiceArea(t testing.TB, tx pgx.Tx, pts []orb.Point) []bool {
+	t.Helper()
+	xs, ys := make([]float64, len(pts)), make([]float64, len(pts))
+	for i, p := range pts {
+		xs[i], ys[i] = p[0], p[1]
+	}
+	rows, err := tx.Query(context.Background(), inServiceAreaSQL, xs, ys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[bool])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // probes returns n random points over the district's bounds (a margin
 // around it included) and every vertex of every grid, plus the midpoint of
 // every edge: the points where ownership is decided by the boundary rule.
@@ -133,7 +161,8 @@ func TestLocatorAgreesWithSTCovers(t *testing.T) {
 		pts  []orb.Point
 	}{{"random", random}, {"vertices and edge midpoints", boundary}} {
 		want := coversCodes(t, tx, set.pts)
-		mismatches := 0
+		wantIn := inServiceArea(t, tx, set.pts)
+		mismatches, outside := 0, 0
 		for i, p := range set.pts {
 			a, err := l.Assign(p, "")
 			if err != nil {
@@ -143,13 +172,16 @@ func TestLocatorAgreesWithSTCovers(t *testing.T) {
 			if a.Grid != nil {
 				got = a.Grid.Code
 			}
-			if got != want[i] {
+			if got != want[i] || a.InServiceArea != wantIn[i] {
 				if mismatches < 10 {
-					t.Errorf("%s: point %v: locator %q, ST_Covers %q", set.name, p, got, want[i])
+					t.Errorf("%s: point %v: locator %q (in the service area: %v), ST_Covers %q (%v)", set.name, p, got, a.InServiceArea, want[i], wantIn[i])
 				}
 				mismatches++
 			}
+			if !wantIn[i] {
+				outside++
+			}
 		}
-		t.Logf("%s: %d points, %d mismatches", set.name, len(set.pts), mismatches)
+		t.Logf("%s: %d points (%d outside the district), %d mismatches", set.name, len(set.pts), outside, mismatches)
 	}
 }

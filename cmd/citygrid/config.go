@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"citygrid/grid"
 	"citygrid/tiles"
 )
 
@@ -24,6 +25,7 @@ type Config struct {
 	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
 	PixelM         float64       // CITYGRID_INDEX_PIXEL_M: raster pixel of the locator index near boundaries
 	ToleranceM     float64       // CITYGRID_BOUNDARY_TOLERANCE_M
+	FallbackUnit   string        // CITYGRID_FALLBACK_UNIT: owner where no grid names one (属地兜底)
 	MaxBodyBytes   int64         // CITYGRID_MAX_BODY_BYTES
 	MaxImportBytes int64         // CITYGRID_MAX_IMPORT_BYTES
 	RequestTimeout time.Duration // CITYGRID_REQUEST_TIMEOUT
@@ -88,6 +90,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")
 	fs.Float64Var(&c.PixelM, "index-pixel-m", envFloat("CITYGRID_INDEX_PIXEL_M", 5), "pixel size of the in-memory locator near boundaries, metres (env CITYGRID_INDEX_PIXEL_M)")
 	fs.Float64Var(&c.ToleranceM, "boundary-tolerance-m", envFloat("CITYGRID_BOUNDARY_TOLERANCE_M", 5), "distance to a grid boundary under which alternatives are listed, metres (env CITYGRID_BOUNDARY_TOLERANCE_M)")
+	fs.StringVar(&c.FallbackUnit, "fallback-unit", env("CITYGRID_FALLBACK_UNIT", ""), "code of the unit that owns points of the district where no grid names a unit (属地兜底; env CITYGRID_FALLBACK_UNIT); empty: cases there are refused")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", int64(envInt("CITYGRID_MAX_BODY_BYTES", 1<<20)), "largest JSON request body (env CITYGRID_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", int64(envInt("CITYGRID_MAX_IMPORT_BYTES", 256<<20)), "largest import body (env CITYGRID_MAX_IMPORT_BYTES)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDur("CITYGRID_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request; imports get 10x (env CITYGRID_REQUEST_TIMEOUT)")
@@ -123,6 +126,11 @@ func (c *Config) Validate() error {
 	}
 	if c.ToleranceM < 0 || c.ToleranceM > 1000 {
 		errs = append(errs, fmt.Errorf("boundary-tolerance-m %g: want 0 to 1000", c.ToleranceM))
+	}
+	if c.FallbackUnit != "" {
+		if err := grid.ValidateCode(c.FallbackUnit); err != nil {
+			errs = append(errs, fmt.Errorf("fallback-unit: %w", err))
+		}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxImportBytes < 1024 {
 		errs = append(errs, errors.New("body limits must be at least 1024 bytes"))
@@ -172,6 +180,11 @@ func (c *Config) newLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// locatorOptions are the settings of the grid index.
+func (c *Config) locatorOptions() grid.LocatorOptions {
+	return grid.LocatorOptions{ReportRes: c.H3Res, PixelM: c.PixelM, ToleranceM: c.ToleranceM, FallbackUnit: c.FallbackUnit}
 }
 
 // tileCacheControl parses "layer=value;layer=value" ("*" for every other

@@ -90,7 +90,7 @@ func importCases(ctx context.Context, cfg *Config, path string, e *env) error {
 	defer closeDB()
 	grids := postgres.NewGridStore(pool)
 	caseStore := postgres.NewCaseStore(pool)
-	index := grid.NewIndex(grid.LocatorOptions{ReportRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	index := grid.NewIndex(cfg.locatorOptions())
 	if err := index.Rebuild(ctx, grids); err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 			return err
 		}
 	}
-	index := grid.NewIndex(grid.LocatorOptions{ReportRes: cfg.H3Res, PixelM: cfg.PixelM, ToleranceM: cfg.ToleranceM})
+	index := grid.NewIndex(cfg.locatorOptions())
 	// Listen before loading, so that no change made meanwhile is missed:
 	// another process (a replica, a CLI import) changed the grids: rebuild.
 	err = listen(ctx, pool, postgres.GridsChannel, store.Instance, e, func(string) {
@@ -55,6 +55,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}
 	l := index.Locator()
 	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
+	if _, ok := l.Unit(cfg.FallbackUnit); cfg.FallbackUnit != "" && !ok {
+		e.logger.Warn("the fallback unit is not registered: register it (POST /v1/units) before cases are assigned to it", "fallback_unit", cfg.FallbackUnit)
+	}
 
 	application := app.New(index, caseindex.New(), caseStore, app.Config{
 		Tiles:  tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
