@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"strings"
 	"testing"
+
+	"github.com/paulmach/orb"
+
+	"citygrid/grid"
 )
 
 func TestFallbackUnitSetting(t *testing.T) {
@@ -41,5 +47,23 @@ func TestFallbackUnitSetting(t *testing.T) {
 				t.Errorf("fallback unit = %q (locator: %q), want %q", cfg.FallbackUnit, cfg.locatorOptions().FallbackUnit, tt.want)
 			}
 		})
+	}
+}
+
+func TestWarnUnregisteredFallback(t *testing.T) {
+	square := orb.Polygon{{{120, 36}, {120.01, 36}, {120.01, 36.01}, {120, 36.01}, {120, 36}}}
+	l, err := grid.NewLocator([]*grid.Grid{{Code: "D", Level: grid.LevelDistrict, Geometry: square}}, []grid.Unit{{Code: "SB-JD", Name: "街道办"}}, grid.LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		fallback string
+		warn     bool
+	}{{"", false}, {"SB-JD", false}, {"SB-GHOST", true}} {
+		var log bytes.Buffer
+		warnUnregisteredFallback(l, tt.fallback, slog.New(slog.NewTextHandler(&log, nil)))
+		if got := strings.Contains(log.String(), "the fallback unit is not registered"); got != tt.warn {
+			t.Errorf("fallback %q: warned %v, want %v (%s)", tt.fallback, got, tt.warn, log.String())
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -55,9 +56,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}
 	l := index.Locator()
 	e.logger.Info("grid index built", "grids", l.Len(), "cells", l.IndexedCells(), "elapsed", time.Since(start).Round(time.Millisecond))
-	if _, ok := l.Unit(cfg.FallbackUnit); cfg.FallbackUnit != "" && !ok {
-		e.logger.Warn("the fallback unit is not registered: register it (POST /v1/units) before cases are assigned to it", "fallback_unit", cfg.FallbackUnit)
-	}
+	warnUnregisteredFallback(l, cfg.FallbackUnit, e.logger)
 
 	application := app.New(index, caseindex.New(), caseStore, app.Config{
 		Tiles:  tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
@@ -122,6 +121,16 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	return nil
+}
+
+// warnUnregisteredFallback says when the fallback unit is not a registered
+// unit, which cases would then be assigned to. It does not stop the
+// service: on a fresh database the unit can only be registered once the
+// service runs.
+func warnUnregisteredFallback(l *grid.Locator, fallback string, logger *slog.Logger) {
+	if _, ok := l.Unit(fallback); fallback != "" && !ok {
+		logger.Warn("the fallback unit is not registered: register it (POST /v1/units) before cases are assigned to it", "fallback_unit", fallback)
+	}
 }
 
 // instanceID names this process in grid-change notifications.
