@@ -298,12 +298,14 @@ func (a Area) Kind() string {
 type Filter struct {
 	Area     Area
 	Statuses []Status
-	Category string // prefix
-	Unit     string
-	Source   string
-	From, To *time.Time // on reported_at, [From, To)
-	Overdue  bool
-	Limit    int
+	// Categories are code prefixes: a case matches if its category starts
+	// with any of them (none: every category).
+	Categories []string
+	Unit       string
+	Source     string
+	From, To   *time.Time // on reported_at, [From, To)
+	Overdue    bool
+	Limit      int
 	// After is the keyset position: the last row of the previous page.
 	After *Cursor
 	// Now is the instant overdue is judged at.

@@ -24,6 +24,15 @@ import (
 // with a small district: two streets, each a community of two unit grids.
 func caseServer(t *testing.T) (*httptest.Server, func() int) {
 	t.Helper()
+	s, count := caseHandler(t)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv, count
+}
+
+// caseHandler is caseServer's handler, for tests that look into its routes.
+func caseHandler(t *testing.T) (*httpapi.Server, func() int) {
+	t.Helper()
 	tx := dbtest.Tx(t)
 	ctx := context.Background()
 	grids := postgres.NewGridStore(tx)
@@ -64,13 +73,12 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 	}
 	cases := postgres.NewCaseStore(tx)
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
+	s := httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
 		Grids: grids, Cases: cases, Stats: cases, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return now }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
-	t.Cleanup(srv.Close)
+	})
 	count := func() int {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM case_events)`).Scan(&n); err != nil {
@@ -78,7 +86,7 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 		}
 		return n
 	}
-	return srv, count
+	return s, count
 }
 
 func do(t *testing.T, method, url, contentType, body string, header ...string) (int, map[string]any, http.Header) {

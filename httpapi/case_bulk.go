@@ -34,9 +34,13 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases}
 	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
+	var bodyErr *bodyEncodingError
+	switch {
+	case errors.As(err, &maxErr):
 		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
-	} else if err != nil {
+	case errors.As(err, &bodyErr):
+		return bodyErr.problem()
+	case err != nil:
 		return err
 	}
 	if res.Accepted > 0 {

@@ -146,8 +146,8 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 		}
 		q.add("c.status = ANY(%s)", st)
 	}
-	if f.Category != "" {
-		q.add("starts_with(c.category, %s)", f.Category)
+	if len(f.Categories) > 0 {
+		q.add("c.category ^@ ANY(%s::text[])", f.Categories) // starts with any
 	}
 	if f.Unit != "" {
 		q.add("c.unit = %s", f.Unit)

@@ -298,9 +298,13 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 			return f == fine
 		}},
 		{"polygon", cases.Filter{Area: cases.Area{Polygon: orb.MultiPolygon{poly}}}, func(c *cases.Case) bool { return geo.Covers(orb.MultiPolygon{poly}, c.Location) }},
-		{"bbox + filters", cases.Filter{Area: cases.Area{Bound: &box}, Category: "E05", Source: "hotline", From: &from},
+		{"bbox + filters", cases.Filter{Area: cases.Area{Bound: &box}, Categories: []string{"E05"}, Source: "hotline", From: &from},
 			func(c *cases.Case) bool {
 				return box.Contains(c.Location) && strings.HasPrefix(c.Category, "E05") && c.Source == "hotline" && !c.ReportedAt.Before(from)
+			}},
+		{"bbox + two category prefixes", cases.Filter{Area: cases.Area{Bound: &box}, Categories: []string{"E05", "C01"}},
+			func(c *cases.Case) bool {
+				return box.Contains(c.Location) && (strings.HasPrefix(c.Category, "E05") || strings.HasPrefix(c.Category, "C01"))
 			}},
 		{"overdue", cases.Filter{Area: cases.Area{Bound: &box}, Overdue: true}, func(c *cases.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
 	}
