@@ -20,8 +20,11 @@ const (
 	CodeConflict      Code = "conflict"           // e.g. a duplicate key (409)
 	CodePrecondition  Code = "precondition"       // a stale If-Match version (412)
 	CodeTooLarge      Code = "too_large"          // request body over the limit (413)
-	CodeUnavailable   Code = "unavailable"        // not ready yet, or a deadline passed (503)
-	CodeInternal      Code = "internal"           // what clients see for any non-*Error (500)
+	// CodeUnsupportedMedia is a request body in a coding the server does
+	// not read (415).
+	CodeUnsupportedMedia Code = "unsupported_media_type"
+	CodeUnavailable      Code = "unavailable" // not ready yet, or a deadline passed (503)
+	CodeInternal         Code = "internal"    // what clients see for any non-*Error (500)
 )
 
 // Error is a failure whose Message is safe to show to an API client.

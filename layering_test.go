@@ -11,7 +11,7 @@ import (
 // import each other (each declares the small interface it needs, and the
 // binary wires them). Every package of the module must be listed.
 var tiers = [][]string{
-	{"citygrid", "geo", "migrations", "web", "internal/pglocal"},
+	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
 	{"caseindex"},

@@ -1,6 +1,7 @@
 package caseindex
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -11,10 +12,12 @@ import (
 // No filter selects a merged duplicate (Entry.Merged).
 type Filter struct {
 	From, To time.Time // on reported_at, [From, To)
-	Category string    // prefix
-	Statuses []cases.Status
-	Source   string
-	Unit     string
+	// Categories are code prefixes: a case matches if its category starts
+	// with any of them (none: every category).
+	Categories []string
+	Statuses   []cases.Status
+	Source     string
+	Unit       string
 }
 
 // compiled turns a filter into per-row tests on the interned columns.
@@ -37,10 +40,10 @@ func (x *Index) compile(f Filter) compiledFilter {
 	if !f.To.IsZero() {
 		cf.to = f.To.Unix()
 	}
-	if f.Category != "" {
+	if len(f.Categories) > 0 {
 		cf.cats = make([]bool, len(x.strs.cats.names))
 		for i, name := range x.strs.cats.names {
-			cf.cats[i] = strings.HasPrefix(name, f.Category)
+			cf.cats[i] = slices.ContainsFunc(f.Categories, func(prefix string) bool { return strings.HasPrefix(name, prefix) })
 		}
 	}
 	cf.anyStat = len(f.Statuses) == 0

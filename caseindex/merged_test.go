@@ -156,9 +156,9 @@ func TestEarliest(t *testing.T) {
 		ok   bool
 	}{
 		{"any", Filter{}, day(3), true},
-		{"a category", Filter{Category: "E01"}, day(4), true},
+		{"a category", Filter{Categories: []string{"E01"}}, day(4), true},
 		{"from", Filter{From: day(4)}, day(4), true},
-		{"none match", Filter{Category: "X"}, time.Time{}, false},
+		{"none match", Filter{Categories: []string{"X"}}, time.Time{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

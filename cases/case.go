@@ -315,10 +315,12 @@ func (a Area) Kind() string {
 type Filter struct {
 	Area     Area
 	Statuses []Status
-	Category string // prefix
-	Unit     string
-	Source   string
-	From, To *time.Time // on reported_at, [From, To)
+	// Categories are code prefixes: a case matches if its category starts
+	// with any of them (none: every category).
+	Categories []string
+	Unit       string
+	Source     string
+	From, To   *time.Time // on reported_at, [From, To)
 	// OverdueNow, when set, keeps the cases that are (true) or are not
 	// (false) overdue at Now: open, not parked and past their deadline.
 	// Not a period's overdue count (see Stats), hence the name.

@@ -40,8 +40,11 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 	}
 	if u.Status != nil && *u.Status != next.Status {
 		to := *u.Status
+		if next.Status.Final() {
+			return nil, unprocessable("status: case %d is %s, a final status: a case that has left the loop takes no further status (a problem found again is a new case)", c.ID, next.Status)
+		}
 		if !next.Status.CanMoveTo(to) {
-			return nil, unprocessable("case %d cannot move from %s to %s (allowed: %s)", c.ID, next.Status, to, joinStatuses(next.Status.Next()))
+			return nil, unprocessable("status: case %d cannot move from %s to %s: from %s it may move to %s", c.ID, next.Status, to, next.Status, joinStatuses(next.Status.Next()))
 		}
 		if next.PausedAt != nil && to != StatusRejected {
 			return nil, unprocessable("case %d is parked on the backlog ledger: resume it first", c.ID)

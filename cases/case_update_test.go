@@ -1,6 +1,8 @@
 package cases
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,29 @@ func TestTransitions(t *testing.T) {
 					t.Errorf("a refused update changed the case: %s v%d", c.Status, c.Version)
 				}
 			})
+		}
+	}
+}
+
+// TestRefusedTransitionsNameTheRule: a refused status change says which
+// field and why: a final status takes no further status; otherwise where
+// the case may go.
+func TestRefusedTransitionsNameTheRule(t *testing.T) {
+	now := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	tests := []struct {
+		from, to Status
+		want     string
+	}{
+		{StatusClosed, StatusDispatched, "status: case 1 is closed, a final status: a case that has left the loop takes no further status"},
+		{StatusRejected, StatusAccepted, "status: case 1 is rejected, a final status"},
+		{StatusReported, StatusClosed, "status: case 1 cannot move from reported to closed: from reported it may move to accepted, rejected"},
+	}
+	for _, tt := range tests {
+		c := &Case{ID: 1, Status: tt.from, Version: 1, DueAt: now}
+		_, err := ApplyUpdate(c, Update{Status: &tt.to, IfVersion: 1, Now: now, Calendar: DefaultCalendar()})
+		var e *citygrid.Error
+		if !errors.As(err, &e) || e.Code != citygrid.CodeUnprocessable || !strings.Contains(e.Message, tt.want) {
+			t.Errorf("%s → %s: %v, want unprocessable %q", tt.from, tt.to, err, tt.want)
 		}
 	}
 }

@@ -3,19 +3,21 @@ package cases
 import (
 	"bufio"
 	"bytes"
-	"citygrid/grid"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"citygrid"
+	"citygrid/grid"
+	"citygrid/internal/strictjson"
 )
 
 // BulkFormat is the encoding of a bulk ingest.
@@ -71,7 +73,10 @@ var csvColumns = map[string]func(in *Input, v string) error{
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return fieldErr("priority", "%q is not an integer", truncateText(v, 20))
+			if f, ferr := strconv.ParseFloat(v, 64); ferr == nil && f != math.Trunc(f) {
+				return fieldErr("priority", "%q is not a whole number: want an integer from 1 to 5", truncateText(v, 20))
+			}
+			return fieldErr("priority", "%q is not an integer: want 1 to 5", truncateText(v, 20))
 		}
 		in.Priority = &n
 		return nil
@@ -80,9 +85,9 @@ var csvColumns = map[string]func(in *Input, v string) error{
 		if v == "" {
 			return nil
 		}
-		t, err := time.Parse(time.RFC3339, v)
+		t, err := ParseTime("reported_at", v)
 		if err != nil {
-			return fieldErr("reported_at", "%q is not an RFC 3339 time", truncateText(v, 40))
+			return err
 		}
 		in.ReportedAt = &t
 		return nil
@@ -219,14 +224,8 @@ func (ing *Ingester) readNDJSON(r io.Reader, add func(int, *Input), reject func(
 			continue
 		}
 		var in Input
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&in); err != nil {
+		if err := strictjson.Decode(b, &in); err != nil {
 			reject(line, describeCaseJSONError(err))
-			continue
-		}
-		if dec.More() {
-			reject(line, errors.New("more than one JSON value on the line"))
 			continue
 		}
 		add(line, &in)
@@ -313,11 +312,23 @@ func streamError(err error, line int) error {
 
 // describeCaseJSONError names the field of a JSON decoding error.
 func describeCaseJSONError(err error) error {
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
+	var (
+		te *json.UnmarshalTypeError
+		se *json.SyntaxError
+		de *strictjson.DuplicateKeyError
+		fe *FieldError
+	)
 	switch {
+	case errors.As(err, &fe):
+		return fe
+	case errors.As(err, &de):
+		return fieldErr(de.Field(), "given twice: a key may appear only once in an object")
+	case errors.Is(err, strictjson.ErrTrailingData):
+		return errors.New("more than one JSON value on the line")
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Errorf("the line is a JSON %s, not a case object", truncateText(te.Value, 40))
 	case errors.As(err, &te):
-		return fieldErr(te.Field, "wrong type: got JSON %s", truncateText(te.Value, 40))
+		return fieldErr(te.Field, "%s", truncateText(strictjson.DescribeTypeError(te), 80))
 	case errors.As(err, &se):
 		return fmt.Errorf("malformed JSON at byte %d: %v", se.Offset, se)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):

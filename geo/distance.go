@@ -6,8 +6,10 @@ import (
 	"github.com/paulmach/orb"
 )
 
-// EarthRadiusM is the mean Earth radius (IUGG), in metres.
-const EarthRadiusM = 6371008.8
+// EarthRadiusM is the mean Earth radius in metres: WGS84's (2a+b)/3, the
+// sphere PostGIS measures geography on when use_spheroid is false, so that
+// distances computed here and in SQL agree.
+const EarthRadiusM = 6371008.7714150598
 
 const degToRad = math.Pi / 180
 

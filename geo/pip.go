@@ -134,8 +134,9 @@ const bandThreshold = 32
 // PreparedPolygon answers LocatePointInPolygon and DistanceToBoundaryM
 // faster for a polygon queried many times. Results are identical.
 type PreparedPolygon struct {
-	polys []preparedPoly
-	bound orb.Bound
+	polys   []preparedPoly
+	bound   orb.Bound
+	outline sphereOutline // for SphereDistanceToBoundaryM
 }
 
 type preparedPoly struct {
@@ -153,7 +154,7 @@ type preparedRing struct {
 
 // Prepare builds the prepared form of mp.
 func Prepare(mp orb.MultiPolygon) *PreparedPolygon {
-	pp := &PreparedPolygon{bound: mp.Bound()}
+	pp := &PreparedPolygon{bound: mp.Bound(), outline: newSphereOutline(mp)}
 	for _, poly := range mp {
 		var p preparedPoly
 		for _, r := range poly {

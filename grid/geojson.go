@@ -10,6 +10,8 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+
+	"citygrid/internal/strictjson"
 )
 
 // ErrNotFeatureCollection is returned by ParseFeatureCollection when the
@@ -26,17 +28,9 @@ const MaxImportFeatures = 200000
 // and the rejection names it. Unknown properties are ignored: grid files often
 // carry columns of other systems.
 func ParseFeatureCollection(r io.Reader) ([]GridInput, error) {
-	var fc struct {
-		Type     string            `json:"type"`
-		Features []json.RawMessage `json:"features"`
-	}
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(&fc); err != nil {
+	fc, err := decodeFeatureCollection(json.NewDecoder(r))
+	if err != nil {
 		return nil, fmt.Errorf("parse GeoJSON: %w", err)
-	}
-	// More misses a stray closing brace or bracket; Token sees anything.
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("parse GeoJSON: unexpected data after the FeatureCollection")
 	}
 	if fc.Type != "FeatureCollection" {
 		return nil, fmt.Errorf("%w: type is %q", ErrNotFeatureCollection, fc.Type)
@@ -53,6 +47,72 @@ func ParseFeatureCollection(r io.Reader) ([]GridInput, error) {
 		inputs[i] = in
 	}
 	return inputs, nil
+}
+
+type featureCollection struct {
+	Type     string
+	Features []json.RawMessage
+}
+
+// decodeFeatureCollection reads the document's members one by one from the
+// stream, so that a member given twice is refused (encoding/json would keep
+// the last "features" without a word) without a second pass over what may
+// be hundreds of megabytes. Features are checked one by one in parseFeature.
+func decodeFeatureCollection(dec *json.Decoder) (featureCollection, error) {
+	var fc featureCollection
+	tok, err := dec.Token()
+	if err != nil {
+		return fc, err
+	}
+	switch {
+	case tok == nil: // null: not a FeatureCollection, as an object without "type"
+		return fc, endOfDocument(dec)
+	case tok != json.Delim('{'):
+		return fc, fmt.Errorf("the document is not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fc, err
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return fc, &strictjson.DuplicateKeyError{Key: key}
+		}
+		seen[key] = true
+		switch key {
+		case "type":
+			err = dec.Decode(&fc.Type)
+		case "features":
+			err = dec.Decode(&fc.Features)
+		default: // bbox, crs, name, …: read and ignored
+			var raw json.RawMessage
+			if err = dec.Decode(&raw); err == nil {
+				var de *strictjson.DuplicateKeyError
+				if errors.As(strictjson.CheckKeys(raw), &de) {
+					de.Path = strings.TrimSuffix(key+"."+de.Path, ".")
+					err = de
+				}
+			}
+		}
+		if err != nil {
+			return fc, err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fc, err
+	}
+	return fc, endOfDocument(dec)
+}
+
+// endOfDocument checks that nothing follows the document. More misses a
+// stray closing brace or bracket; Token sees anything.
+func endOfDocument(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("unexpected data after the FeatureCollection")
+	}
+	return nil
 }
 
 // featureProps are the properties citygrid reads from a grid feature.
@@ -75,6 +135,10 @@ func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return in, fmt.Errorf("feature is not a JSON object (a GeoJSON Feature)")
 	}
+	if err := strictjson.CheckKeys(raw); err != nil {
+		in.Code = codeOf(f.Properties) // to name the feature
+		return in, err
+	}
 	if f.Type != "Feature" {
 		return in, fmt.Errorf("type is %q, want \"Feature\"", f.Type)
 	}
@@ -82,14 +146,7 @@ func parseFeature(i int, raw json.RawMessage) (GridInput, error) {
 	if len(f.Properties) > 0 && !bytes.Equal(f.Properties, []byte("null")) {
 		// Read the code on its own first, so that a bad other property still
 		// lets the rejection name the feature.
-		var codeOnly struct {
-			Code any `json:"code"`
-		}
-		if json.Unmarshal(f.Properties, &codeOnly) == nil {
-			if s, ok := codeOnly.Code.(string); ok {
-				in.Code = s
-			}
-		}
+		in.Code = codeOf(f.Properties)
 		if err := json.Unmarshal(f.Properties, &p); err != nil {
 			return in, fmt.Errorf("properties: %w", describeJSONError(err))
 		}
@@ -144,6 +201,19 @@ func describeJSONError(err error) error {
 		return fmt.Errorf("malformed JSON: %v", se)
 	}
 	return errors.New("malformed JSON")
+}
+
+// codeOf is the code property of a feature's properties, if it is a string.
+func codeOf(props json.RawMessage) string {
+	var codeOnly struct {
+		Code any `json:"code"`
+	}
+	if json.Unmarshal(props, &codeOnly) == nil {
+		if s, ok := codeOnly.Code.(string); ok {
+			return s
+		}
+	}
+	return ""
 }
 
 func deref(s *string) string {

@@ -123,6 +123,9 @@ func TestParseFeatureCollectionInvalidFeatures(t *testing.T) {
 		{"feature is an array", `[1,2]`, "", "feature is not a JSON object"},
 		{"feature is null", `null`, "", `want "Feature"`},
 		{"properties is an array", feature(`[1,2]`, polygonJSON(square)), "", "properties: "},
+		{"a property given twice", feature(`{"code":"G1","unit":"U1","unit":"U2"}`, polygonJSON(square)), "G1", `duplicate key "unit" in properties: a key may appear only once`},
+		{"a category given twice", feature(`{"code":"G1","units_by_category":{"E01":"U1","E01":"U2"}}`, polygonJSON(square)), "G1", `duplicate key "E01" in properties.units_by_category`},
+		{"geometry given twice", `{"type":"Feature","properties":{"code":"G1"},"geometry":` + polygonJSON(square) + `,"geometry":null}`, "G1", `duplicate key "geometry"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +191,9 @@ func TestParseFeatureCollectionDocumentErrors(t *testing.T) {
 		{"trailing brace", `{"type":"FeatureCollection","features":[]}}`, "after", nil},
 		{"trailing bracket", `{"type":"FeatureCollection","features":[]}]`, "after", nil},
 		{"too many features", tooMany, "too many features", nil},
+		{"features given twice", `{"type":"FeatureCollection","features":[],"features":[]}`, `duplicate key "features" in the top-level object`, nil},
+		{"type given twice", `{"type":"FeatureCollection","features":[],"type":"Feature"}`, `duplicate key "type"`, nil},
+		{"a key twice in another member", `{"type":"FeatureCollection","crs":{"type":"name","type":"x"},"features":[]}`, `duplicate key "type" in crs`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

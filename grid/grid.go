@@ -50,6 +50,15 @@ type Filter struct {
 	Parent string
 	Bound  *orb.Bound // grids whose boundary intersects this box
 	Limit  int        // 0 = no limit
+	// After is the keyset position: the last grid of the previous page.
+	After *Cursor
+}
+
+// Cursor is a position in the grid listing, which is ordered by level, then
+// code.
+type Cursor struct {
+	Level Level  `json:"l"`
+	Code  string `json:"c"`
 }
 
 // Overlap is a pair of sibling grids whose interiors intersect.

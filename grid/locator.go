@@ -66,6 +66,9 @@ type Locator struct {
 	grids   []indexedGrid
 	byCode  map[string]int32
 	byLevel [LevelGrid + 1][]int32
+	// caps holds, aligned with byLevel, each grid's bounding cap on the
+	// sphere, flat so that nearest scans thousands without chasing pointers.
+	caps    [LevelGrid + 1][]gridCap
 	units   map[string]Unit
 	cells   map[geo.Cell]int32 // ≥ 0: a grid index; < 0: ^index into rasters
 	rasters []raster
@@ -121,6 +124,8 @@ func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, erro
 		l.grids = append(l.grids, indexedGrid{Grid: g, poly: geo.Prepare(mp), bound: mp.Bound()})
 		l.byCode[g.Code] = int32(i)
 		l.byLevel[g.Level] = append(l.byLevel[g.Level], int32(i))
+		c, r := l.grids[i].poly.SphereCap()
+		l.caps[g.Level] = append(l.caps[g.Level], gridCap{c, r})
 	}
 	for i := range l.grids {
 		l.grids[i].path = l.pathOf(i)
@@ -343,23 +348,52 @@ func (l *Locator) within(p orb.Point, level Level, tolM float64, skip int32) []N
 	return out
 }
 
+// gridCap is a cap on the sphere holding a grid's boundary: its centre and
+// its radius in radians.
+type gridCap struct {
+	c geo.SpherePoint
+	r float64
+}
+
 // nearest finds the nearest grid of the deepest level present, for a point
-// no grid covers.
+// no grid covers, and its distance on the sphere: a true distance however
+// far the point is (a GPS fix at 0,0 is half a world away, where distances
+// in a frame local to the district are off by a tenth). Thousands of grids
+// are ranked by the chord to the centres of their caps, which needs no
+// trigonometry: the grid of the nearest centre is measured first, and then
+// only the grids whose centre is within that distance plus the largest cap
+// radius, the only ones that can hold a nearer point.
 func (l *Locator) nearest(p orb.Point) (Nearby, bool) {
+	v := geo.ToSphere(p)
 	for level := LevelGrid; level >= LevelDistrict; level-- {
-		best, bestD := int32(-1), math.Inf(1)
-		for _, j := range l.byLevel[level] {
-			g := &l.grids[j]
-			if boundDistanceM(g.bound, p) > bestD {
-				continue // even the box is farther than the best so far
+		at, caps := l.byLevel[level], l.caps[level]
+		if len(at) == 0 {
+			continue
+		}
+		first, firstChord, maxRadius := 0, math.Inf(1), 0.0
+		for k, c := range caps {
+			if ch := geo.ChordSq(v, c.c); ch < firstChord {
+				first, firstChord = k, ch
 			}
-			if d := g.poly.DistanceToBoundaryM(p); d < bestD {
+			maxRadius = math.Max(maxRadius, c.r)
+		}
+		best, bestD := at[first], l.grids[at[first]].poly.SphereDistanceToBoundaryM(v)
+		// Rounding must not rule out a grid at exactly bestD: ties go to
+		// the smallest code.
+		reach := func() float64 { return geo.ChordSqOfM((bestD+maxRadius*geo.EarthRadiusM)*(1+1e-9) + 1e-6) }
+		limit := reach()
+		for k, c := range caps {
+			if k == first || geo.ChordSq(v, c.c) > limit {
+				continue
+			}
+			// Grids are indexed in code order.
+			j := at[k]
+			if d := l.grids[j].poly.SphereDistanceToBoundaryM(v); d < bestD || d == bestD && j < best {
 				best, bestD = j, d
+				limit = reach()
 			}
 		}
-		if best >= 0 {
-			return Nearby{Grid: l.grids[best].Grid, DistanceM: bestD}, true
-		}
+		return Nearby{Grid: l.grids[best].Grid, DistanceM: bestD}, true
 	}
 	return Nearby{}, false
 }
@@ -375,7 +409,7 @@ func compareFloat(a, b float64) int {
 }
 
 // metresPerDegree is the length of a degree of latitude on the mean sphere.
-const metresPerDegree = 6371008.8 * math.Pi / 180
+const metresPerDegree = geo.EarthRadiusM * math.Pi / 180
 
 // expandBoundM grows b by about m metres on every side (a little more, never
 // less, so it can serve as a filter).
@@ -385,16 +419,6 @@ func expandBoundM(b orb.Bound, m float64) orb.Bound {
 	dLat := m / metresPerDegree * 1.01
 	dLon := dLat / cos
 	return orb.Bound{Min: orb.Point{b.Min[0] - dLon, b.Min[1] - dLat}, Max: orb.Point{b.Max[0] + dLon, b.Max[1] + dLat}}
-}
-
-// boundDistanceM is a lower bound of the distance in metres from p to any
-// point of the box b (0 inside it).
-func boundDistanceM(b orb.Bound, p orb.Point) float64 {
-	dx := math.Max(0, math.Max(b.Min[0]-p[0], p[0]-b.Max[0]))
-	dy := math.Max(0, math.Max(b.Min[1]-p[1], p[1]-b.Max[1]))
-	lat := math.Max(math.Abs(b.Min[1]), math.Abs(b.Max[1]))
-	cos := math.Cos(math.Min(math.Max(lat, math.Abs(p[1])), 89) * math.Pi / 180)
-	return math.Hypot(dx*cos, dy) * metresPerDegree * 0.99
 }
 
 // listKey identifies a candidate list, so identical lists are stored once.

@@ -2,6 +2,7 @@ package grid
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -188,4 +189,41 @@ func BenchmarkLocator(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestNearestAgreesWithBruteForce: the pruned search for the nearest grid
+// finds what measuring every unit grid finds (smallest code among equals),
+// just outside the district and anywhere on Earth.
+func TestNearestAgreesWithBruteForce(t *testing.T) {
+	grids := squareDistrict(12, 0.001)
+	l, err := NewLocator(grids, nil, LocatorOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	pts := []orb.Point{{0, 0}, {-59.644, -36.076}, {120.356, 36.05}, {120.3, 36.076}}
+	for range 300 {
+		pts = append(pts, orb.Point{120.34 + rng.Float64()*0.03, 36.06 + rng.Float64()*0.03})
+		pts = append(pts, orb.Point{rng.Float64()*360 - 180, rng.Float64()*180 - 90})
+	}
+	for _, p := range pts {
+		if bruteForce(grids, p) != nil {
+			continue
+		}
+		var want *Grid
+		wantD := math.Inf(1)
+		v := geo.ToSphere(p)
+		for _, g := range grids {
+			if g.Level != LevelGrid {
+				continue
+			}
+			if d := geo.Prepare(g.MultiPolygon()).SphereDistanceToBoundaryM(v); d < wantD || d == wantD && g.Code < want.Code {
+				want, wantD = g, d
+			}
+		}
+		got, ok := l.nearest(p)
+		if !ok || got.Grid != want || got.DistanceM != wantD {
+			t.Fatalf("nearest(%v) = %s at %.6f m, want %s at %.6f m", p, code(got.Grid), got.DistanceM, want.Code, wantD)
+		}
+	}
 }

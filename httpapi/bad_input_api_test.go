@@ -266,11 +266,12 @@ func TestBadGridQueries(t *testing.T) {
 		{name: "bbox longitude -181", path: "/v1/grids?bbox=-181,36.07,120.37,36.09", status: 400, detail: []string{"bbox", "longitude -181"}},
 		{name: "level=planet", path: "/v1/grids?level=planet", status: 400, detail: []string{`level: unknown level "planet"`}},
 		{name: "level=4", path: "/v1/grids?level=4", status: 400, detail: []string{"level"}},
-		{name: "limit=0", path: "/v1/grids?limit=0", status: 400, detail: []string{"limit must be an integer from 1 to 100000"}},
-		{name: "limit=-1", path: "/v1/grids?limit=-1", status: 400, detail: []string{"limit must be"}},
-		{name: "limit=abc", path: "/v1/grids?limit=abc", status: 400, detail: []string{"limit must be"}},
-		{name: "limit=100001", path: "/v1/grids?limit=100001", status: 400, detail: []string{"limit must be"}},
-		{name: "limit=1.5", path: "/v1/grids?limit=1.5", status: 400, detail: []string{"limit must be"}},
+		{name: "limit=0", path: "/v1/grids?limit=0", status: 400, detail: []string{"limit: 0 is out of range: want 1 to 100000"}},
+		{name: "limit=-1", path: "/v1/grids?limit=-1", status: 400, detail: []string{"limit: -1 is out of range"}},
+		{name: "limit=abc", path: "/v1/grids?limit=abc", status: 400, detail: []string{`limit: "abc" is not an integer`}},
+		{name: "limit=100001", path: "/v1/grids?limit=100001", status: 400, detail: []string{"limit: 100001 is out of range"}},
+		{name: "limit=1.5", path: "/v1/grids?limit=1.5", status: 400, detail: []string{`limit: "1.5" is not a whole number`}},
+		{name: "bad cursor", path: "/v1/grids?cursor=abc", status: 400, detail: []string{"cursor is not one this query returned"}},
 		{name: "unknown parameter", path: "/v1/grids?bbbox=1,2,3,4", status: 400, detail: []string{`unknown query parameter "bbbox"`}},
 		{name: "repeated parameter", path: "/v1/grids?level=grid&level=street", status: 400, detail: []string{`"level" is given 2 times`}},
 		{name: "parent with a leading space", path: "/v1/grids?parent=%20C1", status: 400, detail: []string{"parent", "leading or trailing spaces"}},
@@ -294,20 +295,22 @@ func TestBadGridQueries(t *testing.T) {
 	runBadCases(t, a, cases)
 }
 
-// TestMethodNotAllowedSaysWhatIs: a 405 carries Allow (RFC 9110).
+// TestMethodNotAllowedSaysWhatIs: a 405 carries Allow (RFC 9110), HEAD
+// beside every GET.
 func TestMethodNotAllowedSaysWhatIs(t *testing.T) {
 	a := newAPI(t, nil)
 	for _, tt := range []struct{ method, path, allow string }{
-		{http.MethodDelete, "/v1/units", "GET, POST"},
-		{http.MethodPatch, "/v1/locate", "GET, POST"},
-		{http.MethodPost, "/healthz", "GET"},
+		{http.MethodDelete, "/v1/units", "GET, HEAD, POST"},
+		{http.MethodPatch, "/v1/locate", "GET, HEAD, POST"},
+		{http.MethodPost, "/healthz", "GET, HEAD"},
 		// The import is a subrouter of its own: its path is not a grid code.
 		{http.MethodGet, "/v1/grids/import", "POST"},
 		{http.MethodPut, "/v1/grids/import", "POST"},
 		{http.MethodDelete, "/v1/grids/import/", "POST"},
-		{http.MethodDelete, "/v1/grids/G1", "GET"},
-		{http.MethodPost, "/v1/grids/topology", "GET"},
-		{http.MethodPost, "/v1/grids", "GET"},
+		{http.MethodDelete, "/v1/grids/G1", "GET, HEAD"},
+		{http.MethodPost, "/v1/grids/topology", "GET, HEAD"},
+		{http.MethodPost, "/v1/grids", "GET, HEAD"},
+		{http.MethodHead, "/v1/grids/import", "POST"},
 	} {
 		r := a.do(tt.method, tt.path, "", nil)
 		if r.status != http.StatusMethodNotAllowed || r.header.Get("Allow") != tt.allow {

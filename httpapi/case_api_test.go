@@ -31,6 +31,20 @@ func caseServer(t *testing.T) (*httptest.Server, func() int) {
 // "") and the locator's options given.
 func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions) (*httptest.Server, func() int) {
 	t.Helper()
+	s, count := ownedCaseHandler(t, districtUnit, opt)
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv, count
+}
+
+// caseHandler is caseServer's handler, for tests that look into its routes.
+func caseHandler(t *testing.T) (*httpapi.Server, func() int) {
+	t.Helper()
+	return ownedCaseHandler(t, "U1", grid.LocatorOptions{})
+}
+
+func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions) (*httpapi.Server, func() int) {
+	t.Helper()
 	tx := dbtest.Tx(t)
 	ctx := context.Background()
 	grids := postgres.NewGridStore(tx)
@@ -75,13 +89,12 @@ func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions)
 	}
 	cases := postgres.NewCaseStore(tx)
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
+	s := httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
 		Grids: grids, Cases: cases, Stats: cases, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return now }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
-	t.Cleanup(srv.Close)
+	})
 	count := func() int {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM case_events)`).Scan(&n); err != nil {
@@ -89,7 +102,7 @@ func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions)
 		}
 		return n
 	}
-	return srv, count
+	return s, count
 }
 
 func do(t *testing.T, method, url, contentType, body string, header ...string) (int, map[string]any, http.Header) {

@@ -41,9 +41,13 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		s.changedMany()
 	}
 	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
+	var bodyErr *bodyEncodingError
+	switch {
+	case errors.As(err, &maxErr):
 		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
-	} else if err != nil {
+	case errors.As(err, &bodyErr):
+		return bodyErr.problem()
+	case err != nil:
 		return err
 	}
 	return writeJSON(w, http.StatusOK, res)

@@ -1,14 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
+	"reflect"
 	"strings"
-	"time"
 
 	"github.com/paulmach/orb"
 	orbgeo "github.com/paulmach/orb/geo"
@@ -33,12 +32,12 @@ const (
 // caseFilterParams are the filters shared by GET /v1/cases and POST
 // /v1/cases/search.
 type caseFilterParams struct {
-	Status   []string `json:"status"`
-	Category string   `json:"category"`
-	Unit     string   `json:"unit"`
-	Source   string   `json:"source"`
-	From     string   `json:"from"`
-	To       string   `json:"to"`
+	Status   []string   `json:"status"`
+	Category prefixList `json:"category"`
+	Unit     string     `json:"unit"`
+	Source   string     `json:"source"`
+	From     string     `json:"from"`
+	To       string     `json:"to"`
 	// OverdueNow keeps the cases overdue (true) or not (false) now; the
 	// old name overdue is an alias, kept for existing clients.
 	OverdueNow *bool  `json:"overdue_now"`
@@ -55,14 +54,20 @@ func (p caseFilterParams) apply(f *cases.Filter) error {
 		}
 		f.Statuses = append(f.Statuses, st)
 	}
-	if p.Category != "" {
-		if len(p.Category) > 32 || strings.IndexFunc(p.Category, func(r rune) bool {
+	if len(p.Category) > maxCategoryPrefixes {
+		return invalid("category: %d prefixes, at most %d", len(p.Category), maxCategoryPrefixes)
+	}
+	for _, prefix := range p.Category {
+		if prefix == "" {
+			return invalid("category: an empty prefix in the list (prefixes are separated by single commas)")
+		}
+		if len(prefix) > 32 || strings.IndexFunc(prefix, func(r rune) bool {
 			return !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
 		}) >= 0 {
-			return invalid("category: %q is not a category code prefix", truncate(p.Category, 40))
+			return invalid("category: %q is not a category code prefix (letters and digits, such as E01)%s", truncate(prefix, 40), plusHint(prefix))
 		}
-		f.Category = p.Category
 	}
+	f.Categories = p.Category
 	for name, v := range map[string]string{"unit": p.Unit, "source": p.Source} {
 		if len(v) > grid.MaxCodeLen {
 			return invalid("%s: longer than %d bytes", name, grid.MaxCodeLen)
@@ -73,9 +78,9 @@ func (p caseFilterParams) apply(f *cases.Filter) error {
 		if raw == "" {
 			continue
 		}
-		t, err := time.Parse(time.RFC3339, raw)
+		t, err := parseTime(raw, name)
 		if err != nil {
-			return invalid("%s: %q is not an RFC 3339 time", name, truncate(raw, 40))
+			return err
 		}
 		if name == "from" {
 			f.From = &t
@@ -110,6 +115,60 @@ func (p caseFilterParams) apply(f *cases.Filter) error {
 	return nil
 }
 
+// maxCategoryPrefixes bounds a category filter's list.
+const maxCategoryPrefixes = 100
+
+// prefixList is a category filter: code prefixes, any of which a case's
+// category may start with. A query gives them comma-separated, as status; a
+// JSON body as an array, or as one string (comma-separated too).
+type prefixList []string
+
+// parsePrefixes reads a query's comma-separated list ("" for none).
+func parsePrefixes(s string) prefixList {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func (l *prefixList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = parsePrefixes(one)
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		kind := jsonValueKind(b)
+		if kind == "array" {
+			kind = "array holding a non-string"
+		}
+		return &json.UnmarshalTypeError{Value: kind, Type: reflect.TypeFor[[]string]()}
+	}
+	*l = many
+	return nil
+}
+
+// jsonValueKind names the kind of a JSON value, as encoding/json's type
+// errors do.
+func jsonValueKind(b []byte) string {
+	switch b = bytes.TrimSpace(b); {
+	case len(b) == 0:
+		return "value"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == '"':
+		return "string"
+	case b[0] == 't' || b[0] == 'f':
+		return "bool"
+	case b[0] == 'n':
+		return "null"
+	}
+	return "number"
+}
+
 // cursorJSON is what an opaque cursor holds; the area kind keeps a cursor
 // from being replayed against another kind of query.
 type cursorJSON struct {
@@ -141,7 +200,7 @@ func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 	if err := parseArea(q, &f.Area); err != nil {
 		return err
 	}
-	p := caseFilterParams{Category: q.Get("category"), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+	p := caseFilterParams{Category: parsePrefixes(q.Get("category")), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
 	if v := q.Get("status"); v != "" {
 		p.Status = strings.Split(v, ",")
 	}
@@ -156,8 +215,8 @@ func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if v := q.Get("limit"); v != "" {
-		if p.Limit, err = strconv.Atoi(v); err != nil || p.Limit == 0 {
-			return invalid("limit: want 1 to %d", maxCaseLimit)
+		if p.Limit, err = parseInt(v, "limit", 1, maxCaseLimit); err != nil {
+			return err
 		}
 	}
 	if err := p.apply(&f); err != nil {
@@ -321,37 +380,4 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 	}
 	fc.ExtraMembers = geojson.Properties{"next": next}
 	return writeGeoJSON(w, fc)
-}
-
-var csvColumns = []string{"id", "external_id", "source", "category", "title", "priority", "status", "grid", "unit", "h3",
-	"lng", "lat", "reported_at", "due_at", "closed_at", "overdue_now", "version"}
-
-func writeCasesCSV(w http.ResponseWriter, cases []*cases.Case, dists []float64, now time.Time, next *string) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	if next != nil {
-		w.Header().Set("X-Next-Cursor", *next)
-	}
-	cw := csv.NewWriter(w)
-	header := csvColumns
-	if len(dists) > 0 {
-		header = append(append([]string(nil), csvColumns...), "distance_m")
-	}
-	_ = cw.Write(header)
-	for i, c := range cases {
-		closed := ""
-		if c.ClosedAt != nil {
-			closed = c.ClosedAt.UTC().Format(time.RFC3339)
-		}
-		row := []string{strconv.FormatInt(c.ID, 10), c.ExternalID, c.Source, c.Category, c.Title, strconv.Itoa(c.Priority),
-			string(c.Status), c.Grid, c.Unit, c.Cell.String(),
-			strconv.FormatFloat(c.Location[0], 'f', -1, 64), strconv.FormatFloat(c.Location[1], 'f', -1, 64),
-			c.ReportedAt.UTC().Format(time.RFC3339), c.DueAt.UTC().Format(time.RFC3339), closed,
-			strconv.FormatBool(c.Overdue(now)), strconv.Itoa(c.Version)}
-		if len(dists) > 0 {
-			row = append(row, strconv.FormatFloat(dists[i], 'f', 2, 64))
-		}
-		_ = cw.Write(row)
-	}
-	cw.Flush()
-	return nil
 }

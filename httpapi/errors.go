@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -17,15 +18,16 @@ var problems = map[citygrid.Code]struct {
 	status int
 	title  string
 }{
-	citygrid.CodeInvalid:       {http.StatusBadRequest, "Invalid request"},
-	citygrid.CodeUnprocessable: {http.StatusUnprocessableEntity, "Unprocessable request"},
-	citygrid.CodeNotFound:      {http.StatusNotFound, "Not found"},
-	citygrid.CodeMethod:        {http.StatusMethodNotAllowed, "Method not allowed"},
-	citygrid.CodeConflict:      {http.StatusConflict, "Conflict"},
-	citygrid.CodePrecondition:  {http.StatusPreconditionFailed, "Precondition failed"},
-	citygrid.CodeTooLarge:      {http.StatusRequestEntityTooLarge, "Request too large"},
-	citygrid.CodeUnavailable:   {http.StatusServiceUnavailable, "Service unavailable"},
-	citygrid.CodeInternal:      {http.StatusInternalServerError, "Internal error"},
+	citygrid.CodeInvalid:          {http.StatusBadRequest, "Invalid request"},
+	citygrid.CodeUnprocessable:    {http.StatusUnprocessableEntity, "Unprocessable request"},
+	citygrid.CodeNotFound:         {http.StatusNotFound, "Not found"},
+	citygrid.CodeMethod:           {http.StatusMethodNotAllowed, "Method not allowed"},
+	citygrid.CodeConflict:         {http.StatusConflict, "Conflict"},
+	citygrid.CodePrecondition:     {http.StatusPreconditionFailed, "Precondition failed"},
+	citygrid.CodeTooLarge:         {http.StatusRequestEntityTooLarge, "Request too large"},
+	citygrid.CodeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	citygrid.CodeUnavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
+	citygrid.CodeInternal:         {http.StatusInternalServerError, "Internal error"},
 }
 
 // statusOf is the HTTP status of an error code (500 for one not listed).
@@ -98,15 +100,22 @@ func (s *Server) methodNotAllowed(routes chi.Routes) http.HandlerFunc {
 		if rctx != nil && routes != rctx.Routes {
 			path = rctx.RoutePath // below the subrouter's mount point
 		}
-		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if routes.Match(chi.NewRouteContext(), m, path) {
-				allowed = append(allowed, m)
-			}
-		}
+		allowed := allowedMethods(routes, path)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 	})
+}
+
+// allowedMethods lists the methods routes serve at path; HEAD goes with
+// GET (middleware.GetHead).
+func allowedMethods(routes chi.Routes, path string) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if routes.Match(chi.NewRouteContext(), m, path) || m == http.MethodHead && slices.Contains(allowed, http.MethodGet) {
+			allowed = append(allowed, m)
+		}
+	}
+	return slices.Compact(allowed)
 }
 
 func invalid(format string, a ...any) error {

@@ -1,10 +1,11 @@
 package httpapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -104,7 +105,7 @@ func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "level", "parent", "bbox", "limit"); err != nil {
+	if err := allowParams(q, "level", "parent", "bbox", "limit", "cursor"); err != nil {
 		return err
 	}
 	var f grid.Filter
@@ -129,21 +130,54 @@ func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 		f.Bound = &b
 	}
 	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100000 {
-			return invalid("limit must be an integer from 1 to 100000")
+		n, err := parseInt(v, "limit", 1, maxGridLimit)
+		if err != nil {
+			return err
 		}
-		f.Limit = n
+		f.Limit = n + 1 // one more tells whether there is a next page
+	}
+	if v := q.Get("cursor"); v != "" {
+		c, err := decodeGridCursor(v)
+		if err != nil {
+			return err
+		}
+		f.After = c
 	}
 	grids, err := s.grids.FindGrids(r.Context(), f)
 	if err != nil {
 		return err
 	}
+	var next *string
+	if f.Limit > 0 && len(grids) == f.Limit {
+		grids = grids[:f.Limit-1]
+		last := grids[len(grids)-1]
+		c := encodeGridCursor(grid.Cursor{Level: last.Level, Code: last.Code})
+		next = &c
+	}
 	fc := geojson.NewFeatureCollection()
 	for _, g := range grids {
 		fc.Append(newGridFeature(g))
 	}
+	fc.ExtraMembers = geojson.Properties{"next": next}
 	return writeGeoJSON(w, fc)
+}
+
+// maxGridLimit bounds a page of grids: a district has thousands.
+const maxGridLimit = 100000
+
+// encodeGridCursor makes the opaque cursor of the grid after c.
+func encodeGridCursor(c grid.Cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeGridCursor(s string) (*grid.Cursor, error) {
+	var c grid.Cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(s) > 512 || json.Unmarshal(b, &c) != nil || !c.Level.Valid() || grid.ValidateCode(c.Code) != nil {
+		return nil, invalid("cursor is not one this query returned")
+	}
+	return &c, nil
 }
 
 func (s *Server) handleGridsTopology(w http.ResponseWriter, r *http.Request) error {
@@ -169,8 +203,12 @@ func (s *Server) handleGridsImport(w http.ResponseWriter, r *http.Request) error
 	inputs, err := grid.ParseFeatureCollection(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes))
 	if err != nil {
 		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
+		var bodyErr *bodyEncodingError
+		switch {
+		case errors.As(err, &maxErr):
 			return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", s.cfg.MaxImportBytes)
+		case errors.As(err, &bodyErr):
+			return bodyErr.problem()
 		}
 		return invalid("%v", err)
 	}

@@ -281,3 +281,57 @@ func TestSQLLookingStringsAreData(t *testing.T) {
 		t.Errorf("database = %s, want 2 grids and 1 unit", s)
 	}
 }
+
+// TestGridsPages: the grids list pages with an opaque cursor, as the cases
+// list does: following next from page to page gives every grid once, in
+// the unpaged order (level, then code), filters included.
+func TestGridsPages(t *testing.T) {
+	a := newDistrictAPI(t)
+	type page struct {
+		Features []struct {
+			ID string `json:"id"`
+		} `json:"features"`
+		Next *string `json:"next"`
+	}
+	list := func(query string) ([]string, int) {
+		var all []string
+		pages := 0
+		for next := ""; ; pages++ {
+			q := query
+			if next != "" {
+				q += "&cursor=" + url.QueryEscape(next)
+			}
+			var p page
+			a.mustOK(a.get("/v1/grids?"+q)).decode(t, &p)
+			for _, f := range p.Features {
+				all = append(all, f.ID)
+			}
+			if p.Next == nil {
+				return all, pages + 1
+			}
+			if pages > 20 {
+				t.Fatalf("%s: no end after %d pages", query, pages)
+			}
+			next = *p.Next
+		}
+	}
+	for _, tt := range []struct {
+		query     string
+		wantPages int
+	}{
+		{"limit=2", 5},
+		{"limit=9", 1}, // exactly all: no next
+		{"limit=8", 2},
+		{"level=grid&limit=3", 2},
+		{"parent=C2&limit=1", 2},
+	} {
+		t.Run(tt.query, func(t *testing.T) {
+			filter, _, _ := strings.Cut(tt.query, "limit=")
+			want, _ := list(strings.TrimSuffix(filter, "&"))
+			got, pages := list(tt.query)
+			if !slices.Equal(got, want) || pages != tt.wantPages {
+				t.Errorf("paged %v in %d pages, want %v in %d", got, pages, want, tt.wantPages)
+			}
+		})
+	}
+}

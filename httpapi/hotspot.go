@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,13 +26,13 @@ func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) 
 	p := hotspotParams{res: analysis.DefaultRes, k: 1, fdr: true}
 	var err error
 	if v := q.Get("res"); v != "" {
-		if p.res, err = strconv.Atoi(v); err != nil || p.res < analysis.MinRes || p.res > analysis.MaxRes {
-			return p, invalid("res: want %d to %d", analysis.MinRes, analysis.MaxRes)
+		if p.res, err = parseInt(v, "res", analysis.MinRes, analysis.MaxRes); err != nil {
+			return p, err
 		}
 	}
 	if v := q.Get("k"); v != "" {
-		if p.k, err = strconv.Atoi(v); err != nil || p.k < 1 || p.k > analysis.MaxK {
-			return p, invalid("k: want 1 to %d", analysis.MaxK)
+		if p.k, err = parseInt(v, "k", 1, analysis.MaxK); err != nil {
+			return p, err
 		}
 	}
 	if v := q.Get("fdr"); v != "" {
@@ -45,9 +44,9 @@ func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) 
 	f.To, f.From = now, now.Add(-defaultSpan)
 	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
 		if raw := q.Get(name); raw != "" {
-			t, err := time.Parse(time.RFC3339, raw)
+			t, err := parseTime(raw, name)
 			if err != nil {
-				return p, invalid("%s: %q is not an RFC 3339 time", name, truncate(raw, 40))
+				return p, err
 			}
 			*dst = t
 		}
@@ -55,7 +54,7 @@ func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) 
 	if !f.From.Before(f.To) {
 		return p, invalid("from must be before to")
 	}
-	fp := caseFilterParams{Category: q.Get("category"), Unit: q.Get("unit"), Source: q.Get("source")}
+	fp := caseFilterParams{Category: parsePrefixes(q.Get("category")), Unit: q.Get("unit"), Source: q.Get("source")}
 	if v := q.Get("status"); v != "" {
 		fp.Status = strings.Split(v, ",")
 	}
@@ -63,15 +62,15 @@ func parseHotspotParams(q url.Values, now time.Time, defaultSpan time.Duration) 
 	if err := fp.apply(&cf); err != nil {
 		return p, err
 	}
-	f.Category, f.Statuses, f.Source, f.Unit = cf.Category, cf.Statuses, cf.Source, cf.Unit
+	f.Categories, f.Statuses, f.Source, f.Unit = cf.Categories, cf.Statuses, cf.Source, cf.Unit
 	return p, nil
 }
 
 func (p hotspotParams) echo() map[string]any {
 	f := p.filter
 	out := map[string]any{"from": f.From.UTC().Format(time.RFC3339), "to": f.To.UTC().Format(time.RFC3339)}
-	if f.Category != "" {
-		out["category"] = f.Category
+	if len(f.Categories) > 0 {
+		out["category"] = f.Categories
 	}
 	if len(f.Statuses) > 0 {
 		out["status"] = f.Statuses
@@ -105,9 +104,12 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("compare_from") != "" || q.Get("compare_to") != "" {
 		cf := p.filter
 		for name, dst := range map[string]*time.Time{"compare_from": &cf.From, "compare_to": &cf.To} {
-			t, err := time.Parse(time.RFC3339, q.Get(name))
+			if q.Get(name) == "" {
+				return invalid("%s is missing: give both compare_from and compare_to as RFC 3339 times", name)
+			}
+			t, err := parseTime(q.Get(name), name)
 			if err != nil {
-				return invalid("%s: give both compare_from and compare_to as RFC 3339 times", name)
+				return err
 			}
 			*dst = t
 		}

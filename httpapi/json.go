@@ -6,10 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"reflect"
 	"strings"
 
 	"citygrid"
+	"citygrid/cases"
+	"citygrid/internal/strictjson"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {
@@ -31,46 +32,61 @@ func writeJSONStatus(w http.ResponseWriter, contentType string, status int, v an
 }
 
 // decodeJSON reads exactly one JSON value into v from a body capped at
-// limit bytes. Unknown fields, trailing data, wrong types and oversize
-// bodies are client errors that name what is wrong.
+// limit bytes. Unknown fields, keys given twice, trailing data, wrong types
+// and oversize bodies are client errors that name what is wrong.
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.Contains(ct, "json") {
 		return citygrid.Errorf(citygrid.CodeInvalid, "Content-Type %q is not JSON", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
 		return jsonError(err, limit)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return citygrid.Errorf(citygrid.CodeInvalid, "request body has data after the JSON value")
+	if err := strictjson.Decode(body, v); err != nil {
+		return jsonError(err, limit)
 	}
 	return nil
 }
 
-// jsonError classifies an encoding/json error as a client-safe *Error.
+// jsonError classifies an encoding/json error (or one reading the body) as
+// a client-safe *Error.
 func jsonError(err error, limit int64) error {
 	var (
 		maxErr    *http.MaxBytesError
 		syntaxErr *json.SyntaxError
 		typeErr   *json.UnmarshalTypeError
+		dupErr    *strictjson.DuplicateKeyError
+		fieldErr  *cases.FieldError
+		bodyErr   *bodyEncodingError
 	)
 	switch {
 	case errors.As(err, &maxErr):
 		return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", limit)
+	case errors.As(err, &bodyErr):
+		return bodyErr.problem()
 	case errors.As(err, &syntaxErr):
 		return citygrid.Errorf(citygrid.CodeInvalid, "malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.As(err, &dupErr):
+		e := citygrid.Errorf(citygrid.CodeInvalid, "%v", dupErr)
+		e.Details = map[string]any{"field": dupErr.Field()}
+		return e
+	case errors.As(err, &fieldErr):
+		return fieldError(fieldErr)
 	case errors.As(err, &typeErr):
 		if typeErr.Field == "" {
 			return citygrid.Errorf(citygrid.CodeInvalid, "the body is a JSON %s, which is not what this endpoint takes", typeErr.Value)
 		}
-		return citygrid.Errorf(citygrid.CodeInvalid, "%s: expected %s, got JSON %s", typeErr.Field, jsonKind(typeErr.Type), typeErr.Value)
+		e := citygrid.Errorf(citygrid.CodeInvalid, "%s: %s", typeErr.Field, strictjson.DescribeTypeError(typeErr))
+		e.Details = map[string]any{"field": typeErr.Field}
+		return e
+	case errors.Is(err, strictjson.ErrTrailingData):
+		return citygrid.Errorf(citygrid.CodeInvalid, "request body has data after the JSON value")
 	case errors.Is(err, io.EOF):
 		return citygrid.Errorf(citygrid.CodeInvalid, "request body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return citygrid.Errorf(citygrid.CodeInvalid, "malformed JSON: unexpected end of body")
 	case errors.As(err, new(*citygrid.Error)):
-		return err // already a client error (e.g. trailing data)
+		return err // already a client error
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no typed error for unknown fields.
 		return citygrid.Errorf(citygrid.CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -81,23 +97,4 @@ func jsonError(err error, limit int64) error {
 // errMessage is a helper for wrapping a leaf error into a client-safe message.
 func errMessage(prefix string, err error) error {
 	return citygrid.Errorf(citygrid.CodeInvalid, "%s: %v", prefix, err)
-}
-
-// jsonKind names, in JSON terms, what a Go type decodes from.
-func jsonKind(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	}
-	return "an object"
 }

@@ -7,9 +7,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paulmach/orb"
 
+	"citygrid/cases"
 	"citygrid/geo"
 )
 
@@ -42,6 +44,44 @@ func parseFloat(s, name string) (float64, error) {
 		return 0, invalid("%s must be a finite number, got %q", name, truncate(s, 40))
 	}
 	return v, nil
+}
+
+// parseInt parses a query integer from min to max, naming the rule a value
+// breaks: not a whole number, not a number, out of range.
+func parseInt(s, name string, min, max int) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		switch {
+		case ferr == nil && f != math.Trunc(f):
+			return 0, invalid("%s: %q is not a whole number: want an integer from %d to %d", name, truncate(s, 40), min, max)
+		case ferr == nil:
+			return 0, invalid("%s: %q: write the integer in plain digits, from %d to %d", name, truncate(s, 40), min, max)
+		}
+		return 0, invalid("%s: %q is not an integer: want %d to %d%s", name, truncate(s, 40), min, max, plusHint(s))
+	}
+	if n < min || n > max {
+		return 0, invalid("%s: %d is out of range: want %d to %d", name, n, min, max)
+	}
+	return n, nil
+}
+
+// parseTime parses a query time (RFC 3339), naming the rule a near miss
+// breaks (cases.ParseTime): no zone, an unescaped + in the offset.
+func parseTime(s, name string) (time.Time, error) {
+	t, err := cases.ParseTime(name, s)
+	if err != nil {
+		return t, invalid("%v", err)
+	}
+	return t, nil
+}
+
+// plusHint explains a space in a query value: an unescaped + arrives as one.
+func plusHint(s string) string {
+	if strings.Contains(s, " ") {
+		return " (a + in a URL query stands for a space: write it as %2B)"
+	}
+	return ""
 }
 
 func parseBool(s, name string) (bool, error) {

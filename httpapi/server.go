@@ -131,19 +131,17 @@ func New(cfg Config, d Deps) *Server {
 	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics)
+	// GetHead answers HEAD on every GET route (net/http drops the body);
+	// routes whose GET never ends (the event stream) register their own.
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics,
+		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}))
 	r.MethodNotAllowed(s.handle(func(w http.ResponseWriter, req *http.Request) error {
 		// RFC 9110 asks a 405 to say what is allowed; chi keeps that to
 		// itself, so ask the routes.
-		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			if r.Match(chi.NewRouteContext(), m, req.URL.Path) {
-				allowed = append(allowed, m)
-			}
-		}
+		allowed := allowedMethods(r, req.URL.Path)
 		w.Header().Set("Allow", strings.Join(allowed, ", "))
 		return citygrid.Errorf(citygrid.CodeMethod, "method %s not allowed on %s (allowed: %s)", req.Method, req.URL.Path, strings.Join(allowed, ", "))
 	}))
@@ -185,6 +183,7 @@ func New(cfg Config, d Deps) *Server {
 			// Live events stream for as long as the client stays.
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))
+				r.Head("/events", s.handle(s.handleEventsHead))
 			}
 			if s.cases != nil {
 				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))

@@ -46,7 +46,7 @@ func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
 	if err := allowParams(q, known...); err != nil {
 		return p, "", err
 	}
-	fp := caseFilterParams{Category: q.Get("category"), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to")}
+	fp := caseFilterParams{Category: parsePrefixes(q.Get("category")), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to")}
 	if v := q.Get("status"); v != "" {
 		fp.Status = strings.Split(v, ",")
 	}
@@ -54,7 +54,7 @@ func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
 	if err := fp.apply(&cf); err != nil {
 		return p, "", err
 	}
-	p.Filter = caseindex.Filter{Category: cf.Category, Statuses: cf.Statuses, Source: cf.Source, Unit: cf.Unit}
+	p.Filter = caseindex.Filter{Categories: cf.Categories, Statuses: cf.Statuses, Source: cf.Source, Unit: cf.Unit}
 	if cf.From != nil {
 		p.Filter.From = *cf.From
 	}
@@ -73,13 +73,13 @@ func parseTileParams(layer string, q url.Values) (tiles.Params, string, error) {
 	}
 	var err error
 	if v := q.Get("res"); v != "" {
-		if p.Res, err = strconv.Atoi(v); err != nil || p.Res < analysis.MinRes || p.Res > analysis.MaxRes {
-			return p, "", invalid("res: want %d to %d", analysis.MinRes, analysis.MaxRes)
+		if p.Res, err = parseInt(v, "res", analysis.MinRes, analysis.MaxRes); err != nil {
+			return p, "", err
 		}
 	}
 	if v := q.Get("k"); v != "" {
-		if p.K, err = strconv.Atoi(v); err != nil || p.K < 1 || p.K > analysis.MaxK {
-			return p, "", invalid("k: want 1 to %d", analysis.MaxK)
+		if p.K, err = parseInt(v, "k", 1, analysis.MaxK); err != nil {
+			return p, "", err
 		}
 	}
 	if v := q.Get("fdr"); v != "" {

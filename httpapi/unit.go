@@ -2,14 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
-	"citygrid"
 	"citygrid/grid"
+	"citygrid/internal/strictjson"
 )
 
 func (s *Server) registerUnitRoutes(r chi.Router) {
@@ -37,10 +36,10 @@ func (s *Server) handleUnitsUpsert(w http.ResponseWriter, r *http.Request) error
 	var units []grid.Unit
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '[' {
-		err = decodeStrict(trimmed, &units)
+		err = strictjson.Decode(trimmed, &units)
 	} else {
 		var u grid.Unit
-		err = decodeStrict(trimmed, &u)
+		err = strictjson.Decode(trimmed, &u)
 		units = []grid.Unit{u}
 	}
 	if err != nil {
@@ -73,17 +72,4 @@ func (s *Server) handleUnitsUpsert(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	return writeJSON(w, http.StatusOK, map[string]int{"inserted": ins, "updated": upd})
-}
-
-// decodeStrict decodes exactly one JSON value with no unknown fields.
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return citygrid.Errorf(citygrid.CodeInvalid, "request body has data after the JSON value")
-	}
-	return nil
 }

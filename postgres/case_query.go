@@ -45,6 +45,11 @@ const gridSubtreeSQL = `c.grid IN (
         SELECT g.code FROM grids g JOIN t ON g.parent = t.code)
     SELECT code FROM t)`
 
+// sphereDistanceSQL is the distance in metres from a case to a geography
+// point (%s): great-circle on PostGIS's sphere, the one metric of radius
+// queries and duplicate searches (geo.EarthRadiusM is the same sphere).
+const sphereDistanceSQL = `ST_Distance(c.geom::geography, %s, false)`
+
 // openStatusSQL matches the statuses whose deadline runs, as defined once
 // in SQL by migration 005 (cases.Status.Open in Go).
 const openStatusSQL = `case_status_open(c.status)`
@@ -107,19 +112,20 @@ const fineCellMarginDeg = 1e-6
 func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
 	var q caseQuery
 	a := f.Area
-	distance := "NULL::float8"
+	distance, pt := "NULL::float8", ""
 	switch {
 	case a.Bound != nil:
 		// Plain comparisons: exact, edges included, and no index to lure
 		// the planner away from the cell walk.
 		q.add("ST_X(c.geom) BETWEEN %s AND %s AND ST_Y(c.geom) BETWEEN %s AND %s", a.Bound.Min[0], a.Bound.Max[0], a.Bound.Min[1], a.Bound.Max[1])
 	case a.Near != nil:
-		// The geography GiST index serves both the radius test and the
-		// nearest-first order (<-> is great-circle metres on the mean
-		// sphere); ST_DWithin is exact on the spheroid.
-		pt := fmt.Sprintf("ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography", q.arg(a.Near[0]), q.arg(a.Near[1]))
-		q.where = append(q.where, fmt.Sprintf("ST_DWithin(c.geom::geography, %s, %s)", pt, q.arg(a.RadiusM)))
-		distance = fmt.Sprintf("(c.geom::geography <-> %s)", pt)
+		// One metric for the radius test, the distance reported and the
+		// order: great-circle metres on PostGIS's sphere (use_spheroid
+		// false), which geo measures too. On the spheroid (ST_DWithin's
+		// default) a case 300.33 m away on the sphere passed a 300 m test.
+		pt = fmt.Sprintf("ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography", q.arg(a.Near[0]), q.arg(a.Near[1]))
+		q.where = append(q.where, fmt.Sprintf("ST_DWithin(c.geom::geography, %s, %s, false)", pt, q.arg(a.RadiusM)))
+		distance = fmt.Sprintf(sphereDistanceSQL, pt)
 	case a.Grid != "":
 		q.add(gridSubtreeSQL, a.Grid)
 	case len(a.Cells) > 0:
@@ -140,8 +146,8 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 		}
 		q.add("c.status = ANY(%s)", st)
 	}
-	if f.Category != "" {
-		q.add("starts_with(c.category, %s)", f.Category)
+	if len(f.Categories) > 0 {
+		q.add("c.category ^@ ANY(%s::text[])", f.Categories) // starts with any
 	}
 	if f.Unit != "" {
 		q.add("c.unit = %s", f.Unit)
@@ -200,12 +206,14 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 			"  ORDER BY reported_at DESC, id DESC LIMIT " + limit + ")\n" +
 			"ORDER BY " + order
 	} else if a.Near != nil {
-		// Nearest first from the geography index's KNN order. The index
-		// orders by distance alone, so it returns a margin of extra rows
-		// and the outer query settles ties by id (a page loses a row only
-		// if more than knnTieMargin cases lie at exactly the same distance).
+		// Nearest first from the geography index's KNN order (<->, which
+		// is the same sphere but rounds differently, by nanometres). The
+		// index orders by that alone, so it returns a margin of extra rows
+		// and the outer query orders them by the distance reported, then id
+		// (a page loses a row only if more than knnTieMargin cases lie at
+		// the same distance).
 		sql = "SELECT * FROM (SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
-			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + distance + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
+			strings.Join(q.where, "\n  AND ") + "\nORDER BY c.geom::geography <-> " + pt + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
 			") c\nORDER BY distance, c.id LIMIT " + q.arg(f.Limit)
 	} else {
 		sql = "SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -299,12 +300,16 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 			return f == fine
 		}},
 		{"polygon", cases.Filter{Area: cases.Area{Polygon: orb.MultiPolygon{poly}}}, func(c *cases.Case) bool { return geo.Covers(orb.MultiPolygon{poly}, c.Location) }},
-		{"bbox + filters", cases.Filter{Area: cases.Area{Bound: &box}, Category: "E05", Source: "hotline", From: &from},
+		{"bbox + filters", cases.Filter{Area: cases.Area{Bound: &box}, Categories: []string{"E05"}, Source: "hotline", From: &from},
 			func(c *cases.Case) bool {
 				return box.Contains(c.Location) && strings.HasPrefix(c.Category, "E05") && c.Source == "hotline" && !c.ReportedAt.Before(from)
 			}},
 		{"overdue now", cases.Filter{Area: cases.Area{Bound: &box}, OverdueNow: &yes}, func(c *cases.Case) bool { return box.Contains(c.Location) && c.Overdue(testNow) }},
 		{"not overdue now", cases.Filter{Area: cases.Area{Bound: &box}, OverdueNow: &no}, func(c *cases.Case) bool { return box.Contains(c.Location) && !c.Overdue(testNow) }},
+		{"bbox + two category prefixes", cases.Filter{Area: cases.Area{Bound: &box}, Categories: []string{"E05", "C01"}},
+			func(c *cases.Case) bool {
+				return box.Contains(c.Location) && (strings.HasPrefix(c.Category, "E05") || strings.HasPrefix(c.Category, "C01"))
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -315,13 +320,11 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 				}
 			}
 			if tt.want == nil {
-				// True metres on the spheroid, with no index and no ST_DWithin.
-				rows, err := e.tx.Query(ctx, `SELECT id FROM cases WHERE ST_Distance(geom::geography, ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography) <= $3`, center[0], center[1], 600.0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if want, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
-					t.Fatal(err)
+				// Great-circle metres on the same sphere, computed in Go.
+				for _, c := range stored {
+					if geo.DistanceM(center, c.Location) <= 600 {
+						want = append(want, c.ID)
+					}
 				}
 			}
 			f := tt.f
@@ -338,6 +341,9 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 					key := []float64{-float64(c.ReportedAt.UnixMicro()), -float64(c.ID)}
 					if f.Area.Near != nil {
 						key = []float64{dists[i], float64(c.ID)}
+						if d := geo.DistanceM(center, c.Location); math.Abs(dists[i]-d) > 1e-6 {
+							t.Fatalf("case %d: distance_m %.9f, great-circle %.9f", c.ID, dists[i], d)
+						}
 					}
 					if prevKey != nil && slices.Compare(key, prevKey) <= 0 {
 						t.Fatalf("page %d not in order at case %d", page, c.ID)
@@ -363,4 +369,51 @@ func TestAreaQueriesMatchIndependentAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRadiusQueryIsOneMetric: the radius test, the distance reported and
+// the order are one metric, great-circle metres on the sphere. Cases due
+// north and due east of the centre, just inside and just outside 300 m:
+// on the spheroid (the test's old metric) the north one at 300.33 m passed
+// and the east one at 299.9 m did not.
+func TestRadiusQueryIsOneMetric(t *testing.T) {
+	t.Parallel()
+	e := newCaseEnv(t)
+	ctx := context.Background()
+	center := orb.Point{120.36, 36.08}
+	placed := map[string]float64{"north-in": 299.9, "north-out": 300.33, "east-in": 299.9, "east-out": 300.1, "west-in": 12.5}
+	bearing := map[string]float64{"north": 0, "east": 90, "west": 270}
+	var batch []*cases.Case
+	for id, d := range placed {
+		p := destination(center, bearing[strings.Split(id, "-")[0]], d)
+		batch = append(batch, e.prepare(t, input("patrol", id, "E0101", p[0], p[1])))
+	}
+	if _, err := e.cases.InsertCases(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	list, dists, err := e.cases.FindCases(ctx, cases.Filter{Area: cases.Area{Near: &center, RadiusM: 300}, Limit: 10, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, c := range list {
+		got = append(got, c.ExternalID)
+		if want := placed[c.ExternalID]; math.Abs(dists[i]-want) > 1e-6 {
+			t.Errorf("%s: distance_m %.9f, placed at %g", c.ExternalID, dists[i], want)
+		}
+	}
+	// Nearest first; equal distances by id (north-in and east-in).
+	if want := []string{"west-in", "north-in", "east-in"}; !slices.Equal(got, want) && !slices.Equal(got, []string{"west-in", "east-in", "north-in"}) {
+		t.Errorf("within 300 m: %v, want %v (in either order of the two at 299.9 m)", got, want)
+	}
+}
+
+// destination is the point m metres from p on the given bearing (degrees
+// from north), on the sphere.
+func destination(p orb.Point, bearingDeg, m float64) orb.Point {
+	const rad = math.Pi / 180
+	lat1, lon1, b, a := p[1]*rad, p[0]*rad, bearingDeg*rad, m/geo.EarthRadiusM
+	lat2 := math.Asin(math.Sin(lat1)*math.Cos(a) + math.Cos(lat1)*math.Sin(a)*math.Cos(b))
+	lon2 := lon1 + math.Atan2(math.Sin(b)*math.Sin(a)*math.Cos(lat1), math.Cos(a)-math.Sin(lat1)*math.Sin(lat2))
+	return orb.Point{lon2 / rad, lat2 / rad}
 }

@@ -45,6 +45,8 @@ func (s *GridStore) FindGridByCode(ctx context.Context, code string) (*grid.Grid
 
 // findGridsSQL filters by level ($1, 0 = any), parent ($2, ” = any) and a
 // box ($3..$6, NULL = anywhere); the && test lets the GiST index pick rows.
+// A page starts after the position ($8, $9; NULL = the first page), in the
+// listing's order.
 const findGridsSQL = `
 SELECT ` + gridColumns + `
 FROM grids
@@ -53,16 +55,24 @@ WHERE ($1::smallint = 0 OR level = $1)
   AND ($3::float8 IS NULL OR (
         geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
         AND ST_Intersects(geom, ST_MakeEnvelope($3, $4, $5, $6, 4326))))
+  AND ($8::smallint IS NULL OR (level, code) > ($8, $9::text))
 ORDER BY level, code
 LIMIT NULLIF($7::int, 0)`
 
-// FindGrids returns the grids matching f, ordered by level then code.
+// FindGrids returns the grids matching f, ordered by level then code, after
+// f.After when it is set.
 func (s *GridStore) FindGrids(ctx context.Context, f grid.Filter) ([]*grid.Grid, error) {
 	var box [4]*float64
 	if f.Bound != nil {
 		box = [4]*float64{&f.Bound.Min[0], &f.Bound.Min[1], &f.Bound.Max[0], &f.Bound.Max[1]}
 	}
-	rows, err := s.db.Query(ctx, findGridsSQL, int16(f.Level), f.Parent, box[0], box[1], box[2], box[3], f.Limit)
+	var afterLevel *int16
+	var afterCode string
+	if f.After != nil {
+		l := int16(f.After.Level)
+		afterLevel, afterCode = &l, f.After.Code
+	}
+	rows, err := s.db.Query(ctx, findGridsSQL, int16(f.Level), f.Parent, box[0], box[1], box[2], box[3], f.Limit, afterLevel, afterCode)
 	if err != nil {
 		return nil, fmt.Errorf("find grids: %w", err)
 	}

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -146,7 +147,10 @@ func probes(grids []*grid.Grid, n int) (random, boundary []orb.Point) {
 	return random, boundary
 }
 
-func TestLocatorAgreesWithSTCovers(t *testing.T) {
+// TestLocatorAgreesWithPostGIS: the locator's grid of a point is
+// ST_Covers', and its nearest grid of a point outside the district is
+// PostGIS's nearest (one test: the demo district takes seconds to load).
+func TestLocatorAgreesWithPostGIS(t *testing.T) {
 	tx := dbtest.Tx(t)
 	grids, units := loadDemo(t, tx)
 	start := time.Now()
@@ -183,5 +187,59 @@ func TestLocatorAgreesWithSTCovers(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d points (%d outside the district), %d mismatches", set.name, len(set.pts), outside, mismatches)
+	}
+	t.Run("nearest", func(t *testing.T) { checkNearest(t, tx, l, grids) })
+}
+
+// nearestSQL is the reference nearest grid of a point no grid covers: of
+// the deepest level, by PostGIS's geography distance on the sphere (what
+// radius queries measure), smallest code among equals. The geography index
+// of deepest (made by the test) finds the few nearest.
+const nearestSQL = `
+SELECT code, ST_Distance(geog, pt, false) AS d
+FROM (SELECT code, geog, pt FROM deepest, (SELECT ST_SetSRID(ST_MakePoint($1, $2), 4326)::geography AS pt) p
+      ORDER BY geog <-> pt LIMIT 5) n
+ORDER BY d, code COLLATE "C"
+LIMIT 1`
+
+// checkNearest: the nearest grid of a point outside the district, and its
+// distance, are PostGIS's, whether the point is just outside or half a
+// world away (a GPS fix at 0,0).
+func checkNearest(t *testing.T, tx pgx.Tx, l *grid.Locator, grids []*grid.Grid) {
+	ctx := context.Background()
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE deepest AS SELECT code, geom::geography AS geog FROM grids WHERE level = (SELECT max(level) FROM grids);
+CREATE INDEX ON deepest USING gist (geog)`); err != nil {
+		t.Fatal(err)
+	}
+	random, _ := probes(grids, 400)
+	pts := []orb.Point{{0, 0}, {-59.63, -36.09}, {120.37, -89.9}, {-179.9, 36.09}, {116.4, 39.9}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 40 {
+		pts = append(pts, orb.Point{rng.Float64()*360 - 180, rng.Float64()*180 - 90})
+	}
+	pts = append(pts, random...)
+	checked := 0
+	for _, p := range pts {
+		loc, err := l.Locate(p, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc.Grid != nil {
+			continue // covered: no nearest
+		}
+		checked++
+		var code string
+		var d float64
+		if err := tx.QueryRow(ctx, nearestSQL, p[0], p[1]).Scan(&code, &d); err != nil {
+			t.Fatal(err)
+		}
+		if loc.Nearest == nil {
+			t.Errorf("at %v: no nearest, PostGIS %q at %.4f m", p, code, d)
+		} else if n := loc.Nearest; n.Grid.Code != code || math.Abs(n.DistanceM-d) > 1e-7*d+1e-4 {
+			t.Errorf("at %v: nearest %q at %.4f m, PostGIS %q at %.4f m", p, n.Grid.Code, n.DistanceM, code, d)
+		}
+	}
+	if checked < 50 {
+		t.Fatalf("only %d points outside the district", checked)
 	}
 }

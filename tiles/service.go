@@ -101,7 +101,8 @@ type Params struct {
 }
 
 // variant is the normalised form of the filters that matter to layer (the
-// level is a key field of its own). Status order does not matter.
+// level is a key field of its own). The order of statuses and categories
+// does not matter.
 func (p Params) variant(layer string) string {
 	var b strings.Builder
 	if layer != LayerGrids {
@@ -112,7 +113,8 @@ func (p Params) variant(layer string) string {
 		}
 		slices.Sort(st)
 		st = slices.Compact(st)
-		fmt.Fprintf(&b, "status=%s&category=%s&source=%s&unit=%s", strings.Join(st, ","), f.Category, f.Source, f.Unit)
+		cats := slices.Compact(slices.Sorted(slices.Values(f.Categories)))
+		fmt.Fprintf(&b, "status=%s&category=%s&source=%s&unit=%s", strings.Join(st, ","), strings.Join(cats, ","), f.Source, f.Unit)
 		if !f.From.IsZero() {
 			fmt.Fprintf(&b, "&from=%d", f.From.Unix())
 		}

@@ -3,6 +3,7 @@ package tiles_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,10 +57,11 @@ func TestPointsAreExactlyTheCasesInTheTile(t *testing.T) {
 	var all []caseindex.Entry
 	f.cases.Within(orb.Bound{Min: orb.Point{-180, -90}, Max: orb.Point{180, 90}}, caseindex.Filter{}, func(c caseindex.Entry) { all = append(all, c) })
 	filters := map[string]tiles.Params{
-		"none":     {},
-		"open":     {Filter: caseindex.Filter{Statuses: []cases.Status{cases.StatusReported, cases.StatusDispatched}}},
-		"category": {Filter: caseindex.Filter{Category: "E05", Source: "patrol"}},
-		"window":   {Filter: caseindex.Filter{From: testNow.Add(-10 * 24 * time.Hour), To: testNow.Add(-2 * 24 * time.Hour)}},
+		"none":       {},
+		"open":       {Filter: caseindex.Filter{Statuses: []cases.Status{cases.StatusReported, cases.StatusDispatched}}},
+		"category":   {Filter: caseindex.Filter{Categories: []string{"E05"}, Source: "patrol"}},
+		"categories": {Filter: caseindex.Filter{Categories: []string{"E05", "C01"}}},
+		"window":     {Filter: caseindex.Filter{From: testNow.Add(-10 * 24 * time.Hour), To: testNow.Add(-2 * 24 * time.Hour)}},
 	}
 	for name, p := range filters {
 		for _, z := range []int{14, 16} {
@@ -98,7 +100,7 @@ func matches(c caseindex.Entry, f caseindex.Filter) bool {
 	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, c.Status) {
 		return false
 	}
-	if len(c.Category) < len(f.Category) || c.Category[:len(f.Category)] != f.Category {
+	if len(f.Categories) > 0 && !slices.ContainsFunc(f.Categories, func(p string) bool { return strings.HasPrefix(c.Category, p) }) {
 		return false
 	}
 	return (f.Source == "" || f.Source == c.Source) && (f.Unit == "" || f.Unit == c.Unit)

@@ -156,7 +156,10 @@ type sqlFilter struct {
 }
 
 func (f sqlFilter) params() tiles.Params {
-	p := tiles.Params{Filter: caseindex.Filter{Category: f.prefix}}
+	var p tiles.Params
+	if f.prefix != "" {
+		p.Filter.Categories = []string{f.prefix}
+	}
 	for _, s := range f.statuses {
 		p.Filter.Statuses = append(p.Filter.Statuses, cases.Status(s))
 	}
