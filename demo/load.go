@@ -65,9 +65,9 @@ func Load(ctx context.Context, db postgres.DBTX, progress func(stage string, don
 	return out, nil
 }
 
-// LoadCases generates n demo cases (see CaseGenerator) over the stored demo
-// district and stores them in batches. progress, when set, is told how many
-// are done.
+// LoadCases generates n demo cases with their histories (see
+// CaseGenerator) over the stored demo district and stores them in batches.
+// progress, when set, is told how many are done.
 func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, progress func(done, total int)) (int, error) {
 	district, err := District()
 	if err != nil {
@@ -96,24 +96,50 @@ func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, prog
 		return 0, err
 	}
 	gen := NewCaseGenerator(district, cats, cal, loc, now, Seed)
-	inserted := 0
+	// Generating a batch (locating, playing histories) takes about as long
+	// as storing one: the next is generated while the last is stored.
 	const batch = 20000
-	for start := 0; start < n; start += batch {
-		list := make([]*cases.Case, 0, batch)
-		for i := start; i < min(start+batch, n); i++ {
-			c, err := gen.Case(i)
-			if err != nil {
-				return inserted, err
+	type generated struct {
+		recs []cases.Record
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan generated, 1)
+	go func() {
+		defer close(batches)
+		for start := 0; start < n; start += batch {
+			recs := make([]cases.Record, 0, batch)
+			var err error
+			for i := start; i < min(start+batch, n) && err == nil; i++ {
+				var r cases.Record
+				if r, err = gen.Record(i); err == nil {
+					recs = append(recs, r)
+				}
 			}
-			list = append(list, c)
+			select {
+			case batches <- generated{recs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
 		}
-		k, err := store.InsertCases(ctx, list)
+	}()
+	inserted, done := 0, 0
+	for b := range batches {
+		if b.err != nil {
+			return inserted, b.err
+		}
+		k, err := store.InsertRecords(ctx, b.recs)
 		if err != nil {
 			return inserted, err
 		}
 		inserted += k
+		done += len(b.recs)
 		if progress != nil {
-			progress(start+len(list), n)
+			progress(done, n)
 		}
 	}
 	return inserted, nil
