@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"citygrid/cases"
@@ -96,19 +97,27 @@ func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, prog
 		return 0, err
 	}
 	gen := NewCaseGenerator(district, cats, cal, loc, now, Seed)
-	// Generating a batch (locating, playing histories) takes about as long
-	// as storing one: the next is generated while the last is stored.
-	const batch = 20000
+	// Cases are generated (located, their histories played) in one
+	// goroutine and stored by others, two at once on a pool: storing the
+	// events is the slow part. A duplicate is merged into a case of its own
+	// batch (prev starts afresh with each), which the store then finds in
+	// the batch rather than among batches still being stored.
+	const batch = 10000
+	workers := 1
+	if postgres.Concurrent(db) {
+		workers = 2
+	}
 	type generated struct {
 		recs []cases.Record
 		err  error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan generated, 1)
+	batches := make(chan generated, workers)
 	go func() {
 		defer close(batches)
 		for start := 0; start < n; start += batch {
+			gen.prev = nil
 			recs := make([]cases.Record, 0, batch)
 			var err error
 			for i := start; i < min(start+batch, n) && err == nil; i++ {
@@ -127,20 +136,37 @@ func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, prog
 			}
 		}
 	}()
-	inserted, done := 0, 0
-	for b := range batches {
-		if b.err != nil {
-			return inserted, b.err
-		}
-		k, err := store.InsertRecords(ctx, b.recs)
-		if err != nil {
-			return inserted, err
-		}
-		inserted += k
-		done += len(b.recs)
-		if progress != nil {
-			progress(done, n)
-		}
+	var (
+		mu             sync.Mutex
+		inserted, done int
+		firstErr       error
+		wg             sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for b := range batches {
+				err := b.err
+				k := 0
+				if err == nil {
+					k, err = store.InsertRecords(ctx, b.recs)
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				inserted += k
+				done += len(b.recs)
+				if progress != nil && firstErr == nil {
+					progress(done, n)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
 	}
-	return inserted, nil
+	wg.Wait()
+	return inserted, firstErr
 }

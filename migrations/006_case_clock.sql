@@ -22,7 +22,11 @@ UPDATE cases c SET
             THEN c.due_at
     END;
 
--- Extensions and re-assignments by time: the period's extensions, and the
--- grid, unit or category a case had at a period's end. Status events are
--- found through case_events_status_idx (to_status, at).
-CREATE INDEX case_events_kind_at_idx ON case_events (kind, at) WHERE to_status IS NULL;
+-- The events /v1/stats reads by time: a period's extensions and reworks,
+-- and the re-assignments after a period's end (the grid, unit or category a
+-- case had then). A few in a hundred events; the index on every status
+-- change by time that it replaces had no reader, and cost a bulk load of
+-- histories a third of its time.
+DROP INDEX case_events_status_idx;
+CREATE INDEX case_events_stats_idx ON case_events (kind, at)
+    WHERE to_status IS NULL OR (to_status = 'dispatched' AND from_status IN ('resolved', 'verified'));

@@ -29,13 +29,12 @@ asg AS (
         FROM case_events WHERE kind = 'assign' AND to_status IS NULL AND at >= $2
     ) a ORDER BY case_id, field, at, id
 ),`
-	statusAtEndSQL = `
-st AS (
-    SELECT DISTINCT ON (case_id) case_id, from_status AS was FROM case_events
-    WHERE to_status IN ('reported', 'accepted', 'dispatched', 'in_progress', 'resolved', 'verified', 'closed', 'rejected')
-      AND at >= $2
-    ORDER BY case_id, at, id
-),`
+	// statusAtEndSQL is the status a case had at the period's end: the
+	// from of its first status change after it. Only a period over has
+	// one: the lookup is skipped for a period still running.
+	statusAtEndSQL = `COALESCE(CASE WHEN $2 <= $5 THEN (
+        SELECT e.from_status FROM case_events e
+        WHERE e.case_id = m.id AND e.to_status IS NOT NULL AND e.at >= $2 ORDER BY e.at, e.id LIMIT 1) END, m.status)`
 	// ancestorsSQL maps every grid to its ancestor at level $3.
 	ancestorsSQL = `
 anc AS (
@@ -61,7 +60,7 @@ var statsGroupings = map[cases.StatsBy]statsGrouping{
 	cases.ByGrid:      assignedAtEnd("grid", "grid"),
 	cases.ByUnit:      assignedAtEnd("unit", "unit"),
 	cases.ByCategory:  assignedAtEnd("category", "category"),
-	cases.ByStatus:    {statusAtEndSQL, `LEFT JOIN st ON st.case_id = m.id`, `COALESCE(st.was, m.status)`, `$2`},
+	cases.ByStatus:    {``, ``, statusAtEndSQL, `$2`},
 	// Each day is a period of its own: a moment is judged at the end of
 	// its day (or the period's end, if that comes first).
 	cases.ByDay: {``, ``, `to_char(timezone($4, m.at), 'YYYY-MM-DD')`,
@@ -91,7 +90,8 @@ m AS (
     UNION ALL
     SELECT c.id, c.grid, c.unit, c.category, c.status, c.reported_at, c.closed_at, c.overdue_at, c.merged_into, 'rework', e.at
     FROM case_events e JOIN cases c ON c.id = e.case_id
-    WHERE e.to_status = 'dispatched' AND e.from_status IN ('resolved', 'verified') AND e.at >= $1 AND e.at < $2
+    WHERE e.kind = 'status' AND e.to_status = 'dispatched' AND e.from_status IN ('resolved', 'verified')
+      AND e.at >= $1 AND e.at < $2
     UNION ALL
     SELECT c.id, c.grid, c.unit, c.category, c.status, c.reported_at, c.closed_at, c.overdue_at, c.merged_into, 'extension', e.at
     FROM case_events e JOIN cases c ON c.id = e.case_id
