@@ -54,7 +54,7 @@ type CaseGenerator struct {
 	rng    *rand.Rand
 	leaves []string
 	bound  orb.Bound
-	prev   *cases.Case // the last case not a duplicate
+	prev   *cases.Case // the last case neither a duplicate nor rejected
 }
 
 // NewCaseGenerator prepares a generator.
@@ -111,7 +111,9 @@ func (g *CaseGenerator) Record(i int) (cases.Record, error) {
 	if pl.err != nil {
 		return cases.Record{}, pl.err
 	}
-	g.prev = c
+	if c.Status != cases.StatusRejected {
+		g.prev = c
+	}
 	return cases.Record{Case: c, Events: pl.events}, nil
 }
 
