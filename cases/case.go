@@ -111,7 +111,16 @@ type Case struct {
 	ClosedAt    *time.Time
 	// PausedAt is set while the case is parked on the backlog ledger (挂账):
 	// its clock stops until it is resumed.
-	PausedAt   *time.Time
+	PausedAt *time.Time
+	// FiledAt is when the case was filed (立案): accepted, or stored in a
+	// status after acceptance. Nil while it awaits acceptance, and for a
+	// rejected report.
+	FiledAt *time.Time
+	// OverdueAt is the moment the case ran past its deadline for the first
+	// time (see the handling clock in clock.go); while its clock runs and
+	// that has not happened yet, the moment it will unless something
+	// changes first; otherwise nil.
+	OverdueAt  *time.Time
 	MergedInto *int64
 	Version    int
 	CreatedAt  time.Time
@@ -257,6 +266,7 @@ func (in *Input) Prepare(cats *Categories, cal *Calendar, loc *grid.Locator, now
 	c.Unit = a.Owner.Unit.Code
 	c.UnitRule = a.Owner.Rule
 	c.DueAt = cal.Due(c.ReportedAt, cat.TimeLimit)
+	c.arrive()
 	return c, nil
 }
 

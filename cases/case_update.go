@@ -2,6 +2,7 @@ package cases
 
 import (
 	"encoding/json"
+	"time"
 
 	"citygrid"
 )
@@ -9,7 +10,14 @@ import (
 // ApplyUpdate applies u to c (the stored case, locked by the caller) and
 // returns the events to record. A stale version is CodePrecondition; an
 // illegal change is CodeUnprocessable. c is changed only when it succeeds.
+//
+// An extension (延期) or parking (挂账) is asked for before the deadline or
+// not at all: once a case has run past its deadline it stays overdue, in
+// the case list and in the indicators of the period it happened in.
 func ApplyUpdate(c *Case, u Update) ([]Event, error) {
+	// The database keeps microseconds: times in the events' data must be
+	// the ones stored, or the history would not rebuild the case exactly.
+	u.Now = u.Now.Truncate(time.Microsecond)
 	if u.IfVersion != c.Version {
 		return nil, citygrid.Errorf(citygrid.CodePrecondition, "case %d is at version %d, not %d: reload it and try again", c.ID, c.Version, u.IfVersion)
 	}
@@ -51,6 +59,10 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 		}
 		event("status", string(next.Status), string(to), nil)
 		next.Status = to
+		if to == StatusAccepted && next.FiledAt == nil {
+			now := u.Now
+			next.FiledAt = &now
+		}
 		if to.Final() {
 			now := u.Now
 			next.ClosedAt = &now
@@ -66,6 +78,9 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 		if u.ExtendBy.Value <= 0 || u.ExtendBy.Value > 1000 || (u.ExtendBy.Unit != WorkingHours && u.ExtendBy.Unit != WorkingDays) {
 			return nil, citygrid.Errorf(citygrid.CodeInvalid, "extend: want 1 to 1000 working_hours or working_days")
 		}
+		if pastDeadline(&next, u.Now) {
+			return nil, unprocessable("case %d was due at %s: an extension is asked for before the deadline, not after", c.ID, deadlineText(next.DueAt, u.Calendar))
+		}
 		old := next.DueAt
 		next.DueAt = u.Calendar.AddWorking(next.DueAt, u.ExtendBy.Duration(u.Calendar))
 		event("extend", "", "", map[string]any{"by": u.ExtendBy, "due_from": old, "due_to": next.DueAt})
@@ -76,6 +91,8 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 			return nil, unprocessable("case %d is already parked", c.ID)
 		case *u.Pause && !next.Status.Open():
 			return nil, unprocessable("case %d is %s: only open cases can be parked", c.ID, next.Status)
+		case *u.Pause && pastDeadline(&next, u.Now):
+			return nil, unprocessable("case %d was due at %s: parking is asked for before the deadline, not after", c.ID, deadlineText(next.DueAt, u.Calendar))
 		case *u.Pause:
 			now := u.Now
 			next.PausedAt = &now
@@ -113,6 +130,23 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 	}
 	next.Version++
 	next.UpdatedAt = u.Now
+	next.retime(u.Now)
 	*c = next
 	return events, nil
+}
+
+// pastDeadline reports whether c's deadline is behind it at now. A parked
+// case's clock stands still, so it is not: its deadline moves on when it
+// resumes.
+func pastDeadline(c *Case, now time.Time) bool {
+	return c.PausedAt == nil && now.After(c.DueAt)
+}
+
+// deadlineText shows a deadline in the calendar's time zone, as the
+// dispatcher knows it.
+func deadlineText(t time.Time, cal *Calendar) string {
+	if cal != nil && cal.loc != nil {
+		t = t.In(cal.loc)
+	}
+	return t.Format(time.RFC3339)
 }

@@ -54,6 +54,7 @@ type CaseGenerator struct {
 	rng    *rand.Rand
 	leaves []string
 	bound  orb.Bound
+	prev   *cases.Case // the last case neither a duplicate nor rejected
 }
 
 // NewCaseGenerator prepares a generator.
@@ -72,8 +73,20 @@ func NewCaseGenerator(district orb.MultiPolygon, cats *cases.Categories, cal *ca
 	return g
 }
 
-// Case returns the i-th generated case.
+// Case returns the i-th generated case, in its present state.
 func (g *CaseGenerator) Case(i int) (*cases.Case, error) {
+	r, err := g.Record(i)
+	return r.Case, err
+}
+
+// Record returns the i-th generated case with its history: its handling
+// played from the report to Now through the API's rules (see player). A
+// few reports repeat the case before them and are merged into it.
+// Generate in order: each case depends on the ones before.
+func (g *CaseGenerator) Record(i int) (cases.Record, error) {
+	if prev := g.prev; prev != nil && g.rng.Float64() < duplicateShare {
+		return g.duplicate(i, prev)
+	}
 	var p orb.Point
 	category := g.leaves[g.rng.IntN(len(g.leaves))]
 	if g.rng.Float64() < hotspotShare {
@@ -85,7 +98,47 @@ func (g *CaseGenerator) Case(i int) (*cases.Case, error) {
 	} else {
 		p = g.uniform()
 	}
-	reported := g.reportTime()
+	c, err := g.prepare(i, p, category, g.reportTime())
+	if err != nil {
+		return cases.Record{}, err
+	}
+	pl := &player{g: g, c: c, t: c.ReportedAt}
+	if g.rng.Float64() < rejectShare {
+		pl.move(pl.after(pl.minutes(5, 120)), actorSupervisor, "不属于城市管理范围", cases.StatusRejected)
+	} else {
+		pl.handle()
+	}
+	if pl.err != nil {
+		return cases.Record{}, pl.err
+	}
+	if c.Status != cases.StatusRejected {
+		g.prev = c
+	}
+	return cases.Record{Case: c, Events: pl.events}, nil
+}
+
+// duplicate is a second report of prev, close by and a little later, that
+// the supervision centre merges into it.
+func (g *CaseGenerator) duplicate(i int, prev *cases.Case) (cases.Record, error) {
+	reported := prev.ReportedAt.Add(10*time.Minute + time.Duration(g.rng.Int64N(int64(8*time.Hour))))
+	if reported.After(g.Now) {
+		reported = g.Now
+	}
+	c, err := g.prepare(i, g.around(prev.Location, 20), prev.Category, reported)
+	if err != nil {
+		return cases.Record{}, err
+	}
+	pl := &player{g: g, c: c, t: c.ReportedAt}
+	into := int64(mergePlaceholder)
+	if !pl.apply(pl.after(pl.minutes(5, 90)), actorSupervisor, "重复上报", cases.Update{MergeInto: &into}) {
+		return cases.Record{Case: c, Events: pl.events}, pl.err
+	}
+	c.MergedInto = nil
+	return cases.Record{Case: c, Events: pl.events, MergeInto: &cases.SourceKey{Source: prev.Source, ExternalID: prev.ExternalID}}, nil
+}
+
+// prepare makes the report, as the API would take it.
+func (g *CaseGenerator) prepare(i int, p orb.Point, category string, reported time.Time) (*cases.Case, error) {
 	loc := []float64{p[0], p[1]}
 	prio := 1 + g.rng.IntN(5)
 	in := cases.Input{
@@ -101,30 +154,8 @@ func (g *CaseGenerator) Case(i int) (*cases.Case, error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo case %d: %w", i, err)
 	}
-	g.lifecycle(c)
+	c.Version, c.UpdatedAt = 1, c.ReportedAt
 	return c, nil
-}
-
-// lifecycle gives a case the status its age makes likely: old cases are
-// mostly closed, recent ones still moving; a few stay open past their
-// deadline.
-func (g *CaseGenerator) lifecycle(c *cases.Case) {
-	age := g.Now.Sub(c.ReportedAt)
-	r := g.rng.Float64()
-	switch {
-	case age > 14*24*time.Hour && r < 0.93, age > 3*24*time.Hour && r < 0.6:
-		closed := c.ReportedAt.Add(time.Duration(float64(c.DueAt.Sub(c.ReportedAt)) * (0.3 + g.rng.Float64()*1.2)))
-		if closed.After(g.Now) {
-			closed = g.Now
-		}
-		c.Status, c.ClosedAt = cases.StatusClosed, &closed
-		if g.rng.Float64() < 0.03 {
-			c.Status = cases.StatusRejected
-		}
-	default:
-		open := []cases.Status{cases.StatusReported, cases.StatusAccepted, cases.StatusDispatched, cases.StatusInProgress, cases.StatusResolved, cases.StatusVerified}
-		c.Status = open[g.rng.IntN(len(open))]
-	}
 }
 
 // reportTime spreads reports over the months, mostly in the daytime.

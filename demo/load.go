@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"citygrid/cases"
@@ -65,9 +66,9 @@ func Load(ctx context.Context, db postgres.DBTX, progress func(stage string, don
 	return out, nil
 }
 
-// LoadCases generates n demo cases (see CaseGenerator) over the stored demo
-// district and stores them in batches. progress, when set, is told how many
-// are done.
+// LoadCases generates n demo cases with their histories (see
+// CaseGenerator) over the stored demo district and stores them in batches.
+// progress, when set, is told how many are done.
 func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, progress func(done, total int)) (int, error) {
 	district, err := District()
 	if err != nil {
@@ -96,25 +97,76 @@ func LoadCases(ctx context.Context, db postgres.DBTX, n int, now time.Time, prog
 		return 0, err
 	}
 	gen := NewCaseGenerator(district, cats, cal, loc, now, Seed)
-	inserted := 0
-	const batch = 20000
-	for start := 0; start < n; start += batch {
-		list := make([]*cases.Case, 0, batch)
-		for i := start; i < min(start+batch, n); i++ {
-			c, err := gen.Case(i)
-			if err != nil {
-				return inserted, err
-			}
-			list = append(list, c)
-		}
-		k, err := store.InsertCases(ctx, list)
-		if err != nil {
-			return inserted, err
-		}
-		inserted += k
-		if progress != nil {
-			progress(start+len(list), n)
-		}
+	// Cases are generated (located, their histories played) in one
+	// goroutine and stored by others, two at once on a pool: storing the
+	// events is the slow part. A duplicate is merged into a case of its own
+	// batch (prev starts afresh with each), which the store then finds in
+	// the batch rather than among batches still being stored.
+	const batch = 10000
+	workers := 1
+	if postgres.Concurrent(db) {
+		workers = 2
 	}
-	return inserted, nil
+	type generated struct {
+		recs []cases.Record
+		err  error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan generated, workers)
+	go func() {
+		defer close(batches)
+		for start := 0; start < n; start += batch {
+			gen.prev = nil
+			recs := make([]cases.Record, 0, batch)
+			var err error
+			for i := start; i < min(start+batch, n) && err == nil; i++ {
+				var r cases.Record
+				if r, err = gen.Record(i); err == nil {
+					recs = append(recs, r)
+				}
+			}
+			select {
+			case batches <- generated{recs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	var (
+		mu             sync.Mutex
+		inserted, done int
+		firstErr       error
+		wg             sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for b := range batches {
+				err := b.err
+				k := 0
+				if err == nil {
+					k, err = store.InsertRecords(ctx, b.recs)
+				}
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+					cancel()
+				}
+				inserted += k
+				done += len(b.recs)
+				if progress != nil && firstErr == nil {
+					progress(done, n)
+				}
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return inserted, firstErr
 }

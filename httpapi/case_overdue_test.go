@@ -25,7 +25,9 @@ func TestCaseListOverdueNow(t *testing.T) {
 	}
 	late := create("late", `,"reported_at":"2026-11-02T01:00:00Z"`) // weeks past its 4 working hours
 	fresh := create("fresh", "")
-	parked := create("parked", `,"reported_at":"2026-11-02T01:00:00Z"`)
+	// Parked before its deadline (parking after it is refused): parked
+	// cases are never overdue now, whatever their deadline.
+	parked := create("parked", `,"reported_at":"2026-11-23T02:30:00Z"`)
 	if code, out, _ := do(t, "PATCH", srv.URL+"/v1/cases/"+parked, "application/json", `{"pause":true}`, "If-Match", `"1"`); code != 200 {
 		t.Fatalf("park = %d %v", code, out)
 	}

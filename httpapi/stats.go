@@ -10,8 +10,10 @@ import (
 const maxStatsPeriod = 5 * 366 * 24 * time.Hour
 
 // handleStats serves GET /v1/stats?by=&from=&to=: the indicators of the
-// daily bulletin, weekly dispatch and monthly review. Without from/to it
-// covers the last 30 days.
+// daily bulletin, weekly dispatch and monthly review (defined in
+// cases.StatsRow). Without from/to it covers the last 30 days. as_of is the
+// instant the figures are taken at: the period's end, or now if that comes
+// first.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if err := allowParams(q, "by", "from", "to"); err != nil {
@@ -47,11 +49,13 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sq.TimeZone = cal.TimeZone
+	sq.Now = now
 	rows, err := s.stats.Stats(r.Context(), sq)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"by": sq.By, "from": sq.From.Format(time.RFC3339), "to": sq.To.Format(time.RFC3339), "rows": rows,
+		"by": sq.By, "from": sq.From.Format(time.RFC3339), "to": sq.To.Format(time.RFC3339),
+		"as_of": sq.End().Format(time.RFC3339Nano), "rows": rows,
 	})
 }

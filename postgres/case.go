@@ -36,7 +36,8 @@ const CasesChannel = "citygrid_cases"
 // caseColumns is the select list scanned by scanCase.
 const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.description, c.priority,
     ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), COALESCE(c.unit_rule, ''), c.status,
-    c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties`
+    c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties,
+    c.filed_at, c.overdue_at`
 
 func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 	var (
@@ -48,7 +49,8 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 	)
 	dest := []any{&c.ID, &c.Source, &c.ExternalID, &c.Category, &c.Title, &c.Description, &c.Priority,
 		&x, &y, &cell, &c.Grid, &c.Unit, &c.UnitRule, &status,
-		&c.ReportedAt, &c.DueAt, &c.ClosedAt, &c.PausedAt, &c.MergedInto, &c.Version, &c.CreatedAt, &c.UpdatedAt, &props}
+		&c.ReportedAt, &c.DueAt, &c.ClosedAt, &c.PausedAt, &c.MergedInto, &c.Version, &c.CreatedAt, &c.UpdatedAt, &props,
+		&c.FiledAt, &c.OverdueAt}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -63,9 +65,9 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 
 const insertCaseSQL = `
 INSERT INTO cases AS c (source, external_id, category, title, description, priority, geom, h3, grid, unit,
-                        status, reported_at, due_at, closed_at, properties, unit_rule)
+                        status, reported_at, due_at, closed_at, properties, unit_rule, filed_at, overdue_at)
 VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, NULLIF($10, ''), NULLIF($11, ''),
-        $12, $13, $14, $15, $16, NULLIF($17, ''))
+        $12, $13, $14, $15, $16, NULLIF($17, ''), $18, $19)
 ON CONFLICT (source, external_id) DO NOTHING
 RETURNING ` + caseColumns
 
@@ -89,7 +91,8 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 		return nil, false, err
 	}
 	stored, err := scanCase(tx.QueryRow(ctx, insertCaseSQL, c.Source, c.ExternalID, c.Category, c.Title, c.Description, c.Priority,
-		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties), c.UnitRule))
+		c.Location[0], c.Location[1], int64(c.Cell), c.Grid, c.Unit, string(c.Status), c.ReportedAt, c.DueAt, closedAtFor(c), nullJSON(c.Properties),
+		c.UnitRule, c.FiledAt, c.OverdueAt))
 	if errors.Is(err, pgx.ErrNoRows) {
 		existing, err := scanCase(tx.QueryRow(ctx, findCaseBySourceSQL, c.Source, c.ExternalID))
 		if err != nil {
@@ -151,7 +154,7 @@ const lockCaseSQL = findCaseByIDSQL + ` FOR UPDATE`
 
 const updateCaseSQL = `
 UPDATE cases SET status = $2, grid = NULLIF($3, ''), unit = NULLIF($4, ''), due_at = $5, closed_at = $6,
-    paused_at = $7, merged_into = $8, version = $9, updated_at = $10, unit_rule = NULLIF($11, '')
+    paused_at = $7, merged_into = $8, version = $9, updated_at = $10, unit_rule = NULLIF($11, ''), filed_at = $12, overdue_at = $13
 WHERE id = $1`
 
 const bumpCaseVersionSQL = `UPDATE cases SET version = version + 1, updated_at = $2 WHERE id = $1`
@@ -206,7 +209,8 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt, c.UnitRule); err != nil {
+	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt,
+		c.UnitRule, c.FiledAt, c.OverdueAt); err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
 	for _, e := range events {
@@ -240,18 +244,30 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 
 // caseHistorySQL reads a case's events. Creation is not stored as an event
 // (see insertStagedCasesSQL): the first row is made from the case itself,
-// in the status it arrived in (the from of its first status change).
+// at its report time, in the status it arrived in (the from of its first
+// status change), with what it arrived with in data: its first deadline
+// (the due_from of its first deadline change) and its category, grid and
+// unit before any re-assignment. With that, the history alone replays the
+// case (the indicators' test does).
 const caseHistorySQL = `
 SELECT at, actor, kind, from_status, to_status, note, data FROM (
-SELECT 0 AS seq, c.created_at AS at, COALESCE((SELECT e.actor FROM case_events e WHERE e.case_id = c.id AND e.kind = 'reported_by' LIMIT 1), ''),
-       'create', '', COALESCE((SELECT e.from_status FROM case_events e WHERE e.case_id = c.id AND e.from_status IS NOT NULL ORDER BY e.id LIMIT 1), c.status),
-       '', NULL::jsonb
+SELECT 0 AS seq, c.reported_at AS at, COALESCE((SELECT e.actor FROM case_events e WHERE e.case_id = c.id AND e.kind = 'reported_by' LIMIT 1), ''),
+       'create', '', COALESCE((SELECT e.from_status FROM case_events e WHERE e.case_id = c.id AND e.from_status IS NOT NULL ORDER BY e.at, e.id LIMIT 1), c.status),
+       '', jsonb_build_object(
+           'due_at', COALESCE((SELECT (e.data->>'due_from')::timestamptz FROM case_events e
+                               WHERE e.case_id = c.id AND e.data ? 'due_from' ORDER BY e.at, e.id LIMIT 1), c.due_at),
+           'category', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
+                                    AND e.data->>'field' = 'category' ORDER BY e.at, e.id LIMIT 1), c.category),
+           'grid', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
+                                    AND e.data->>'field' = 'grid' ORDER BY e.at, e.id LIMIT 1), c.grid, ''),
+           'unit', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
+                                    AND e.data->>'field' = 'unit' ORDER BY e.at, e.id LIMIT 1), c.unit, ''))
 FROM cases c WHERE c.id = $1
 UNION ALL
 SELECT id, at, actor, kind, COALESCE(from_status, ''), COALESCE(to_status, ''), note, data
 FROM case_events WHERE case_id = $1 AND kind <> 'reported_by'
 ) h (seq, at, actor, kind, from_status, to_status, note, data)
-ORDER BY seq`
+ORDER BY seq <> 0, at, seq`
 
 // CaseHistory returns the events of a case, oldest first, starting with its
 // creation.

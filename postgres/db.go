@@ -21,6 +21,13 @@ type DBTX interface {
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
+// Concurrent reports whether db serves several statements at once: a pool
+// does, a transaction serves one at a time.
+func Concurrent(db DBTX) bool {
+	_, ok := db.(*pgxpool.Pool)
+	return ok
+}
+
 // Open connects to url, checks that the server answers, and applies any
 // pending migrations.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -72,16 +71,27 @@ func testPlannerView(t *testing.T, b *browser, srv *httptest.Server) {
 			}
 		}
 		var fc struct {
-			Features []json.RawMessage `json:"features"`
+			Features []struct {
+				Properties struct {
+					MergedInto *string `json:"merged_into"`
+				} `json:"properties"`
+			} `json:"features"`
 		}
 		apiGet(t, srv.URL, "/v1/cases?"+q, &fc)
 		if n != fmt.Sprint(len(fc.Features)) {
 			t.Errorf("cell %s lists %s cases, GET /v1/cases?%s returns %d", cell.H3, n, q, len(fc.Features))
 		}
 		// Hotspots and area queries put a case in the same cell
-		// (caseindex.Cell): the map and the list agree.
-		if cell.Count != len(fc.Features) {
-			t.Errorf("cell %s counts %d cases in the hotspot tiles, %d by the area query", cell.H3, cell.Count, len(fc.Features))
+		// (caseindex.Cell): the map and the list agree, but for the
+		// merged duplicates the list shows and no count counts.
+		counted := 0
+		for _, f := range fc.Features {
+			if f.Properties.MergedInto == nil {
+				counted++
+			}
+		}
+		if cell.Count != counted {
+			t.Errorf("cell %s counts %d cases in the hotspot tiles, %d (not merged) by the area query", cell.H3, cell.Count, counted)
 		}
 		b.do(chromedp.Click(`#panel-back`))
 	}

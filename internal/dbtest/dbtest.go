@@ -189,6 +189,7 @@ func Isolated(t testing.TB, tables ...string) *pgxpool.Pool {
 		if _, err := shared.Exec(ctx, sql); err != nil {
 			t.Fatalf("dbtest: isolated copy of %s: %v", table, err)
 		}
+		ownSequences(t, shared, schema, table)
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -234,5 +235,41 @@ func WaitBlocked(t testing.TB, pid int) {
 			t.Fatalf("dbtest: no session waited for process %d within 10 s", pid)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// serialColumnsSQL lists the columns of a table whose default draws from a
+// sequence (serial columns).
+const serialColumnsSQL = `
+SELECT a.attname FROM pg_attribute a
+JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = $1::regclass AND pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%'`
+
+// ownSequences gives an isolated copy's serial columns a sequence of their
+// own: LIKE copies the default, which draws from the original's sequence,
+// and pg_get_serial_sequence on the copy would find none.
+func ownSequences(t testing.TB, db *pgxpool.Pool, schema, table string) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.Query(ctx, serialColumnsSQL, pgx.Identifier{schema, table}.Sanitize())
+	if err != nil {
+		t.Fatal("dbtest: serial columns:", err)
+	}
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal("dbtest: serial columns:", err)
+	}
+	for _, col := range cols {
+		seq := pgx.Identifier{schema, table + "_" + col + "_seq"}.Sanitize()
+		tbl := pgx.Identifier{schema, table}.Sanitize()
+		column := pgx.Identifier{col}.Sanitize()
+		for _, sql := range []string{
+			`CREATE SEQUENCE ` + seq + ` OWNED BY ` + tbl + `.` + column,
+			`ALTER TABLE ` + tbl + ` ALTER COLUMN ` + column + ` SET DEFAULT nextval('` + seq + `')`,
+		} {
+			if _, err := db.Exec(ctx, sql); err != nil {
+				t.Fatalf("dbtest: sequence of %s.%s: %v", table, col, err)
+			}
+		}
 	}
 }

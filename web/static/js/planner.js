@@ -13,9 +13,9 @@ import {quantileAbs} from './ramps.js';
 const COLUMNS = [
   {key: 'name', label: 'Name', num: false},
   {key: 'received', label: 'Received', num: true, fmt: fmtInt},
-  {key: 'closure_rate', label: 'Closure', num: true, fmt: fmtPct, title: '结案率: closed / received'},
+  {key: 'closure_rate', label: 'Closure', num: true, fmt: fmtPct, title: '结案率: closed / due'},
   {key: 'on_time_rate', label: 'On time', num: true, fmt: fmtPct, title: '按期结案率: closed on time / due'},
-  {key: 'rework_rate', label: 'Rework', num: true, fmt: fmtPct, title: '返工率: sent back for rework / resolved'},
+  {key: 'rework_rate', label: 'Rework', num: true, fmt: fmtPct, title: '返工率: sent back for rework / due'},
   {key: 'overdue', label: 'Overdue', num: true, fmt: fmtInt},
 ];
 
@@ -171,7 +171,7 @@ export class Planner {
       draw();
     };
     draw();
-    const total = rows.reduce((t, r) => ({received: t.received + r.received, closed: t.closed + r.closed, overdue: t.overdue + r.overdue}), {received: 0, closed: 0, overdue: 0});
+    const total = rows.reduce((t, r) => ({received: t.received + r.received, due: t.due + r.due, closed: t.closed + r.closed, overdue: t.overdue + r.overdue}), {received: 0, due: 0, closed: 0, overdue: 0});
     const tabs = h('div.segmented', {role: 'radiogroup', 'aria-label': 'Group by'},
       [['street', 'Street'], ['community', 'Community'], ['unit', 'Unit']].map(([id, label]) => h('button', {
         type: 'button', role: 'radio', 'aria-checked': String(id === by),
@@ -180,11 +180,11 @@ export class Planner {
     const body = h('div.stats', tabs,
       h('div.kpis',
         h('div.kpi', h('span.kpi-v', fmtInt(total.received)), h('span.kpi-l', 'received')),
-        h('div.kpi', h('span.kpi-v', fmtPct(total.received ? total.closed / total.received : null)), h('span.kpi-l', 'closure rate')),
+        h('div.kpi', h('span.kpi-v', fmtPct(total.due ? total.closed / total.due : null)), h('span.kpi-l', 'closure rate')),
         h('div.kpi.kpi-late', h('span.kpi-v', fmtInt(total.overdue)), h('span.kpi-l', 'overdue'))),
       h('div.table-wrap', {tabindex: 0, 'aria-label': 'Indicators table'},
         h('table.stats-table', h('thead', h('tr', heads)), tbody)),
-      h('p.muted.small', 'Received counts reports in the period; overdue counts cases open past their deadline at its end. Rates show — when there is nothing to divide by.'));
+      h('p.muted.small', 'As of the end of the window (or now): received counts reports; due, the filed cases that fell due (closed in time, or ran past the deadline: overdue); closure and on-time rates are over due. Rates show — when nothing is due.'));
     this.panel.show(token, body, h('span', `${fmtTime(from.toISOString())} – ${fmtTime(to.toISOString())}`));
   }
 }
