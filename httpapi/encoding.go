@@ -31,6 +31,10 @@ import (
 // stream and refuses other codings.
 func (s *Server) decodeRequestBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r) // nothing to decode (a GET)
+			return
+		}
 		switch coding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); coding {
 		case "", "identity":
 		case "gzip", "x-gzip":

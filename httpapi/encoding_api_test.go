@@ -166,6 +166,11 @@ func TestCompressedRequestBodies(t *testing.T) {
 		{"brotli", "/v1/cases", "application/json", "br", strings.NewReader(caseBody), 415, `Content-Encoding \"br\"`},
 		{"two codings", "/v1/cases", "application/json", "gzip, gzip", gzipped(caseBody), 415, "gzip-compressed"},
 	}
+	t.Run("a GET has no body to decode", func(t *testing.T) {
+		if resp, body := rawDo(t, "GET", srv.URL+"/v1/statuses", nil, "Content-Encoding", "br"); resp.StatusCode != 200 {
+			t.Errorf("status %d: %s", resp.StatusCode, body)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := count()

@@ -301,12 +301,12 @@ func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]cases.Event, e
 // recent: the cells ($1) bound the search so that it stays an index lookup.
 // Distances are on the sphere, as in radius queries (sphereDistanceSQL).
 const possibleDuplicatesSQL = `
-SELECT ` + caseColumns + `, ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, false) AS distance
+SELECT ` + caseColumns + `, c.geom::geography <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography AS distance
 FROM cases c
 WHERE c.h3 = ANY($1) AND c.category = $4 AND c.id <> $5
   AND ` + openStatusSQL + `
   AND c.reported_at >= $6 AND c.reported_at <= $7
-  AND ST_DWithin(c.geom::geography, ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography, $8, false)
+  AND c.geom::geography <-> ST_SetSRID(ST_MakePoint($2, $3), 4326)::geography <= $8
 ORDER BY distance, c.id
 LIMIT 20`
 

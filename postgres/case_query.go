@@ -46,9 +46,18 @@ const gridSubtreeSQL = `c.grid IN (
     SELECT code FROM t)`
 
 // sphereDistanceSQL is the distance in metres from a case to a geography
-// point (%s): great-circle on PostGIS's sphere, the one metric of radius
-// queries and duplicate searches (geo.EarthRadiusM is the same sphere).
-const sphereDistanceSQL = `ST_Distance(c.geom::geography, %s, false)`
+// point (%s): great-circle on PostGIS's mean sphere (geo.EarthRadiusM), the
+// one metric of radius queries and duplicate searches. It is the geography
+// index's KNN operator, so the index orders by exactly the distance
+// reported; ST_Distance(…, false) is the same sphere but rounds to 1e-8 m
+// and, called per row, doubled a radius query's time.
+const sphereDistanceSQL = `(c.geom::geography <-> %s)`
+
+// sphereWithinSQL keeps the cases within a radius (%[2]s) of a point
+// (%[1]s) by sphereDistanceSQL; ST_DWithin, on the same sphere and a
+// millimetre wider (%[3]s), is only there to let the geography index rule
+// rows out.
+const sphereWithinSQL = `ST_DWithin(c.geom::geography, %[1]s, %[3]s, false) AND (c.geom::geography <-> %[1]s) <= %[2]s`
 
 // openStatusSQL matches the statuses whose deadline runs, as defined once
 // in SQL by migration 005 (cases.Status.Open in Go).
@@ -120,11 +129,11 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 		q.add("ST_X(c.geom) BETWEEN %s AND %s AND ST_Y(c.geom) BETWEEN %s AND %s", a.Bound.Min[0], a.Bound.Max[0], a.Bound.Min[1], a.Bound.Max[1])
 	case a.Near != nil:
 		// One metric for the radius test, the distance reported and the
-		// order: great-circle metres on PostGIS's sphere (use_spheroid
-		// false), which geo measures too. On the spheroid (ST_DWithin's
-		// default) a case 300.33 m away on the sphere passed a 300 m test.
+		// order: great-circle metres on PostGIS's sphere, which geo
+		// measures too. On the spheroid (ST_DWithin's default) a case
+		// 300.33 m away on the sphere passed a 300 m test.
 		pt = fmt.Sprintf("ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography", q.arg(a.Near[0]), q.arg(a.Near[1]))
-		q.where = append(q.where, fmt.Sprintf("ST_DWithin(c.geom::geography, %s, %s, false)", pt, q.arg(a.RadiusM)))
+		q.where = append(q.where, fmt.Sprintf(sphereWithinSQL, pt, q.arg(a.RadiusM)+"::float8", q.arg(a.RadiusM+0.001)+"::float8"))
 		distance = fmt.Sprintf(sphereDistanceSQL, pt)
 	case a.Grid != "":
 		q.add(gridSubtreeSQL, a.Grid)
@@ -206,14 +215,12 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 			"  ORDER BY reported_at DESC, id DESC LIMIT " + limit + ")\n" +
 			"ORDER BY " + order
 	} else if a.Near != nil {
-		// Nearest first from the geography index's KNN order (<->, which
-		// is the same sphere but rounds differently, by nanometres). The
-		// index orders by that alone, so it returns a margin of extra rows
-		// and the outer query orders them by the distance reported, then id
-		// (a page loses a row only if more than knnTieMargin cases lie at
-		// the same distance).
+		// Nearest first from the geography index's KNN order. The index
+		// orders by distance alone, so it returns a margin of extra rows
+		// and the outer query settles ties by id (a page loses a row only
+		// if more than knnTieMargin cases lie at exactly the same distance).
 		sql = "SELECT * FROM (SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
-			strings.Join(q.where, "\n  AND ") + "\nORDER BY c.geom::geography <-> " + pt + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
+			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + distance + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
 			") c\nORDER BY distance, c.id LIMIT " + q.arg(f.Limit)
 	} else {
 		sql = "SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
