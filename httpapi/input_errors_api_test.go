@@ -82,6 +82,8 @@ func TestErrorsNameFieldAndRule(t *testing.T) {
 		{"a hotspot time without a zone", "GET", "/v1/hotspots?compare_from=2026-11-01T00:00:00&compare_to=2026-11-02T00:00:00Z", "", 400, `compare_from: "2026-11-01T00:00:00" has no time zone`},
 		{"an unescaped + in a query time", "GET", "/v1/cases?grid=D&from=2026-11-20T09:30:00+08:00", "", 400,
 			`from: "2026-11-20T09:30:00 08:00" has a space where its offset's + should be: in a URL query a + stands for a space, so write it as %2B`},
+		{"a stats period without a zone", "GET", "/v1/stats?by=street&from=2026-11-01T00:00:00", "", 400, `from: "2026-11-01T00:00:00" has no time zone`},
+		{"an unescaped + in a stats period", "GET", "/v1/stats?by=street&to=2026-11-20T09:30:00+08:00", "", 400, "write it as %2B"},
 		{"an unescaped + in a tile filter", "GET", "/tiles/cases/14/13671/6301.mvt?to=2026-11-20T09:30:00+08:00", "", 400, "write it as %2B"},
 		{"an unescaped + between categories", "GET", "/v1/cases?grid=D&category=E01+C01", "", 400,
 			`category: "E01 C01" is not a category code prefix (letters and digits, such as E01) (a + in a URL query stands for a space: write it as %2B)`},

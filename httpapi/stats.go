@@ -31,9 +31,9 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	sq.To, sq.From = now, now.Add(-30*24*time.Hour)
 	for name, dst := range map[string]*time.Time{"from": &sq.From, "to": &sq.To} {
 		if raw := q.Get(name); raw != "" {
-			t, err := time.Parse(time.RFC3339, raw)
+			t, err := parseTime(raw, name)
 			if err != nil {
-				return invalid("%s: %q is not an RFC 3339 time", name, truncate(raw, 40))
+				return err
 			}
 			*dst = t
 		}
