@@ -105,9 +105,27 @@ func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions
 	return s, count
 }
 
+// do makes a request and returns the reply's status, its body decoded when
+// it is JSON, and its header.
 func do(t *testing.T, method, url, contentType, body string, header ...string) (int, map[string]any, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	status, b, h := raw(t, method, url, contentType, body, header...)
+	var out map[string]any
+	if strings.Contains(h.Get("Content-Type"), "json") {
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %s", method, url, b)
+		}
+	}
+	return status, out, h
+}
+
+// raw makes a request and returns the reply's status, body and header.
+func raw(t *testing.T, method, url, contentType, body string, header ...string) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -119,14 +137,11 @@ func do(t *testing.T, method, url, contentType, body string, header ...string) (
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	if strings.Contains(resp.Header.Get("Content-Type"), "json") {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("%s %s: body is not JSON: %s", method, url, raw)
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return resp.StatusCode, out, resp.Header
+	return resp.StatusCode, b, resp.Header
 }
 
 func TestCaseAPIFlow(t *testing.T) {

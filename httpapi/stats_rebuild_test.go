@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -317,31 +316,6 @@ func compareRows(t *testing.T, name string, got, want []cases.StatsRow) {
 	if bad > 3 {
 		t.Errorf("%s: %d rows differ", name, bad)
 	}
-}
-
-// raw makes a request and returns the reply's status, body and header.
-func raw(t *testing.T, method, url, contentType, body string, header ...string) (int, []byte, http.Header) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, b, resp.Header
 }
 
 func equalJSON(a, b any) bool {
