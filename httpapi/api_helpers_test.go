@@ -44,10 +44,11 @@ func newAPI(t *testing.T, deps func(*httpapi.Deps)) *api {
 		// Warnings and errors (an unexpected 500) show with a failure.
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
+	token := withKeys(t, tx, &d)
 	if deps != nil {
 		deps(&d)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d))
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, tx: tx, index: index}
 }

@@ -38,12 +38,12 @@ func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions)
 }
 
 // caseHandler is caseServer's handler, for tests that look into its routes.
-func caseHandler(t *testing.T) (*httpapi.Server, func() int) {
+func caseHandler(t *testing.T) (keyedServer, func() int) {
 	t.Helper()
 	return ownedCaseHandler(t, "U1", grid.LocatorOptions{})
 }
 
-func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions) (*httpapi.Server, func() int) {
+func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions) (keyedServer, func() int) {
 	t.Helper()
 	tx := dbtest.Tx(t)
 	ctx := context.Background()
@@ -89,12 +89,14 @@ func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions
 	}
 	cases := postgres.NewCaseStore(tx)
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
-	s := httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: grids, Cases: cases, Stats: cases, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return now }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	token := withKeys(t, tx, &d)
+	s := keyedServer{httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, d), token}
 	count := func() int {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM case_events)`).Scan(&n); err != nil {

@@ -21,6 +21,8 @@ var problems = map[citygrid.Code]struct {
 	citygrid.CodeInvalid:          {http.StatusBadRequest, "Invalid request"},
 	citygrid.CodeUnprocessable:    {http.StatusUnprocessableEntity, "Unprocessable request"},
 	citygrid.CodeNotFound:         {http.StatusNotFound, "Not found"},
+	citygrid.CodeUnauthenticated:  {http.StatusUnauthorized, "Unauthorized"},
+	citygrid.CodeForbidden:        {http.StatusForbidden, "Forbidden"},
 	citygrid.CodeMethod:           {http.StatusMethodNotAllowed, "Method not allowed"},
 	citygrid.CodeConflict:         {http.StatusConflict, "Conflict"},
 	citygrid.CodePrecondition:     {http.StatusPreconditionFailed, "Precondition failed"},

@@ -97,12 +97,14 @@ func TestGoldenReplies(t *testing.T) {
 	tx := dbtest.Tx(t)
 	index := grid.NewIndex(grid.LocatorOptions{})
 	caseStore := postgres.NewCaseStore(tx)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 4 << 10, MaxImportBytes: maxImportBytes}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: postgres.NewGridStore(tx), Cases: caseStore, Stats: caseStore, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return goldenNow }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return goldenNow },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}))
+	}
+	token := withKeys(t, tx, &d)
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxBodyBytes: 4 << 10, MaxImportBytes: maxImportBytes}, d)))
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL, tx: tx, index: index}
 	a.mustOK(a.post("/v1/units", unitsJSON))
