@@ -18,6 +18,11 @@ type Filter struct {
 	Statuses   []cases.Status
 	Source     string
 	Unit       string
+	// Restriction is the caller's part of the district (its access
+	// scope): set from the scope only, never from request parameters. It
+	// cuts on top of the fields above, so a unit asked for outside a
+	// handler's own unit matches nothing.
+	Restriction cases.Restriction
 }
 
 // compiled turns a filter into per-row tests on the interned columns.
@@ -28,8 +33,12 @@ type compiledFilter struct {
 	anyStat  bool
 	source   int64 // -1: any; -2: matches nothing
 	unit     int64
-	merged   bool // some rows are merged duplicates: skip them
-	all      bool // nothing filters: every row matches
+	// The restriction: grids by grid id (nil: every grid), and the unit
+	// and source it keeps (-1: any; -2: matches nothing).
+	grids             []bool
+	onlyUnit, onlySrc int64
+	merged            bool // some rows are merged duplicates: skip them
+	all               bool // nothing filters: every row matches
 }
 
 func (x *Index) compile(f Filter) compiledFilter {
@@ -61,8 +70,22 @@ func (x *Index) compile(f Filter) compiledFilter {
 	}
 	cf.source = lookup(&x.strs.sources, f.Source)
 	cf.unit = lookup(&x.strs.units, f.Unit)
+	r := f.Restriction
+	cf.onlySrc = lookup(&x.strs.sources, r.Source)
+	cf.onlyUnit = lookup(&x.strs.units, r.Unit)
+	if r.Grids != nil {
+		// One look-up per grid of the scope, then a bool per row: a
+		// scoped pass costs what an unscoped one does.
+		cf.grids = make([]bool, len(x.strs.grids.names))
+		for _, code := range r.Grids {
+			if id, ok := x.strs.grids.ids[code]; ok {
+				cf.grids[id] = true
+			}
+		}
+	}
 	cf.merged = x.nMerged > 0
-	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1 && !cf.merged
+	cf.all = f.From.IsZero() && f.To.IsZero() && cf.cats == nil && cf.anyStat && cf.source == -1 && cf.unit == -1 && !cf.merged &&
+		cf.grids == nil && cf.onlySrc == -1 && cf.onlyUnit == -1
 	return cf
 }
 
@@ -86,6 +109,15 @@ func (cf *compiledFilter) match(x *Index, i int) bool {
 		return false
 	}
 	if cf.unit != -1 && int64(x.unit[i]) != cf.unit {
+		return false
+	}
+	if cf.grids != nil && !cf.grids[x.grid[i]] {
+		return false
+	}
+	if cf.onlyUnit != -1 && int64(x.unit[i]) != cf.onlyUnit {
+		return false
+	}
+	if cf.onlySrc != -1 && int64(x.source[i]) != cf.onlySrc {
 		return false
 	}
 	return true

@@ -89,13 +89,18 @@ func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.T
 
 // ByGrid counts every case per grid code it was assigned to (the grid
 // itself, not its ancestors); merged duplicates are not counted.
-func (x *Index) ByGrid(now time.Time) map[string]*CellLoad {
+func (x *Index) ByGrid(now time.Time) map[string]*CellLoad { return x.ByGridMatching(Filter{}, now) }
+
+// ByGridMatching is ByGrid over the cases f selects (a handler's unit, an
+// integration's source).
+func (x *Index) ByGridMatching(f Filter, now time.Time) map[string]*CellLoad {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	cf := x.compile(f)
 	at := now.Unix()
 	loads := make([]CellLoad, len(x.strs.grids.names))
 	for i := range x.grid {
-		if !x.merged[i] {
+		if cf.match(x, i) {
 			loads[x.grid[i]].add(x, int32(i), at)
 		}
 	}
