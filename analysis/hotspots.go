@@ -40,7 +40,9 @@ func New(grids GridSource, index *caseindex.Index) *Service {
 
 // Query asks for Gi* at one resolution, neighbourhood ring k, over the
 // cases the filter selects; FDR applies the Benjamini-Hochberg correction
-// before classifying.
+// before classifying. The filter's Restriction (the caller's scope) cuts
+// the counts and, when it names grids, makes them the study area (see
+// Study).
 type Query struct {
 	Res, K int
 	Filter caseindex.Filter
@@ -59,7 +61,7 @@ type Hotspots struct {
 
 // Hotspots counts the cases per cell of the study area and runs Gi*.
 func (s *Service) Hotspots(q Query) (*Hotspots, error) {
-	st, err := s.study(q.Res, q.K)
+	st, err := s.study(q.Res, q.K, q.Filter.Restriction.Grids)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ type Emerging struct {
 // To give way to the axis's) and runs Gi* per step, the Mann-Kendall trend
 // per cell and the emerging categories.
 func (s *Service) Emerging(q Query, axis Steps) (*Emerging, error) {
-	st, err := s.study(q.Res, q.K)
+	st, err := s.study(q.Res, q.K, q.Filter.Restriction.Grids)
 	if err != nil {
 		return nil, err
 	}

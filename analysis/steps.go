@@ -132,7 +132,7 @@ func (s *Service) Axis(q Query, unit string, loc *time.Location, fromGiven bool)
 	if fromGiven {
 		return CutSteps(f.From, f.To, unit, loc)
 	}
-	st, err := s.study(q.Res, q.K)
+	st, err := s.study(q.Res, q.K, q.Filter.Restriction.Grids)
 	if err != nil {
 		return Steps{}, err
 	}
