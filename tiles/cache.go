@@ -30,12 +30,14 @@ type Cache struct {
 }
 
 // Key names one cached tile: layer, tile, the grid level asked for (zero:
-// the zoom's) and the normalised filters.
+// the zoom's), the normalised filters and the caller's scope (its key:
+// "all" for the whole district). A change drops a tile for every key.
 type Key struct {
 	Layer   string
 	Tile    geo.Tile
 	Level   grid.Level
 	Variant string
+	Scope   string
 }
 
 type tileRef struct {

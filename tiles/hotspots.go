@@ -42,8 +42,10 @@ func (s *Service) hotQuery(z uint32, p Params, now time.Time) (HotspotQuery, tim
 	return q, expires
 }
 
-func (s *Service) hotCells(ctx context.Context, l *grid.Locator, q HotspotQuery) (*hotResult, error) {
-	key := fmt.Sprintf("%d/%d/%t/%s", q.Res, q.K, q.FDR, Params{Filter: q.Filter}.variant(LayerCases))
+// hotCells runs (or recalls) the analysis of q for the scope named
+// scopeKey (q.Filter carries its restriction).
+func (s *Service) hotCells(ctx context.Context, l *grid.Locator, q HotspotQuery, scopeKey string) (*hotResult, error) {
+	key := fmt.Sprintf("%s/%d/%d/%t/%s", scopeKey, q.Res, q.K, q.FDR, Params{Filter: q.Filter}.variant(LayerCases))
 	version := s.cases.Version()
 	s.mu.Lock()
 	if s.hotMemoAt != version || s.hotMemoLoc != l || s.hotMemo == nil {
@@ -71,10 +73,11 @@ func (s *Service) hotCells(ctx context.Context, l *grid.Locator, q HotspotQuery)
 	return r, nil
 }
 
-// hotspotsLayer draws the analysed cells that have cases or a class.
+// hotspotsLayer draws the analysed cells that have cases or a class: for a
+// scope, the analysis over its grids and cases (as /v1/hotspots answers it).
 func (s *Service) hotspotsLayer(ctx context.Context, l *grid.Locator, t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool, error) {
 	q, expires := s.hotQuery(t.Z, p, now)
-	r, err := s.hotCells(ctx, l, q)
+	r, err := s.hotCells(ctx, l, q, p.scopeKey())
 	if err != nil {
 		return nil, time.Time{}, false, err
 	}

@@ -9,7 +9,10 @@ import (
 // followGrids compares the grid index with the one the cache was drawn
 // from and, when it is new, drops the grid tiles meeting every grid that
 // was added, removed or changed (and every hotspot tile if the district
-// itself changed: it is the hotspots' study area).
+// itself changed: it is the hotspots' study area). Any change drops every
+// scoped tile too: a scope is a set of subtrees, and a grid added, moved
+// or removed changes which cases, grids and study cells it holds (grid
+// imports are rare; a scope's tiles are cheap to draw again).
 func (s *Service) followGrids(l *grid.Locator) {
 	s.mu.Lock()
 	old := s.locator
@@ -53,6 +56,9 @@ func (s *Service) followGrids(l *grid.Locator) {
 		}, LayerGrids, LayerBattlemap)
 		if top {
 			s.cache.dropWhere(func(Key) bool { return true }, LayerHotspots, LayerBattlemap)
+		}
+		if len(changed) > 0 || top {
+			s.cache.dropWhere(func(k Key) bool { return k.Scope != "all" }, Layers...)
 		}
 	})
 }

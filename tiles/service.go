@@ -14,7 +14,9 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"citygrid/access"
 	"citygrid/caseindex"
+	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -90,14 +92,38 @@ type HotCell struct {
 // are (a too small study area is the client's to fix).
 type HotspotFunc func(ctx context.Context, q HotspotQuery) ([]HotCell, error)
 
-// Params are a tile request's filters. Cases and hotspots use Filter;
-// grids use Level (zero: by zoom); hotspots use Res (zero: by zoom), K
-// (zero: the default) and NoFDR.
+// Params are a tile request's filters and the caller's scope. Cases and
+// hotspots use Filter; grids use Level (zero: by zoom); hotspots use Res
+// (zero: by zoom), K (zero: the default) and NoFDR.
 type Params struct {
 	Filter caseindex.Filter
 	Level  grid.Level
 	Res, K int
 	NoFDR  bool
+	// Scope is the caller's part of the district (nil: all of it). Every
+	// layer is cut to it: cases and clusters, hotspots (over its grids),
+	// and grids (in it with counts cut to it, above it as outlines,
+	// beside it not at all). Filter.Restriction is set from it, whatever
+	// it held.
+	Scope *access.Scope
+}
+
+// scopeKey names the scope in cache keys: "all" for the whole district.
+func (p Params) scopeKey() string {
+	if p.Scope == nil {
+		return "all"
+	}
+	return p.Scope.Key()
+}
+
+// restricted is the filter with the scope's restriction, the only source
+// of one.
+func (p Params) restricted() Params {
+	p.Filter.Restriction = cases.Restriction{}
+	if p.Scope != nil {
+		p.Filter.Restriction = p.Scope.Restriction()
+	}
+	return p
 }
 
 // variant is the normalised form of the filters that matter to layer (the
@@ -152,8 +178,8 @@ type Service struct {
 	now      func() time.Time
 
 	mu         sync.Mutex
-	locator    *grid.Locator // the one the cache was last checked against
-	loads      *gridLoads
+	locator    *grid.Locator           // the one the cache was last checked against
+	loads      map[loadsKey]*gridLoads // by the unit and source a scope keeps
 	hotMemo    map[string]*hotResult
 	hotMemoAt  uint64        // case-index version of hotMemo
 	hotMemoLoc *grid.Locator // and its grids
@@ -190,10 +216,13 @@ func (s *Service) Tile(ctx context.Context, layer string, t geo.Tile, p Params) 
 		return nil, false, ErrNoGrids
 	}
 	s.followGrids(l)
-	key := Key{Layer: layer, Tile: t, Variant: p.variant(layer)}
+	// The scope is part of the key, so of the concurrent-miss key too: one
+	// caller's tile never reaches another, not even as a waiter's.
+	key := Key{Layer: layer, Tile: t, Variant: p.variant(layer), Scope: p.scopeKey()}
 	if layer == LayerGrids || layer == LayerBattlemap {
 		key.Level = p.Level
 	}
+	p = p.restricted()
 	return s.cache.get(ctx, key, s.now(), func(ctx context.Context) (*Encoded, time.Time, error) {
 		return s.render(ctx, l, layer, t, p)
 	})

@@ -43,6 +43,24 @@ type Stale struct {
 	// standardises by the mean and spread of all counts) and so battlemap;
 	// every layer after a reload.
 	Everywhere []string
+	// sides are the ranges of the old and of the new case alone (nil
+	// when there is no such side), for a stream that sees one side only.
+	sides [2]*Stale
+}
+
+// Side is what the change made stale on one side of it, the old case's
+// (old true) or the new one's: a stream that saw the case leave its scope,
+// or enter it, must not learn where it went or where it came from. A side
+// the change does not have is null.
+func (st Stale) Side(old bool) json.Marshaler {
+	i := 1
+	if old {
+		i = 0
+	}
+	if st.sides[i] == nil {
+		return json.RawMessage("null")
+	}
+	return *st.sides[i]
 }
 
 // MarshalJSON writes {"cases":[ranges],"grids":[ranges],"hotspots":"all",…}.
@@ -78,40 +96,56 @@ func StaleAfter(ch caseindex.Change, l *grid.Locator, pointZoom int) Stale {
 	if ch.Reset {
 		return Stale{Everywhere: Layers}
 	}
-	st := Stale{Everywhere: []string{LayerHotspots, LayerBattlemap}}
-	seen := map[string]bool{}
-	for _, c := range []*caseindex.Entry{ch.Old, ch.New} {
+	everywhere := []string{LayerHotspots, LayerBattlemap}
+	st := Stale{Everywhere: everywhere}
+	for i, c := range []*caseindex.Entry{ch.Old, ch.New} {
 		if c == nil {
 			continue
 		}
-		var centres [caseindex.MaxRes + 1]*orb.Point // by cluster resolution: zooms share them
-		for z := range geo.MaxZoom + 1 {
-			at := c.Location
-			if z < pointZoom {
-				res := ClusterRes(uint32(z))
-				if centres[res] == nil {
-					cell, err := caseindex.Cell(c.Location, res)
-					if err != nil {
-						continue
-					}
-					ctr := cell.Center()
-					centres[res] = &ctr
+		side := staleOf(c, l, pointZoom)
+		side.Everywhere = everywhere
+		st.sides[i] = &side
+		// Old and new in the same tiles, or on the same grids' paths:
+		// each range once.
+		for _, r := range side.Cases {
+			st.Cases = appendRange(st.Cases, r)
+		}
+		for _, r := range side.Grids {
+			st.Grids = appendRange(st.Grids, r)
+		}
+	}
+	return st
+}
+
+// staleOf is what one side of a change (a case as it was, or as it is)
+// makes stale in the cases and grids layers.
+func staleOf(c *caseindex.Entry, l *grid.Locator, pointZoom int) Stale {
+	var st Stale
+	var centres [caseindex.MaxRes + 1]*orb.Point // by cluster resolution: zooms share them
+	for z := range geo.MaxZoom + 1 {
+		at := c.Location
+		if z < pointZoom {
+			res := ClusterRes(uint32(z))
+			if centres[res] == nil {
+				cell, err := caseindex.Cell(c.Location, res)
+				if err != nil {
+					continue
 				}
-				at = *centres[res]
+				ctr := cell.Center()
+				centres[res] = &ctr
 			}
-			if r, ok := rangeOf(geo.TilesAt(at, z, Extent, Buffer)); ok {
-				st.Cases = appendRange(st.Cases, r)
-			}
+			at = *centres[res]
 		}
-		if l == nil {
-			continue
+		if r, ok := rangeOf(geo.TilesAt(at, z, Extent, Buffer)); ok {
+			st.Cases = appendRange(st.Cases, r)
 		}
-		for _, g := range l.Path(c.Grid) {
-			b, ok := l.Bound(g.Code)
-			if ok && !seen[g.Code] {
-				seen[g.Code] = true
-				st.Grids = append(st.Grids, boundRanges(b, g.Level)...)
-			}
+	}
+	if l == nil {
+		return st
+	}
+	for _, g := range l.Path(c.Grid) {
+		if b, ok := l.Bound(g.Code); ok {
+			st.Grids = append(st.Grids, boundRanges(b, g.Level)...)
 		}
 	}
 	return st

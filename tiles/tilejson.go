@@ -6,6 +6,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/access"
 	"citygrid/geo"
 )
 
@@ -62,8 +63,10 @@ func (s *Service) vectorLayers() map[string]VectorLayer {
 }
 
 // TileJSON describes layer with tilesURL as its tile template; bounds and
-// centre come from the district's grids.
-func (s *Service) TileJSON(layer, tilesURL string) (*TileJSON, error) {
+// centre are the scope's (nil: the district's): the union of its grids'.
+// A scope none of whose grids exist gets the district's, which its outline
+// shows anyway.
+func (s *Service) TileJSON(layer, tilesURL string, scope *access.Scope) (*TileJSON, error) {
 	if !slices.Contains(Layers, layer) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownLayer, layer)
 	}
@@ -72,12 +75,24 @@ func (s *Service) TileJSON(layer, tilesURL string) (*TileJSON, error) {
 		return nil, ErrNoGrids
 	}
 	var b orb.Bound
-	for i, g := range l.TopLevel() {
-		gb, _ := l.Bound(g.Code)
-		if i == 0 {
-			b = gb
-		} else {
-			b = b.Union(gb)
+	found := false
+	add := func(code string) {
+		if gb, ok := l.Bound(code); ok {
+			if found {
+				b = b.Union(gb)
+			} else {
+				b, found = gb, true
+			}
+		}
+	}
+	if scope != nil {
+		for _, code := range scope.Roots() {
+			add(code)
+		}
+	}
+	if !found {
+		for _, g := range l.TopLevel() {
+			add(g.Code)
 		}
 	}
 	all := s.vectorLayers()
