@@ -86,7 +86,11 @@ func (p hotspotParams) echo() map[string]any {
 
 // handleHotspots serves GET /v1/hotspots: counts, density, smoothed
 // density and Getis-Ord Gi* per H3 cell of the study area, with classes
-// after the false-discovery-rate correction.
+// after the false-discovery-rate correction. Under a scope the counts are
+// the scope's cases and, when it names grids, the study area is the cells
+// whose centre lies in them (analysis.Study): a street's planner compares
+// its street's cells with each other, not with the district's it cannot
+// see. The comparison period is cut alike (its filter is the period's).
 func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	if err := allowParams(q, "res", "k", "fdr", "from", "to", "category", "status", "source", "unit", "include_zero", "compare_from", "compare_to"); err != nil {
@@ -96,6 +100,7 @@ func (s *Server) handleHotspots(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	p.filter.Restriction = s.scopeOf(r).Restriction()
 	includeZero, err := parseBool(q.Get("include_zero"), "include_zero")
 	if err != nil {
 		return err
@@ -193,6 +198,7 @@ func (s *Server) handleHotspotsEmerging(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	p.filter.Restriction = s.scopeOf(r).Restriction()
 	includeNone, err := parseBool(q.Get("include_none"), "include_none")
 	if err != nil {
 		return err

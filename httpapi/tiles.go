@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/analysis"
 	"citygrid/caseindex"
 	"citygrid/cases"
@@ -123,6 +124,8 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return invalid("%v", err)
 	}
+	scope := s.scopeOf(r)
+	p.Scope = scope
 	enc, hit, err := s.tiles.Tile(r.Context(), layer, t, p)
 	switch {
 	case errors.Is(err, tiles.ErrNoGrids):
@@ -133,9 +136,9 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h := w.Header()
-	s.tileHeaders(h, layer)
+	s.tileHeaders(h, layer, scope)
 	h.Set("ETag", enc.ETag)
-	h.Set("Vary", "Accept-Encoding")
+	h.Set("Vary", "Accept-Encoding, Authorization")
 	if len(enc.Capped) > 0 {
 		h.Set("X-Tile-Capped", strings.Join(enc.Capped, ","))
 		for _, l := range enc.Capped {
@@ -162,17 +165,42 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 }
 
 // tileHeaders sets what every tile route answers with: caching policy and
-// CORS.
-func (s *Server) tileHeaders(h http.Header, layer string) {
+// CORS. A reply depends on the caller's credential (its scope): it varies
+// on Authorization, and a scoped one (nil: none) is private, so that no
+// shared cache hands one caller's part of the district to another (RFC
+// 9111 §3.5 lets a shared cache reuse a reply to an authorised request
+// only when it says public).
+func (s *Server) tileHeaders(h http.Header, layer string, scope *access.Scope) {
 	cc := s.cfg.TileCacheControl[layer]
 	if cc == "" {
 		cc = s.cfg.TileCacheControl["*"]
 	}
+	if scope != nil && !scope.Whole() {
+		cc = privateCacheControl(cc)
+	}
 	h.Set("Cache-Control", cc)
+	h.Add("Vary", "Authorization")
 	if s.cfg.CORSOrigin != "" {
 		h.Set("Access-Control-Allow-Origin", s.cfg.CORSOrigin)
 		h.Set("Access-Control-Expose-Headers", "ETag, X-Tile-Capped")
 	}
+}
+
+// privateCacheControl makes a configured Cache-Control private: "private"
+// first, then the directives that still apply ("no-cache", "max-age"),
+// without those for shared caches ("public", "s-maxage").
+func privateCacheControl(cc string) string {
+	out := []string{"private"}
+	for _, d := range strings.Split(cc, ",") {
+		d = strings.TrimSpace(d)
+		name, _, _ := strings.Cut(strings.ToLower(d), "=")
+		switch name {
+		case "", "private", "public", "s-maxage", "proxy-revalidate":
+			continue
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, ", ")
 }
 
 // etagMatches applies If-None-Match's weak comparison to a list of tags.
@@ -226,14 +254,15 @@ func (s *Server) handleTileJSON(w http.ResponseWriter, r *http.Request) error {
 	if query != "" {
 		template += "?" + query
 	}
-	tj, err := s.tiles.TileJSON(layer, template)
+	scope := s.scopeOf(r)
+	tj, err := s.tiles.TileJSON(layer, template, scope)
 	if errors.Is(err, tiles.ErrNoGrids) {
 		return citygrid.Errorf(citygrid.CodeUnavailable, "%v", err)
 	}
 	if err != nil {
 		return err
 	}
-	s.tileHeaders(w.Header(), layer)
+	s.tileHeaders(w.Header(), layer, scope)
 	return writeJSON(w, http.StatusOK, tj)
 }
 
@@ -273,8 +302,10 @@ func (s *Server) handleTileCatalogue(w http.ResponseWriter, r *http.Request) err
 		}
 		out = append(out, e)
 	}
+	// The catalogue holds no case data (the cache's counters are the
+	// whole cache's): the same for every caller.
 	stats := s.tiles.CacheStats()
-	s.tileHeaders(w.Header(), "*")
+	s.tileHeaders(w.Header(), "*", nil)
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"layers": out, "point_zoom": opt.PointZoom, "max_features": opt.MaxFeatures,
 		"cache": map[string]any{"entries": stats.Entries, "bytes": stats.Bytes, "max_bytes": stats.MaxBytes, "hits": stats.Hits, "misses": stats.Misses},

@@ -70,7 +70,8 @@ func (h *Hub) Index() *caseindex.Index { return h.index }
 
 // Changed applies a case created or changed (here or elsewhere): the index
 // has it and the stale tiles are gone before Changed returns, so every later
-// read of this process shows it; then the streams hear of it.
+// read of this process shows it; then the streams hear of it, each as its
+// audience may (see Audience).
 func (h *Hub) Changed(c *cases.Case) {
 	ch, err := h.index.Apply(caseindex.EntryOf(c))
 	if err != nil {
@@ -82,12 +83,71 @@ func (h *Hub) Changed(c *cases.Case) {
 		stale = h.tiles.CaseChanged(ch)
 	}
 	now := h.now()
-	h.events.publish("case", caseEvent{
-		ID: strconv.FormatInt(c.ID, 10), Status: c.Status, Category: c.Category, Title: c.Title,
+	id, at := strconv.FormatInt(c.ID, 10), now.UTC().Format(time.RFC3339)
+	ev := caseEvent{
+		ID: id, Status: c.Status, Category: c.Category,
 		Grid: c.Grid, Unit: c.Unit, Location: [2]float64{c.Location[0], c.Location[1]}, Version: c.Version,
-		OverdueNow: c.Overdue(now), ReportedAt: c.ReportedAt.UTC().Format(time.RFC3339), At: now.UTC().Format(time.RFC3339),
+		OverdueNow: c.Overdue(now), ReportedAt: c.ReportedAt.UTC().Format(time.RFC3339), At: at,
 		Tiles: stale,
+	}
+	var was *cases.Case // the case as the index had it: where it was
+	if ch.Old != nil {
+		was = &cases.Case{ID: c.ID, Grid: ch.Old.Grid, Unit: ch.Old.Unit, Source: ch.Old.Source}
+	}
+	side := func(old bool) json.Marshaler {
+		if sd, ok := stale.(sided); ok {
+			return sd.Side(old)
+		}
+		return nil // no way to tell the sides apart: name no tiles
+	}
+	// The encodings, made once each as a stream first needs them.
+	const (
+		whole = iota // the change as it is, with the title
+		wholeNoText
+		entered // the case came into the scope: the new side's tiles only
+		enteredNoText
+		gone
+	)
+	var msgs [5][]byte
+	msg := func(kind int) []byte {
+		if msgs[kind] == nil {
+			e := ev
+			switch kind {
+			case gone:
+				msgs[kind] = encode("case", goneEvent{ID: id, Gone: true, At: at, Tiles: side(true)})
+				return msgs[kind]
+			case entered, enteredNoText:
+				e.Tiles = side(false)
+			}
+			if kind == whole || kind == entered {
+				e.Title = &c.Title
+			}
+			msgs[kind] = encode("case", e)
+		}
+		return msgs[kind]
+	}
+	h.events.fanOut(func(a Audience) []byte {
+		seesNew := a.Scope == nil || a.Scope.Sees(c)
+		seesOld := was != nil && (a.Scope == nil || a.Scope.Sees(was))
+		text := 0
+		if !a.FreeText {
+			text = 1
+		}
+		switch {
+		case seesNew && (was == nil || seesOld):
+			return msg(whole + text)
+		case seesNew:
+			return msg(entered + text)
+		case seesOld:
+			return msg(gone)
+		}
+		return nil // never in its scope: not a word of it
 	})
+}
+
+// sided is a change's stale tiles told apart by side (tiles.Stale).
+type sided interface {
+	Side(old bool) json.Marshaler
 }
 
 // ChangedElsewhere applies case id, which another process created or
@@ -140,9 +200,33 @@ func (h *Hub) reloadLoop() {
 	}
 }
 
-// Subscribe returns a stream of encoded server-sent events, closed when the
-// client lags too far behind or the hub closes, and a function to leave.
-func (h *Hub) Subscribe() (<-chan []byte, func()) { return h.events.subscribe() }
+// Scope is the part of the district a stream may hear of
+// (*access.Scope).
+type Scope interface {
+	Sees(*cases.Case) bool
+}
+
+// Audience is who a stream is for. A stream hears of a case change only
+// when it may see the case as it is or as it was: a case that enters its
+// scope comes with the tiles of where it is now, one that leaves it (is
+// re-assigned away) is one event {"id", "gone": true, "at", "tiles"} with
+// the tiles of where it was, so that the client drops it without learning
+// where it went. Bulk events reach every stream.
+type Audience struct {
+	// Scope decides which cases the stream hears of; nil: every case.
+	Scope Scope
+	// FreeText lets the stream read what reporters wrote (a case's
+	// title); without it the title is left out.
+	FreeText bool
+}
+
+// Everyone is the audience that hears every case, with its title.
+var Everyone = Audience{FreeText: true}
+
+// Subscribe returns a stream of encoded server-sent events for a, closed
+// when the client lags too far behind or the hub closes, and a function to
+// leave.
+func (h *Hub) Subscribe(a Audience) (<-chan []byte, func()) { return h.events.subscribe(a) }
 
 // Close ends the event streams (a graceful shutdown need not wait for
 // them) and any reload in flight.
@@ -157,7 +241,7 @@ type caseEvent struct {
 	ID         string         `json:"id"`
 	Status     cases.Status   `json:"status"`
 	Category   string         `json:"category"`
-	Title      string         `json:"title"`
+	Title      *string        `json:"title,omitempty"` // for audiences that may read free text
 	Grid       string         `json:"grid"`
 	Unit       string         `json:"unit"`
 	Location   [2]float64     `json:"location"` // WGS84 [lng, lat]
@@ -166,4 +250,13 @@ type caseEvent struct {
 	ReportedAt string         `json:"reported_at"`
 	At         string         `json:"at"`
 	Tiles      json.Marshaler `json:"tiles,omitempty"` // what the change made stale, per layer
+}
+
+// goneEvent is the data of a "case" event telling a stream that a case
+// left its scope.
+type goneEvent struct {
+	ID    string         `json:"id"`
+	Gone  bool           `json:"gone"`
+	At    string         `json:"at"`
+	Tiles json.Marshaler `json:"tiles,omitempty"` // where it was: what to refresh
 }

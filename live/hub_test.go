@@ -84,7 +84,7 @@ func TestChangedReachesIndexTilesAndStreams(t *testing.T) {
 	tl := &fakeTiles{}
 	h := live.New(x, live.Options{Tiles: tl})
 	defer h.Close()
-	events, leave := h.Subscribe()
+	events, leave := h.Subscribe(live.Everyone)
 	defer leave()
 
 	h.Changed(newCase(1, cases.StatusReported))
@@ -112,7 +112,7 @@ func TestChangedElsewhereReadsTheStore(t *testing.T) {
 	store := &fakeStore{cases: map[int64]*cases.Case{7: newCase(7, cases.StatusDispatched)}, release: make(chan struct{}, 10)}
 	h := live.New(x, live.Options{Store: store})
 	defer h.Close()
-	events, leave := h.Subscribe()
+	events, leave := h.Subscribe(live.Everyone)
 	defer leave()
 
 	h.ChangedElsewhere(context.Background(), 7)
@@ -135,7 +135,7 @@ func TestReloadsCoalesce(t *testing.T) {
 	store := &fakeStore{release: make(chan struct{})}
 	h := live.New(x, live.Options{Store: store, Tiles: tl})
 	defer h.Close()
-	events, leave := h.Subscribe()
+	events, leave := h.Subscribe(live.Everyone)
 	defer leave()
 
 	h.Reload()
@@ -171,13 +171,13 @@ func (s *fakeStore) loadCount() int {
 // it is closed at once.
 func TestCloseEndsStreams(t *testing.T) {
 	h := live.New(caseindex.New(), live.Options{})
-	events, leave := h.Subscribe()
+	events, leave := h.Subscribe(live.Everyone)
 	defer leave()
 	h.Close()
 	if _, open := <-events; open {
 		t.Fatal("a stream stayed open after Close")
 	}
-	late, _ := h.Subscribe()
+	late, _ := h.Subscribe(live.Everyone)
 	if _, open := <-late; open {
 		t.Fatal("a stream opened after Close")
 	}

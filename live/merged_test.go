@@ -17,7 +17,7 @@ func TestMergedCaseLeavesTheCounts(t *testing.T) {
 	tl := &fakeTiles{}
 	h := live.New(x, live.Options{Tiles: tl})
 	defer h.Close()
-	events, leave := h.Subscribe()
+	events, leave := h.Subscribe(live.Everyone)
 	defer leave()
 
 	h.Changed(newCase(1, cases.StatusReported))
