@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paulmach/orb"
 
+	"citygrid/access"
 	"citygrid/caseindex"
 	"citygrid/cases"
 	"citygrid/demo"
@@ -52,6 +53,8 @@ type env struct {
 	caseIndex *caseindex.Index
 	cases     *postgres.CaseStore
 	index     *grid.Index
+	keys      *postgres.KeyStore
+	admin     string // an admin key's token: requests without a credential speak with it
 }
 
 func setup(tb testing.TB) *env {
@@ -77,16 +80,43 @@ func setup(tb testing.TB) *env {
 	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		tb.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
+	e := &env{pool: pool, loc: index.Locator(), caseIndex: caseIndex, cases: caseStore, index: index, keys: postgres.NewKeyStore(pool)}
+	e.admin = e.key(tb, access.Key{Name: "bench admin", Role: access.RoleAdmin})
+	api := e.handler(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
 		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	srv := httptest.NewServer(api)
-	tb.Cleanup(srv.Close)
-	cats, _ := caseStore.Categories(ctx)
-	cal, _ := caseStore.Calendar(ctx)
-	district, _ := demo.District()
-	return &env{pool: pool, srv: srv, loc: index.Locator(), cats: cats, cal: cal, bounds: district, caseIndex: caseIndex, cases: caseStore, index: index}
+	e.srv = httptest.NewServer(api)
+	tb.Cleanup(e.srv.Close)
+	e.cats, _ = caseStore.Categories(ctx)
+	e.cal, _ = caseStore.Calendar(ctx)
+	e.bounds, _ = demo.District()
+	return e
+}
+
+// key makes an API key in the bench database and returns its token.
+func (e *env) key(tb testing.TB, k access.Key) string {
+	tb.Helper()
+	_, token, err := httpapi.CreateKey(context.Background(), e.keys, k, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return token
+}
+
+// handler is a server with the bench database's keys whose requests
+// without a credential speak as the admin.
+func (e *env) handler(cfg httpapi.Config, d httpapi.Deps) http.Handler {
+	d.Keys = e.keys
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	api := httpapi.New(cfg, d)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			r.Header.Set("Authorization", "Bearer "+e.admin)
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 func (e *env) truncate(tb testing.TB) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -56,8 +55,8 @@ func BenchmarkTiles(b *testing.B) {
 
 	district := e.bounds.Bound()
 	newServer := func() *httptest.Server {
-		srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
-			Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		srv := httptest.NewServer(e.handler(httpapi.Config{}, httpapi.Deps{
+			Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{}),
 		}))
 		b.Cleanup(srv.Close)
 		return srv
@@ -111,7 +110,7 @@ func BenchmarkTiles(b *testing.B) {
 		})
 	}
 	b.Run("warm-handler-throughput", func(b *testing.B) {
-		api := httpapi.New(httpapi.Config{}, httpapi.Deps{Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{}), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		api := e.handler(httpapi.Config{}, httpapi.Deps{Index: e.index, App: app.New(e.index, e.caseIndex, nil, app.Config{})})
 		reqs := make([]*http.Request, len(all))
 		for i, t := range all {
 			reqs[i] = httptest.NewRequest(http.MethodGet, fmt.Sprintf("/tiles/cases/%d/%d/%d.mvt", t.Z, t.X, t.Y), nil)
