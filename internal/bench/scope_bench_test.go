@@ -40,9 +40,9 @@ func BenchmarkScopedTiles(b *testing.B) {
 	for b.Loop() {
 		for _, z := range []int{12, 16} {
 			ts := geo.TilesCovering(bound, z)
-			// Cold: enough passes for some 60 tiles a run, each on a
+			// Cold: enough passes for some 100 tiles a run, each on a
 			// fresh server.
-			passes := max(1, 60/len(ts))
+			passes := max(1, 100/len(ts))
 			cold := map[string][]float64{}
 			warm := map[string][]float64{}
 			for range runs {
@@ -58,7 +58,7 @@ func BenchmarkScopedTiles(b *testing.B) {
 					}
 					cold[k.name] = append(cold[k.name], float64(elapsed.Microseconds())/float64(passes*len(ts))/1000)
 					// Warm: the last pass's server has them all.
-					reps := max(1, 2000/len(ts))
+					reps := max(1, 20000/len(ts))
 					var warmTime time.Duration
 					for range reps {
 						warmTime += fetchTiles(b, api, ts, k.token)
