@@ -190,17 +190,22 @@ func (s *Server) tileHeaders(h http.Header, layer string, scope *access.Scope) {
 // first, then the directives that still apply ("no-cache", "max-age"),
 // without those for shared caches ("public", "s-maxage").
 func privateCacheControl(cc string) string {
-	out := []string{"private"}
-	for _, d := range strings.Split(cc, ",") {
+	if cc == "no-cache" { // the default: every scoped tile asks
+		return "private, no-cache"
+	}
+	var b strings.Builder
+	b.WriteString("private")
+	for d := range strings.SplitSeq(cc, ",") {
 		d = strings.TrimSpace(d)
-		name, _, _ := strings.Cut(strings.ToLower(d), "=")
-		switch name {
+		name, _, _ := strings.Cut(d, "=")
+		switch strings.ToLower(name) {
 		case "", "private", "public", "s-maxage", "proxy-revalidate":
 			continue
 		}
-		out = append(out, d)
+		b.WriteString(", ")
+		b.WriteString(d)
 	}
-	return strings.Join(out, ", ")
+	return b.String()
 }
 
 // etagMatches applies If-None-Match's weak comparison to a list of tags.
