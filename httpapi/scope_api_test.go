@@ -105,3 +105,20 @@ func withoutRequestID(t *testing.T, r reply, name string) string {
 	delete(p, "request_id")
 	return strings.ReplaceAll(fmt.Sprint(p), name, "<name>")
 }
+
+// TestTilePreflight: a map on another origin may ask for tiles with a key.
+func TestTilePreflight(t *testing.T) {
+	a := newTileAPI(t)
+	req, _ := http.NewRequest(http.MethodOptions, a.url+"/tiles/cases/14/13672/6464.mvt", nil)
+	req.Header.Set("Authorization", noKey)
+	req.Header.Set("Origin", "https://map.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+}
