@@ -83,7 +83,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "GET /v1/grids/topology", method: "GET", path: "/v1/grids/topology", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/grids/import/", method: "POST", path: "/v1/grids/import", body: fcJSON(district()),
 			want: want(401, 200, 403, 403, 403, 403, 403, 403),
-			bug: "every key may import grids: chi's Match names the route /v1/grids/import, chi.Walk and routeRules /v1/grids/import/, so ruleFor finds no rule and authenticate lets any principal through (a route without a rule is open, not refused)"},
+			bug:  "every key may import grids: chi's Match names the route /v1/grids/import, chi.Walk and routeRules /v1/grids/import/, so ruleFor finds no rule and authenticate lets any principal through (a route without a rule is open, not refused)"},
 		{route: "POST /v1/units", method: "POST", path: "/v1/units", body: unitsJSON, want: want(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/categories", method: "PUT", path: "/v1/categories", body: tableJSON(a.t), want: want(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/categories/{code}", method: "PUT", path: "/v1/categories/E0101",
