@@ -177,3 +177,37 @@ func FuzzAuthorization(f *testing.F) {
 		}
 	})
 }
+
+// TestAccessStreamTickets: a stream ticket opens the event stream once,
+// and is no credential anywhere else.
+func TestAccessStreamTickets(t *testing.T) {
+	a := newAccessAPI(t)
+	ticket := func() string {
+		t.Helper()
+		r := a.send(viewer, "POST", "/v1/events/ticket", "")
+		var out struct{ Ticket string }
+		r.decode(t, &out)
+		if r.status != http.StatusCreated || out.Ticket == "" {
+			t.Fatalf("POST /v1/events/ticket: %d %s", r.status, r.body)
+		}
+		return out.Ticket
+	}
+	tk := ticket()
+	if r := a.send(anon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusOK {
+		t.Errorf("the stream with a ticket: %d %s", r.status, r.body)
+	}
+	if r := a.send(anon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusUnauthorized {
+		t.Errorf("the ticket again: %d %s, want 401", r.status, r.body)
+	}
+	if r := a.send(anon, "GET", "/v1/events?ticket=nope", ""); r.status != http.StatusUnauthorized {
+		t.Errorf("an unknown ticket: %d %s, want 401", r.status, r.body)
+	}
+	t.Run("elsewhere", func(t *testing.T) {
+		t.Skip("BUG: principalOf takes ?ticket= on every route, not only GET /v1/events: a stream ticket, a credential in a URL, reads one case (GET /v1/cases/{id}?ticket=… = 200 with the case) or any route that takes no query check; a route that checks its parameters answers 400 but spends the ticket")
+		for _, path := range []string{"/v1/cases/" + a.in, "/v1/units", "/v1/categories", "/tiles"} {
+			if r := a.send(anon, "GET", path+"?ticket="+ticket(), ""); r.status != http.StatusUnauthorized {
+				t.Errorf("GET %s with a stream ticket: %d, want 401: %s", path, r.status, truncateBody(r.body))
+			}
+		}
+	})
+}
