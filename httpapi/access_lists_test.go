@@ -168,3 +168,37 @@ func csvIDs(t *testing.T, r reply) []string {
 	}
 	return ids
 }
+
+// TestAccessPossibleDuplicatesCut: a new report lists the possible
+// duplicates near it, but only those the reporter may see: a case just
+// across the street boundary is not named to an S1 key.
+func TestAccessPossibleDuplicatesCut(t *testing.T) {
+	a := newAccessAPI(t)
+	across := a.newCase("across", "patrol", "E0101", [2]float64{x0 + 0.0101, y0 + 0.005}, "") // G3, some 18 m from the report below
+	near := [2]float64{x0 + 0.0099, y0 + 0.005}                                               // G1
+	duplicates := func(w who) []string {
+		r := a.try(w, "POST", "/v1/cases", caseJSON("patrol", "near-the-boundary", near, ""))
+		if r.status != http.StatusCreated {
+			t.Fatalf("%s reports: %d %s", w, r.status, r.body)
+		}
+		var f struct {
+			Properties struct {
+				PossibleDuplicates []struct{ ID string } `json:"possible_duplicates"`
+			}
+		}
+		r.decode(t, &f)
+		var ids []string
+		for _, d := range f.Properties.PossibleDuplicates {
+			ids = append(ids, d.ID)
+		}
+		return ids
+	}
+	if ids := duplicates(admin); !slices.Contains(ids, across) {
+		t.Fatalf("the admin's report lists %v, want the case across the boundary (%s) among them", ids, across)
+	}
+	for _, w := range []who{dispatcher, inspector, integration} {
+		if ids := duplicates(w); slices.Contains(ids, across) {
+			t.Errorf("%s's report lists the case across the boundary: %v", w, ids)
+		}
+	}
+}

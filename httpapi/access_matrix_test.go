@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 	}
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
-	victim := "1" // a key id; the admin's revocation is rolled back
+	victim := strconv.FormatInt(a.keyID[viewer], 10) // the admin's revocation is rolled back
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
 		//                                                                          anon admin disp hand insp plan view intg
@@ -161,7 +162,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 			hide: a.out, absent: notACase, want: want(401, 200, 404, 404, 404, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "start", method: "PATCH", path: "/v1/cases/" + a.dispatched, body: `{"status":"in_progress"}`, header: ifMatch(a.dispatched),
 			want: want(401, 200, 403, 200, 403, 403, 403, 403)},
-		{route: "PATCH /v1/cases/{id}", name: "start, unit U2", method: "PATCH", path: "/v1/cases/" + a.inU2, body: `{"status":"dispatched"}`, header: ifMatch(a.inU2),
+		{route: "PATCH /v1/cases/{id}", name: "dispatch, unit U2", method: "PATCH", path: "/v1/cases/" + a.inU2, body: `{"status":"dispatched"}`, header: ifMatch(a.inU2),
 			hide: a.inU2, absent: notACase, want: want(401, 200, 200, 404, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "verify", method: "PATCH", path: "/v1/cases/" + a.resolved, body: `{"status":"verified"}`, header: ifMatch(a.resolved),
 			want: want(401, 200, 403, 403, 200, 403, 403, 403)},
@@ -199,6 +200,13 @@ func matrixRows(a *accessAPI) []matrixRow {
 		// No route: an anonymous caller learns nothing of what exists.
 		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: want(401, 404, 404, 404, 404, 404, 404, 404)},
 		{name: "no such method", method: "DELETE", path: "/v1/cases/" + a.in, want: want(401, 405, 405, 405, 405, 405, 405, 405)},
+
+		// HEAD goes as GET goes.
+		{name: "HEAD", method: "HEAD", path: "/v1/cases/" + a.in, want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+		{name: "HEAD out", method: "HEAD", path: "/v1/cases/" + a.out, want: want(401, 200, 404, 404, 404, 404, 404, 404)},
+		{name: "HEAD", method: "HEAD", path: "/metrics", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/keys", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/hotspots", want: want(401, 200, 200, 403, 403, 200, 403, 403)},
 	}
 }
 
