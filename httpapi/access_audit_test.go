@@ -31,7 +31,7 @@ type auditRow struct {
 // audit reads GET /v1/audit with query as the admin.
 func (a *accessAPI) audit(query string) ([]auditRow, *string) {
 	a.t.Helper()
-	r := a.send(admin, "GET", "/v1/audit?"+query, "")
+	r := a.send(asAdmin, "GET", "/v1/audit?"+query, "")
 	if r.status != http.StatusOK {
 		a.t.Fatalf("GET /v1/audit?%s: %d %s", query, r.status, r.body)
 	}
@@ -50,7 +50,7 @@ func TestAccessAudit(t *testing.T) {
 	a := newAccessAPI(t)
 	n := 0
 	// as makes a request with its own request id and client address.
-	as := func(w who, method, path, body string, header ...string) (reply, string, string) {
+	as := func(w caller, method, path, body string, header ...string) (reply, string, string) {
 		t.Helper()
 		n++
 		id, addr := fmt.Sprintf("audit-%02d", n), fmt.Sprintf("203.0.113.%d", n)
@@ -59,7 +59,7 @@ func TestAccessAudit(t *testing.T) {
 	}
 	type expect struct {
 		what                 string
-		who                  who
+		who                  caller
 		reqID, addr          string
 		action, objType, obj string
 		outcome              string
@@ -75,63 +75,63 @@ func TestAccessAudit(t *testing.T) {
 	}
 
 	// Changes.
-	r, id, addr := as(dispatcher, "POST", "/v1/cases", caseJSON("patrol", "audited", inG1, ""))
+	r, id, addr := as(asDispatcher, "POST", "/v1/cases", reportJSON("patrol", "audited", inG1, ""))
 	must(r, http.StatusCreated)
 	var created struct{ Properties struct{ ID string } }
 	r.decode(t, &created)
 	c := created.Properties.ID
-	expected = append(expected, expect{"create a case", dispatcher, id, addr, "case.create", "case", c, "allow", 0, 0, 1})
-	r, id, addr = as(dispatcher, "PATCH", "/v1/cases/"+c, `{"status":"accepted","note":"受理"}`, "If-Match", `"1"`)
+	expected = append(expected, expect{"create a case", asDispatcher, id, addr, "case.create", "case", c, "allow", 0, 0, 1})
+	r, id, addr = as(asDispatcher, "PATCH", "/v1/cases/"+c, `{"status":"accepted","note":"受理"}`, "If-Match", `"1"`)
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"accept it", dispatcher, id, addr, "case.update", "case", c, "allow", 0, 1, 2})
-	r, id, addr = as(admin, "POST", "/v1/grids/import", changedDistrict(func([]any) {}))
+	expected = append(expected, expect{"accept it", asDispatcher, id, addr, "case.update", "case", c, "allow", 0, 1, 2})
+	r, id, addr = as(asAdmin, "POST", "/v1/grids/import", changedDistrict(func([]any) {}))
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"import grids", admin, id, addr, "grids.import", "grids", "", "allow", 0, 0, 0})
-	r, id, addr = as(admin, "PUT", "/v1/calendar", `{"timezone":"Asia/Shanghai","day_start":"08:30","day_end":"17:30","weekend":[0,6]}`)
+	expected = append(expected, expect{"import grids", asAdmin, id, addr, "grids.import", "grids", "", "allow", 0, 0, 0})
+	r, id, addr = as(asAdmin, "PUT", "/v1/calendar", `{"timezone":"Asia/Shanghai","day_start":"08:30","day_end":"17:30","weekend":[0,6]}`)
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"replace the calendar", admin, id, addr, "calendar.replace", "calendar", "", "allow", 0, 0, 0})
-	r, id, addr = as(admin, "PUT", "/v1/categories", tableJSON(t))
+	expected = append(expected, expect{"replace the calendar", asAdmin, id, addr, "calendar.replace", "calendar", "", "allow", 0, 0, 0})
+	r, id, addr = as(asAdmin, "PUT", "/v1/categories", tableJSON(t))
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"replace the categories", admin, id, addr, "categories.replace", "categories", "", "allow", 0, 0, 0})
-	r, id, addr = as(admin, "POST", "/v1/units", `{"code":"U3","name":"环卫所","kind":"bureau"}`)
+	expected = append(expected, expect{"replace the categories", asAdmin, id, addr, "categories.replace", "categories", "", "allow", 0, 0, 0})
+	r, id, addr = as(asAdmin, "POST", "/v1/units", `{"code":"U3","name":"环卫所","kind":"bureau"}`)
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"add a unit", admin, id, addr, "units.upsert", "units", "", "allow", 0, 0, 0})
-	r, id, addr = as(admin, "POST", "/v1/keys", `{"name":"audited","role":"viewer"}`)
+	expected = append(expected, expect{"add a unit", asAdmin, id, addr, "units.upsert", "units", "", "allow", 0, 0, 0})
+	r, id, addr = as(asAdmin, "POST", "/v1/keys", `{"name":"audited","role":"viewer"}`)
 	must(r, http.StatusCreated)
 	var key struct{ ID string }
 	r.decode(t, &key)
-	expected = append(expected, expect{"create a key", admin, id, addr, "key.create", "key", key.ID, "allow", 0, 0, 0})
-	r, id, addr = as(admin, "DELETE", "/v1/keys/"+key.ID, "")
+	expected = append(expected, expect{"create a key", asAdmin, id, addr, "key.create", "key", key.ID, "allow", 0, 0, 0})
+	r, id, addr = as(asAdmin, "DELETE", "/v1/keys/"+key.ID, "")
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"revoke it", admin, id, addr, "key.revoke", "key", key.ID, "allow", 0, 0, 0})
-	r, id, addr = as(integration, "POST", "/v1/cases/bulk", caseJSON("patrol", "bulk-audited", inG1, "")+"\n"+caseJSON("patrol", "bulk-outside", inG3, "")+"\n",
+	expected = append(expected, expect{"revoke it", asAdmin, id, addr, "key.revoke", "key", key.ID, "allow", 0, 0, 0})
+	r, id, addr = as(asIntegration, "POST", "/v1/cases/bulk", reportJSON("patrol", "bulk-audited", inG1, "")+"\n"+reportJSON("patrol", "bulk-outside", inG3, "")+"\n",
 		"Content-Type", "application/x-ndjson")
 	must(r, http.StatusOK)
-	expected = append(expected, expect{"bulk ingest", integration, id, addr, "cases.bulk", "cases", "", "allow", 0, 0, 0},
-		expect{"bulk line outside the scope", integration, id, addr, "authz_fail", "cases", "", "deny", 403, 0, 0})
+	expected = append(expected, expect{"bulk ingest", asIntegration, id, addr, "cases.bulk", "cases", "", "allow", 0, 0, 0},
+		expect{"bulk line outside the scope", asIntegration, id, addr, "authz_fail", "cases", "", "deny", 403, 0, 0})
 
 	// Refusals.
-	r, id, addr = as(anon, "GET", "/v1/cases/"+a.in, "")
+	r, id, addr = as(asAnon, "GET", "/v1/cases/"+a.in, "")
 	must(r, http.StatusUnauthorized)
-	expected = append(expected, expect{"no credential", anon, id, addr, "authn_fail", "route", "GET /v1/cases/" + a.in, "deny", 401, 0, 0})
-	r, id, addr = as(anon, "GET", "/v1/me", "", "Authorization", "Bearer cg_"+strings.Repeat("x", 43))
+	expected = append(expected, expect{"no credential", asAnon, id, addr, "authn_fail", "route", "GET /v1/cases/" + a.in, "deny", 401, 0, 0})
+	r, id, addr = as(asAnon, "GET", "/v1/me", "", "Authorization", "Bearer cg_"+strings.Repeat("x", 43))
 	must(r, http.StatusUnauthorized)
-	expected = append(expected, expect{"an unknown key", anon, id, addr, "authn_fail", "route", "GET /v1/me", "deny", 401, 0, 0})
-	r, id, addr = as(viewer, "GET", "/v1/grids/topology", "")
+	expected = append(expected, expect{"an unknown key", asAnon, id, addr, "authn_fail", "route", "GET /v1/me", "deny", 401, 0, 0})
+	r, id, addr = as(asViewer, "GET", "/v1/grids/topology", "")
 	must(r, http.StatusForbidden)
-	expected = append(expected, expect{"a route of another role", viewer, id, addr, "authz_fail", "route", "GET /v1/grids/topology", "deny", 403, 0, 0})
-	r, id, addr = as(dispatcher, "GET", "/v1/cases/"+a.out, "")
+	expected = append(expected, expect{"a route of another role", asViewer, id, addr, "authz_fail", "route", "GET /v1/grids/topology", "deny", 403, 0, 0})
+	r, id, addr = as(asDispatcher, "GET", "/v1/cases/"+a.out, "")
 	must(r, http.StatusNotFound)
-	expected = append(expected, expect{"a case beside the scope", dispatcher, id, addr, "authz_fail", "case", a.out, "deny", 404, 0, 0})
-	r, id, addr = as(dispatcher, "PATCH", "/v1/cases/"+a.out, `{"status":"accepted"}`, "If-Match", a.etag(a.out))
+	expected = append(expected, expect{"a case beside the scope", asDispatcher, id, addr, "authz_fail", "case", a.out, "deny", 404, 0, 0})
+	r, id, addr = as(asDispatcher, "PATCH", "/v1/cases/"+a.out, `{"status":"accepted"}`, "If-Match", a.etag(a.out))
 	must(r, http.StatusNotFound)
-	expected = append(expected, expect{"a change beside the scope", dispatcher, id, addr, "authz_fail", "case", a.out, "deny", 404, 0, 0})
-	r, id, addr = as(handler, "PATCH", "/v1/cases/"+a.dispatched, `{"grid":"G2"}`, "If-Match", a.etag(a.dispatched))
+	expected = append(expected, expect{"a change beside the scope", asDispatcher, id, addr, "authz_fail", "case", a.out, "deny", 404, 0, 0})
+	r, id, addr = as(asHandler, "PATCH", "/v1/cases/"+a.dispatched, `{"grid":"G2"}`, "If-Match", a.etag(a.dispatched))
 	must(r, http.StatusForbidden)
-	expected = append(expected, expect{"a field of another role", handler, id, addr, "authz_fail", "case", a.dispatched, "deny", 403, 0, 0})
-	r, id, addr = as(dispatcher, "GET", "/v1/grids/G3", "")
+	expected = append(expected, expect{"a field of another role", asHandler, id, addr, "authz_fail", "case", a.dispatched, "deny", 403, 0, 0})
+	r, id, addr = as(asDispatcher, "GET", "/v1/grids/G3", "")
 	must(r, http.StatusNotFound)
-	expected = append(expected, expect{"a grid beside the scope", dispatcher, id, addr, "authz_fail", "grid", "G3", "deny", 404, 0, 0})
+	expected = append(expected, expect{"a grid beside the scope", asDispatcher, id, addr, "authz_fail", "grid", "G3", "deny", 404, 0, 0})
 
 	all, next := a.audit("limit=1000")
 	if next != nil {
@@ -145,19 +145,19 @@ func TestAccessAudit(t *testing.T) {
 		}
 		got := all[i]
 		var wantKey *string
-		if e.who != anon {
+		if e.who != asAnon {
 			k := strconv.FormatInt(a.keyID[e.who], 10)
 			wantKey = &k
 		}
 		wantActor, wantRole := "", ""
-		if e.who != anon {
+		if e.who != asAnon {
 			wantActor, wantRole = "test "+e.who.String(), e.who.String()
 		}
-		if got.Actor != wantActor || got.Role != wantRole || deref(got.KeyID) != deref(wantKey) || got.ClientAddr != e.addr ||
+		if got.Actor != wantActor || got.Role != wantRole || derefString(got.KeyID) != derefString(wantKey) || got.ClientAddr != e.addr ||
 			got.ObjectType != e.objType || (e.obj != "" && got.ObjectID != e.obj) || got.Outcome != e.outcome ||
-			intOr0(got.HTTPStatus) != e.status || intOr0(got.FromVersion) != e.from || intOr0(got.ToVersion) != e.to {
-			t.Errorf("%s: %+v (key %s, status %d, versions %d→%d); want %+v", e.what, got, deref(got.KeyID), intOr0(got.HTTPStatus),
-				intOr0(got.FromVersion), intOr0(got.ToVersion), e)
+			intOrZero(got.HTTPStatus) != e.status || intOrZero(got.FromVersion) != e.from || intOrZero(got.ToVersion) != e.to {
+			t.Errorf("%s: %+v (key %s, status %d, versions %d→%d); want %+v", e.what, got, derefString(got.KeyID), intOrZero(got.HTTPStatus),
+				intOrZero(got.FromVersion), intOrZero(got.ToVersion), e)
 		}
 	}
 
@@ -187,8 +187,8 @@ func TestAccessAudit(t *testing.T) {
 		check("action=case", func(r auditRow) bool { return r.Action == "case" }, 0)
 		check("outcome=deny", func(r auditRow) bool { return r.Outcome == "deny" }, 8)
 		check("outcome=allow", func(r auditRow) bool { return r.Outcome == "allow" }, 8)
-		check("key_id="+strconv.FormatInt(a.keyID[dispatcher], 10), func(r auditRow) bool {
-			return deref(r.KeyID) == strconv.FormatInt(a.keyID[dispatcher], 10)
+		check("key_id="+strconv.FormatInt(a.keyID[asDispatcher], 10), func(r auditRow) bool {
+			return derefString(r.KeyID) == strconv.FormatInt(a.keyID[asDispatcher], 10)
 		}, 5)
 		check("object_type=case&object_id="+c, func(r auditRow) bool { return r.ObjectType == "case" && r.ObjectID == c }, 2)
 		check("object_type=case&object_id="+a.out+"&outcome=deny", func(r auditRow) bool {
@@ -197,7 +197,7 @@ func TestAccessAudit(t *testing.T) {
 		check("from=2999-01-01T00:00:00Z", func(auditRow) bool { return false }, 0)
 
 		for _, bad := range []string{"outcome=maybe", "cursor=abc", "cursor=-3", "limit=0", "limit=1001", "key_id=x", "from=yesterday", "actor=me"} {
-			r := a.send(admin, "GET", "/v1/audit?"+bad, "")
+			r := a.send(asAdmin, "GET", "/v1/audit?"+bad, "")
 			checkProblem(t, r, http.StatusBadRequest)
 		}
 	})
@@ -233,11 +233,11 @@ func TestAccessAudit(t *testing.T) {
 
 	t.Run("no way to change it", func(t *testing.T) {
 		for _, req := range []struct{ method, path string }{{"DELETE", "/v1/audit"}, {"POST", "/v1/audit"}, {"PUT", "/v1/audit"}, {"PATCH", "/v1/audit"}} {
-			if r := a.send(admin, req.method, req.path, `{}`); r.status != http.StatusMethodNotAllowed {
+			if r := a.send(asAdmin, req.method, req.path, `{}`); r.status != http.StatusMethodNotAllowed {
 				t.Errorf("%s %s: %d, want 405", req.method, req.path, r.status)
 			}
 		}
-		if r := a.send(admin, "DELETE", "/v1/audit/"+all[0].ID, ""); r.status != http.StatusNotFound {
+		if r := a.send(asAdmin, "DELETE", "/v1/audit/"+all[0].ID, ""); r.status != http.StatusNotFound {
 			t.Errorf("DELETE /v1/audit/{id}: %d, want 404", r.status)
 		}
 		ctx := context.Background()
@@ -266,7 +266,7 @@ func TestAccessAudit(t *testing.T) {
 	})
 }
 
-func intOr0(p *int) int {
+func intOrZero(p *int) int {
 	if p == nil {
 		return 0
 	}
@@ -303,18 +303,18 @@ func TestAccessAuditInTheSameTransaction(t *testing.T) {
 	before := state()
 	for _, c := range []struct {
 		name               string
-		who                who
+		who                caller
 		method, path, body string
 		header             []string
 	}{
-		{"create a case", dispatcher, "POST", "/v1/cases", caseJSON("patrol", "unaudited", inG1, ""), nil},
-		{"accept a case", dispatcher, "PATCH", "/v1/cases/" + a.in, `{"status":"accepted"}`, []string{"If-Match", a.etag(a.in)}},
-		{"bulk ingest", integration, "POST", "/v1/cases/bulk", caseJSON("patrol", "unaudited-bulk", inG1, "") + "\n", []string{"Content-Type", "application/x-ndjson"}},
-		{"import grids", admin, "POST", "/v1/grids/import", changedDistrict(func([]any) {}), nil},
-		{"add a unit", admin, "POST", "/v1/units", `{"code":"U3","name":"环卫所","kind":"bureau"}`, nil},
-		{"replace the calendar", admin, "PUT", "/v1/calendar", `{"timezone":"UTC","day_start":"08:00","day_end":"16:00"}`, nil},
-		{"make a key", admin, "POST", "/v1/keys", `{"name":"unaudited","role":"viewer"}`, nil},
-		{"revoke a key", admin, "DELETE", "/v1/keys/" + strconv.FormatInt(a.keyID[viewer], 10), "", nil},
+		{"create a case", asDispatcher, "POST", "/v1/cases", reportJSON("patrol", "unaudited", inG1, ""), nil},
+		{"accept a case", asDispatcher, "PATCH", "/v1/cases/" + a.in, `{"status":"accepted"}`, []string{"If-Match", a.etag(a.in)}},
+		{"bulk ingest", asIntegration, "POST", "/v1/cases/bulk", reportJSON("patrol", "unaudited-bulk", inG1, "") + "\n", []string{"Content-Type", "application/x-ndjson"}},
+		{"import grids", asAdmin, "POST", "/v1/grids/import", changedDistrict(func([]any) {}), nil},
+		{"add a unit", asAdmin, "POST", "/v1/units", `{"code":"U3","name":"环卫所","kind":"bureau"}`, nil},
+		{"replace the calendar", asAdmin, "PUT", "/v1/calendar", `{"timezone":"UTC","day_start":"08:00","day_end":"16:00"}`, nil},
+		{"make a key", asAdmin, "POST", "/v1/keys", `{"name":"unaudited","role":"viewer"}`, nil},
+		{"revoke a key", asAdmin, "DELETE", "/v1/keys/" + strconv.FormatInt(a.keyID[asViewer], 10), "", nil},
 	} {
 		r := a.send(c.who, c.method, c.path, c.body, c.header...)
 		if r.status < 500 {
@@ -324,7 +324,7 @@ func TestAccessAuditInTheSameTransaction(t *testing.T) {
 			t.Errorf("%s without its audit row changed the database:\n%s\nwas\n%s", c.name, after, before)
 		}
 	}
-	if r := a.send(viewer, "GET", "/v1/me", ""); r.status != http.StatusOK {
+	if r := a.send(asViewer, "GET", "/v1/me", ""); r.status != http.StatusOK {
 		t.Errorf("the viewer key after a failed revocation: %d %s", r.status, r.body)
 	}
 }
@@ -343,12 +343,12 @@ func TestAccessAuditOddRequestIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := a.send(viewer, "GET", "/v1/grids/topology", "", "X-Request-Id", odd)
+	r := a.send(asViewer, "GET", "/v1/grids/topology", "", "X-Request-Id", odd)
 	if r.status != http.StatusForbidden {
 		t.Errorf("viewer: %d %s", r.status, r.body)
 	}
 	var n int
-	err = sp.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE key_id = $1 AND outcome = 'deny'`, a.keyID[viewer]).Scan(&n)
+	err = sp.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE key_id = $1 AND outcome = 'deny'`, a.keyID[asViewer]).Scan(&n)
 	if err != nil || n != 1 {
 		t.Errorf("the refusal with an odd request id: %d deny rows (%v), want 1", n, err)
 	}
@@ -361,7 +361,7 @@ func TestAccessAuditOddRequestIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sp.Rollback(ctx) //nolint:errcheck
-	r = a.send(dispatcher, "POST", "/v1/cases", caseJSON("patrol", "odd-id", inG1, ""), "X-Request-Id", odd)
+	r = a.send(asDispatcher, "POST", "/v1/cases", reportJSON("patrol", "odd-id", inG1, ""), "X-Request-Id", odd)
 	if r.status != http.StatusCreated {
 		t.Errorf("a report with an odd request id: %d %s, want 201", r.status, truncateBody(r.body))
 	}

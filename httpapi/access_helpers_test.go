@@ -23,28 +23,28 @@ import (
 	"citygrid/postgres"
 )
 
-// who is one column of the access matrix: a caller.
-type who int
+// caller is one column of the access matrix.
+type caller int
 
 const (
-	anon        who = iota // no credential
-	admin                  // the whole district
-	dispatcher             // scoped to street S1, as every key below
-	handler                // unit U1
-	inspector              //
-	planner                //
-	viewer                 //
-	integration            // source "patrol"
-	nWho
+	asAnon        caller = iota // no credential
+	asAdmin                     // the whole district
+	asDispatcher                // scoped to street S1, as every key below
+	asHandler                   // unit U1
+	asInspector                 //
+	asPlanner                   //
+	asViewer                    //
+	asIntegration               // source "patrol"
+	nCallers
 )
 
-var whoNames = [nWho]string{"anon", "admin", "dispatcher", "handler", "inspector", "planner", "viewer", "integration"}
+var callerNames = [nCallers]string{"anon", "admin", "dispatcher", "handler", "inspector", "planner", "viewer", "integration"}
 
-func (w who) String() string { return whoNames[w] }
+func (w caller) String() string { return callerNames[w] }
 
 // A point in unit grid G2 (S1, north-west); inG1 and inG3 are in
 // scope_api_test.go.
-var inG2 = orb.Point{x0 + 0.005, y0 + 0.015}
+var pointInG2 = orb.Point{x0 + 0.005, y0 + 0.015}
 
 // notACase is a case id no case has: an object out of scope must answer as
 // it does.
@@ -61,8 +61,8 @@ const notACase = "999999999"
 type accessAPI struct {
 	*tileAPI
 	server  *httpapi.Server
-	token   [nWho]string
-	keyID   [nWho]int64
+	token   [nCallers]string
+	keyID   [nCallers]int64
 	version map[string]int // case id → version
 
 	in, out, inU2, inHotline, dispatched, resolved, verified string
@@ -73,21 +73,21 @@ func newAccessAPI(t *testing.T) *accessAPI {
 	a := &accessAPI{version: map[string]int{}}
 	a.tileAPI, a.server = newAccessServer(t)
 	s1 := []string{"S1"}
-	keys := [nWho]access.Key{
-		admin:       {Role: access.RoleAdmin},
-		dispatcher:  {Role: access.RoleDispatcher, Scope: s1},
-		handler:     {Role: access.RoleHandler, Scope: s1, Unit: "U1"},
-		inspector:   {Role: access.RoleInspector, Scope: s1},
-		planner:     {Role: access.RolePlanner, Scope: s1},
-		viewer:      {Role: access.RoleViewer, Scope: s1},
-		integration: {Role: access.RoleIntegration, Scope: s1, Source: "patrol"},
+	keys := [nCallers]access.Key{
+		asAdmin:       {Role: access.RoleAdmin},
+		asDispatcher:  {Role: access.RoleDispatcher, Scope: s1},
+		asHandler:     {Role: access.RoleHandler, Scope: s1, Unit: "U1"},
+		asInspector:   {Role: access.RoleInspector, Scope: s1},
+		asPlanner:     {Role: access.RolePlanner, Scope: s1},
+		asViewer:      {Role: access.RoleViewer, Scope: s1},
+		asIntegration: {Role: access.RoleIntegration, Scope: s1, Source: "patrol"},
 	}
-	for w := admin; w < nWho; w++ {
+	for w := asAdmin; w < nCallers; w++ {
 		a.token[w], a.keyID[w] = makeKeyWithID(t, a.tx, keys[w])
 	}
 	a.in = a.newCase("in", "patrol", "E0101", inG1, "")
 	a.out = a.newCase("out", "patrol", "C0101", inG3, "") // C01 has no rule in C2: unit U1, like in
-	a.inU2 = a.newCase("in-u2", "patrol", "E0101", inG2, "accepted")
+	a.inU2 = a.newCase("in-u2", "patrol", "E0101", pointInG2, "accepted")
 	a.patch(a.inU2, `{"unit":"U2"}`)
 	a.inHotline = a.newCase("in-hotline", "hotline", "E0101", inG1, "")
 	a.dispatched = a.newCase("dispatched", "patrol", "E0101", inG1, "dispatched")
@@ -160,7 +160,7 @@ func (a *accessAPI) newCase(ext, source, category string, p orb.Point, status st
 // patch changes a case as the admin, for the fixtures.
 func (a *accessAPI) patch(id, body string) {
 	a.t.Helper()
-	r := a.send(admin, http.MethodPatch, "/v1/cases/"+id, body, "If-Match", a.etag(id))
+	r := a.send(asAdmin, http.MethodPatch, "/v1/cases/"+id, body, "If-Match", a.etag(id))
 	if r.status != http.StatusOK {
 		a.t.Fatalf("PATCH case %s %s: %d %s", id, body, r.status, r.body)
 	}
@@ -173,8 +173,8 @@ func (a *accessAPI) patch(id, body string) {
 func (a *accessAPI) etag(id string) string { return strconv.Quote(strconv.Itoa(a.version[id])) }
 
 // bearer is the Authorization header value of a column (noKey for anon).
-func (a *accessAPI) bearer(w who) string {
-	if w == anon {
+func (a *accessAPI) bearer(w caller) string {
+	if w == asAnon {
 		return noKey
 	}
 	return "Bearer " + a.token[w]
@@ -183,7 +183,7 @@ func (a *accessAPI) bearer(w who) string {
 // send makes one request as w and keeps what it changes. JSON bodies go
 // as application/json unless the header pairs name a Content-Type. An
 // event stream is answered with its headers only.
-func (a *accessAPI) send(w who, method, path, body string, header ...string) reply {
+func (a *accessAPI) send(w caller, method, path, body string, header ...string) reply {
 	a.t.Helper()
 	return a.sendAuth(a.bearer(w), method, path, body, header...)
 }
@@ -225,7 +225,7 @@ func (a *accessAPI) sendAuth(authorization, method, path, body string, header ..
 
 // try makes one request as w in a savepoint rolled back after it: every
 // request of a table meets the same data.
-func (a *accessAPI) try(w who, method, path, body string, header ...string) reply {
+func (a *accessAPI) try(w caller, method, path, body string, header ...string) reply {
 	a.t.Helper()
 	ctx := context.Background()
 	sp, err := a.tx.Begin(ctx)
@@ -248,7 +248,7 @@ func problemField(t *testing.T, r reply) string {
 }
 
 // caseIDs are the ids of a FeatureCollection reply's cases.
-func caseIDs(t *testing.T, r reply) []string {
+func replyCaseIDs(t *testing.T, r reply) []string {
 	t.Helper()
 	if r.status != http.StatusOK {
 		t.Fatalf("status %d, want 200: %s", r.status, r.body)

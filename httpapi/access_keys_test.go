@@ -11,7 +11,7 @@ import (
 	"citygrid/access"
 )
 
-var tokenForm = regexp.MustCompile(`^cg_[A-Za-z0-9_-]{43}$`)
+var apiKeyForm = regexp.MustCompile(`^cg_[A-Za-z0-9_-]{43}$`)
 
 // TestAccessKeysAPI: POST /v1/keys makes a key of each role and answers
 // its token once; bad bodies are refused naming the field; GET /v1/keys
@@ -30,7 +30,7 @@ func TestAccessKeysAPI(t *testing.T) {
 	}
 	create := func(body string) (reply, made) {
 		t.Helper()
-		r := a.send(admin, "POST", "/v1/keys", body)
+		r := a.send(asAdmin, "POST", "/v1/keys", body)
 		var m made
 		if r.status == http.StatusCreated {
 			r.decode(t, &m)
@@ -58,7 +58,7 @@ func TestAccessKeysAPI(t *testing.T) {
 			t.Errorf("create %s: %d %s", c.role, r.status, r.body)
 			continue
 		}
-		if !tokenForm.MatchString(m.Token) || m.ID == "" || m.Role != c.role || !slices.Equal(m.Scope, orEmpty(c.scope)) || m.Unit != c.unit || m.Source != c.source {
+		if !apiKeyForm.MatchString(m.Token) || m.ID == "" || m.Role != c.role || !slices.Equal(m.Scope, emptyIfNil(c.scope)) || m.Unit != c.unit || m.Source != c.source {
 			t.Errorf("create %s: %s", c.role, r.body)
 		}
 		if loc := r.header.Get("Location"); loc != "/v1/keys/"+m.ID {
@@ -85,8 +85,8 @@ func TestAccessKeysAPI(t *testing.T) {
 			perms = append(perms, string(p))
 		}
 		if mr.status != http.StatusOK || me.KeyID != m.ID || me.Role != c.role || !slices.Equal(me.Scope, c.scope) ||
-			deref(me.Unit) != c.unit || deref(me.Source) != c.source || !slices.Equal(me.Permissions, perms) ||
-			!slices.Equal(me.CaseActions, orEmpty(access.RoleCaseActions(role))) || me.SeesFreeText != role.SeesFreeText() {
+			derefString(me.Unit) != c.unit || derefString(me.Source) != c.source || !slices.Equal(me.Permissions, perms) ||
+			!slices.Equal(me.CaseActions, emptyIfNil(access.RoleCaseActions(role))) || me.SeesFreeText != role.SeesFreeText() {
 			t.Errorf("GET /v1/me as the new %s key: %d %s", c.role, mr.status, mr.body)
 		}
 		if bytes.Contains(mr.body, []byte("cg_")) {
@@ -152,7 +152,7 @@ func TestAccessKeysAPI(t *testing.T) {
 	})
 
 	t.Run("list shows no token", func(t *testing.T) {
-		r := a.send(admin, "GET", "/v1/keys", "")
+		r := a.send(asAdmin, "GET", "/v1/keys", "")
 		if r.status != http.StatusOK {
 			t.Fatalf("GET /v1/keys: %d %s", r.status, r.body)
 		}
@@ -166,7 +166,7 @@ func TestAccessKeysAPI(t *testing.T) {
 			}
 		}
 		r.decode(t, &list)
-		if len(list.Keys) < 7+int(nWho)-1 {
+		if len(list.Keys) < 7+int(nCallers)-1 {
 			t.Errorf("GET /v1/keys lists %d keys, want every one made", len(list.Keys))
 		}
 	})
@@ -180,7 +180,7 @@ func TestAccessKeysAPI(t *testing.T) {
 		if r := a.sendAuth(key, "GET", "/v1/cases/"+a.in, ""); r.status != http.StatusOK {
 			t.Fatalf("the new key, before: %d %s", r.status, r.body)
 		}
-		r = a.send(admin, "DELETE", "/v1/keys/"+m.ID, "")
+		r = a.send(asAdmin, "DELETE", "/v1/keys/"+m.ID, "")
 		var revoked struct {
 			ID        string  `json:"id"`
 			RevokedAt *string `json:"revoked_at"`
@@ -194,12 +194,12 @@ func TestAccessKeysAPI(t *testing.T) {
 				t.Errorf("the revoked key, right after, GET %s: %d %s", path, r.status, r.body)
 			}
 		}
-		if r := a.send(admin, "DELETE", "/v1/keys/"+m.ID, ""); r.status != http.StatusOK {
+		if r := a.send(asAdmin, "DELETE", "/v1/keys/"+m.ID, ""); r.status != http.StatusOK {
 			t.Errorf("revoke again: %d %s, want 200 (a no-op)", r.status, r.body)
 		}
-		checkProblem(t, a.send(admin, "DELETE", "/v1/keys/"+notACase, ""), http.StatusNotFound, notACase)
-		checkProblem(t, a.send(admin, "DELETE", "/v1/keys/abc", ""), http.StatusBadRequest, "abc")
-		checkProblem(t, a.send(admin, "DELETE", "/v1/keys/-1", ""), http.StatusBadRequest, "-1")
+		checkProblem(t, a.send(asAdmin, "DELETE", "/v1/keys/"+notACase, ""), http.StatusNotFound, notACase)
+		checkProblem(t, a.send(asAdmin, "DELETE", "/v1/keys/abc", ""), http.StatusBadRequest, "abc")
+		checkProblem(t, a.send(asAdmin, "DELETE", "/v1/keys/-1", ""), http.StatusBadRequest, "-1")
 	})
 }
 
@@ -209,7 +209,7 @@ func TestAccessKeysAPI(t *testing.T) {
 func TestAccessScopedAdminMintsNoWiderKey(t *testing.T) {
 	t.Skip("BUG: an admin key scoped to S1 (POST /v1/keys accepts a scope on an admin key) makes a whole-district admin key (201): CreateKey checks the new key's fields, never that its scope lies within the maker's. Either refuse a scope on admin keys or keep made keys inside the maker's scope. (A scoped admin also reads the whole audit trail, S2's case ids included.)")
 	a := newAccessAPI(t)
-	r := a.send(admin, "POST", "/v1/keys", `{"name":"西街道管理员","role":"admin","scope":["S1"]}`)
+	r := a.send(asAdmin, "POST", "/v1/keys", `{"name":"西街道管理员","role":"admin","scope":["S1"]}`)
 	if r.status != http.StatusCreated {
 		return // no scoped admins: nothing to escalate
 	}
@@ -228,14 +228,14 @@ func TestAccessScopedAdminMintsNoWiderKey(t *testing.T) {
 	}
 }
 
-func orEmpty(s []string) []string {
+func emptyIfNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
 }
 
-func deref(s *string) string {
+func derefString(s *string) string {
 	if s == nil {
 		return ""
 	}

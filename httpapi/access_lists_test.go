@@ -30,21 +30,21 @@ func TestAccessListsCut(t *testing.T) {
 		auth string
 		ids  []string // the cases the caller sees
 	}{
-		{"admin", a.bearer(admin), append(slices.Clone(s1), s2...)},
-		{"dispatcher", a.bearer(dispatcher), s1},
-		{"handler U1", a.bearer(handler), without(s1, a.inU2)},
+		{"admin", a.bearer(asAdmin), append(slices.Clone(s1), s2...)},
+		{"dispatcher", a.bearer(asDispatcher), s1},
+		{"handler U1", a.bearer(asHandler), without(s1, a.inU2)},
 		{"handler U2", "Bearer " + handlerU2, []string{a.inU2}},
-		{"inspector", a.bearer(inspector), s1},
-		{"planner", a.bearer(planner), s1},
-		{"viewer", a.bearer(viewer), s1},
-		{"integration patrol", a.bearer(integration), without(s1, a.inHotline)},
+		{"inspector", a.bearer(asInspector), s1},
+		{"planner", a.bearer(asPlanner), s1},
+		{"viewer", a.bearer(asViewer), s1},
+		{"integration patrol", a.bearer(asIntegration), without(s1, a.inHotline)},
 	}
 
 	// The H3 cells of every case, for the h3 area.
 	var all struct {
 		Features []struct{ Properties map[string]any }
 	}
-	a.send(admin, "GET", "/v1/cases?grid=D", "").decode(t, &all)
+	a.send(asAdmin, "GET", "/v1/cases?grid=D", "").decode(t, &all)
 	var cells []string
 	for _, f := range all.Features {
 		cells = append(cells, fmt.Sprint(f.Properties["h3"]))
@@ -71,7 +71,7 @@ func TestAccessListsCut(t *testing.T) {
 			if q.csv {
 				got = csvIDs(t, r)
 			} else {
-				got = caseIDs(t, r)
+				got = replyCaseIDs(t, r)
 			}
 			slices.Sort(got)
 			want := slices.Sorted(slices.Values(c.ids))
@@ -176,8 +176,8 @@ func TestAccessPossibleDuplicatesCut(t *testing.T) {
 	a := newAccessAPI(t)
 	across := a.newCase("across", "patrol", "E0101", [2]float64{x0 + 0.0101, y0 + 0.005}, "") // G3, some 18 m from the report below
 	near := [2]float64{x0 + 0.0099, y0 + 0.005}                                               // G1
-	duplicates := func(w who) []string {
-		r := a.try(w, "POST", "/v1/cases", caseJSON("patrol", "near-the-boundary", near, ""))
+	duplicates := func(w caller) []string {
+		r := a.try(w, "POST", "/v1/cases", reportJSON("patrol", "near-the-boundary", near, ""))
 		if r.status != http.StatusCreated {
 			t.Fatalf("%s reports: %d %s", w, r.status, r.body)
 		}
@@ -193,10 +193,10 @@ func TestAccessPossibleDuplicatesCut(t *testing.T) {
 		}
 		return ids
 	}
-	if ids := duplicates(admin); !slices.Contains(ids, across) {
+	if ids := duplicates(asAdmin); !slices.Contains(ids, across) {
 		t.Fatalf("the admin's report lists %v, want the case across the boundary (%s) among them", ids, across)
 	}
-	for _, w := range []who{dispatcher, inspector, integration} {
+	for _, w := range []caller{asDispatcher, asInspector, asIntegration} {
 		if ids := duplicates(w); slices.Contains(ids, across) {
 			t.Errorf("%s's report lists the case across the boundary: %v", w, ids)
 		}

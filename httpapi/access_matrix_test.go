@@ -12,17 +12,17 @@ import (
 	"citygrid/httpapi"
 )
 
-// codes is a matrix row's expected status for each caller, in the order of
-// who: anon, admin, dispatcher, handler, inspector, planner, viewer,
+// roleCodes is a matrix row's expected status for each caller, in their
+// order: anon, admin, dispatcher, handler, inspector, planner, viewer,
 // integration.
-type codes [nWho]int
+type roleCodes [nCallers]int
 
-// want builds codes, refusing a row that does not name every caller.
-func want(c ...int) codes {
-	if len(c) != int(nWho) {
-		panic(fmt.Sprintf("a matrix row names %d callers, want %d", len(c), nWho))
+// byRole builds roleCodes, refusing a row that does not name every caller.
+func byRole(c ...int) roleCodes {
+	if len(c) != int(nCallers) {
+		panic(fmt.Sprintf("a matrix row names %d callers, want %d", len(c), nCallers))
 	}
-	return codes(c)
+	return roleCodes(c)
 }
 
 // matrixRow is one request of the role × endpoint matrix.
@@ -36,7 +36,7 @@ type matrixRow struct {
 	path   string
 	body   string
 	header []string
-	want   codes
+	want   roleCodes
 	// hide names the object beside the scope in path; a 404 must then be
 	// the reply to the same request for absent, an object that does not
 	// exist, byte for byte (request id aside).
@@ -64,149 +64,149 @@ func matrixRows(a *accessAPI) []matrixRow {
 	}
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
-	victim := strconv.FormatInt(a.keyID[viewer], 10) // the admin's revocation is rolled back
+	victim := strconv.FormatInt(a.keyID[asViewer], 10) // the admin's revocation is rolled back
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
 		//                                                                          anon admin disp hand insp plan view intg
-		{route: "* /", method: "GET", path: "/", want: want(200, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "* /static/*", method: "GET", path: "/static/app.css", want: want(200, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "* /fonts/*", method: "GET", path: "/fonts/Go%20Regular/0-255.pbf", want: want(200, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /healthz", method: "GET", path: "/healthz", want: want(200, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /readyz", method: "GET", path: "/readyz", want: want(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "* /", method: "GET", path: "/", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "* /static/*", method: "GET", path: "/static/app.css", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "* /fonts/*", method: "GET", path: "/fonts/Go%20Regular/0-255.pbf", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /healthz", method: "GET", path: "/healthz", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /readyz", method: "GET", path: "/readyz", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 
 		// Operations and administration: the admin's alone.
-		{route: "* /metrics", method: "GET", path: "/metrics", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{route: "GET /v1/keys", method: "GET", path: "/v1/keys", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "* /metrics", method: "GET", path: "/metrics", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/keys", method: "GET", path: "/v1/keys", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/keys", method: "POST", path: "/v1/keys", body: `{"name":"matrix","role":"viewer","scope":["S1"]}`,
-			want: want(401, 201, 403, 403, 403, 403, 403, 403)},
-		{route: "DELETE /v1/keys/{id}", method: "DELETE", path: "/v1/keys/" + victim, want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{route: "GET /v1/audit", method: "GET", path: "/v1/audit?limit=5", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{route: "GET /v1/grids/topology", method: "GET", path: "/v1/grids/topology", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
+		{route: "DELETE /v1/keys/{id}", method: "DELETE", path: "/v1/keys/" + victim, want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/audit", method: "GET", path: "/v1/audit?limit=5", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/grids/topology", method: "GET", path: "/v1/grids/topology", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/grids/import/", method: "POST", path: "/v1/grids/import", body: fcJSON(district()),
-			want: want(401, 200, 403, 403, 403, 403, 403, 403),
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403),
 			bug:  "every key may import grids: chi's Match names the route /v1/grids/import, chi.Walk and routeRules /v1/grids/import/, so ruleFor finds no rule and authenticate lets any principal through (a route without a rule is open, not refused)"},
-		{route: "POST /v1/units", method: "POST", path: "/v1/units", body: unitsJSON, want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{route: "PUT /v1/categories", method: "PUT", path: "/v1/categories", body: tableJSON(a.t), want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/units", method: "POST", path: "/v1/units", body: unitsJSON, want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "PUT /v1/categories", method: "PUT", path: "/v1/categories", body: tableJSON(a.t), want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/categories/{code}", method: "PUT", path: "/v1/categories/E0101",
 			body: `{"name_zh":"暴露垃圾","name_en":"Exposed rubbish","time_limit":{"value":2,"unit":"working_hours"}}`,
-			want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/calendar", method: "PUT", path: "/v1/calendar", body: `{"timezone":"Asia/Shanghai","day_start":"09:00","day_end":"17:00","weekend":[0,6]}`,
-			want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 
 		// Who am I, and the reference data every role reads.
-		{route: "GET /v1/me", method: "GET", path: "/v1/me", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/units", method: "GET", path: "/v1/units", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/statuses", method: "GET", path: "/v1/statuses", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/sources", method: "GET", path: "/v1/sources", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/categories", method: "GET", path: "/v1/categories", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/categories/{code}", method: "GET", path: "/v1/categories/E0101", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/calendar", method: "GET", path: "/v1/calendar", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/me", method: "GET", path: "/v1/me", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/units", method: "GET", path: "/v1/units", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/statuses", method: "GET", path: "/v1/statuses", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/sources", method: "GET", path: "/v1/sources", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/categories", method: "GET", path: "/v1/categories", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/categories/{code}", method: "GET", path: "/v1/categories/E0101", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/calendar", method: "GET", path: "/v1/calendar", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 
 		// Grids: a grid beside the scope does not exist; one above it is an
 		// outline.
-		{route: "GET /v1/grids", method: "GET", path: "/v1/grids", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/grids/{code}", name: "in", method: "GET", path: "/v1/grids/G1", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/grids/{code}", name: "above (outline)", method: "GET", path: "/v1/grids/D", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/grids", method: "GET", path: "/v1/grids", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/grids/{code}", name: "in", method: "GET", path: "/v1/grids/G1", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/grids/{code}", name: "above (outline)", method: "GET", path: "/v1/grids/D", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/grids/{code}", name: "out", method: "GET", path: "/v1/grids/G3", hide: "G3", absent: "NOPE",
-			want: want(401, 200, 404, 404, 404, 404, 404, 404)},
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 		{route: "GET /v1/locate", name: "in", method: "GET", path: fmt.Sprintf("/v1/locate?lng=%v&lat=%v", inG1[0], inG1[1]),
-			want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/locate", name: "out", method: "GET", path: fmt.Sprintf("/v1/locate?lng=%v&lat=%v", inG3[0], inG3[1]),
-			want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "POST /v1/locate", method: "POST", path: "/v1/locate", body: fmt.Sprintf(`{"points":[[%v,%v],[%v,%v]]}`, inG1[0], inG1[1], inG3[0], inG3[1]),
-			want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 
 		// Case lists: silently cut to the scope (TestAccessListsCut), but
 		// a grid beside it does not exist.
 		//                                                                          anon admin disp hand insp plan view intg
-		{route: "GET /v1/cases", name: "grid in", method: "GET", path: "/v1/cases?grid=G1", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/cases", name: "grid above", method: "GET", path: "/v1/cases?grid=D", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/cases", name: "grid in", method: "GET", path: "/v1/cases?grid=G1", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/cases", name: "grid above", method: "GET", path: "/v1/cases?grid=D", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/cases", name: "grid out", method: "GET", path: "/v1/cases?grid=G3", hide: "G3", absent: "NOPE",
-			want: want(401, 200, 404, 404, 404, 404, 404, 404)},
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 		{route: "GET /v1/cases", name: "bbox", method: "GET", path: fmt.Sprintf("/v1/cases?bbox=%v,%v,%v,%v", x0, y0, x0+0.02, y0+0.02),
-			want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{route: "GET /v1/cases", name: "csv", method: "GET", path: "/v1/cases?grid=D&format=csv", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/cases", name: "csv", method: "GET", path: "/v1/cases?grid=D&format=csv", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "POST /v1/cases/search", method: "POST", path: "/v1/cases/search", body: `{"polygon":` + area + `}`,
-			want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 
 		// One case: beside the scope, of another unit (handlers) or of
 		// another source (integrations), it does not exist.
-		{route: "GET /v1/cases/{id}", name: "in", method: "GET", path: "/v1/cases/" + a.in, want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /v1/cases/{id}", name: "in", method: "GET", path: "/v1/cases/" + a.in, want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/cases/{id}", name: "out", method: "GET", path: "/v1/cases/" + a.out, hide: a.out, absent: notACase,
-			want: want(401, 200, 404, 404, 404, 404, 404, 404)},
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 		{route: "GET /v1/cases/{id}", name: "in, unit U2", method: "GET", path: "/v1/cases/" + a.inU2, hide: a.inU2, absent: notACase,
-			want: want(401, 200, 200, 404, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 404, 200, 200, 200, 200)},
 		{route: "GET /v1/cases/{id}", name: "in, source hotline", method: "GET", path: "/v1/cases/" + a.inHotline, hide: a.inHotline, absent: notACase,
-			want: want(401, 200, 200, 200, 200, 200, 200, 404)},
-		{route: "GET /v1/cases/{id}/history", name: "in", method: "GET", path: "/v1/cases/" + a.in + "/history", want: want(401, 200, 200, 200, 200, 200, 200, 200)},
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 404)},
+		{route: "GET /v1/cases/{id}/history", name: "in", method: "GET", path: "/v1/cases/" + a.in + "/history", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/cases/{id}/history", name: "out", method: "GET", path: "/v1/cases/" + a.out + "/history", hide: a.out, absent: notACase,
-			want: want(401, 200, 404, 404, 404, 404, 404, 404)},
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 
 		// Reports: in the scope, by the roles that report; an integration
 		// of its own source only.
 		{route: "POST /v1/cases", name: "in", method: "POST", path: "/v1/cases", body: newCase("m-in", "patrol", inG1),
-			want: want(401, 201, 201, 403, 201, 403, 403, 201)},
+			want: byRole(401, 201, 201, 403, 201, 403, 403, 201)},
 		{route: "POST /v1/cases", name: "out", method: "POST", path: "/v1/cases", body: newCase("m-out", "patrol", inG3),
-			want: want(401, 201, 403, 403, 403, 403, 403, 403)},
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/cases", name: "in, source hotline", method: "POST", path: "/v1/cases", body: newCase("m-hot", "hotline", inG1),
-			want: want(401, 201, 201, 403, 201, 403, 403, 403)},
+			want: byRole(401, 201, 201, 403, 201, 403, 403, 403)},
 		{route: "POST /v1/cases/bulk", method: "POST", path: "/v1/cases/bulk", body: newCase("m-bulk", "patrol", inG1) + "\n", header: ndjson,
-			want: want(401, 200, 403, 403, 403, 403, 403, 200)},
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 200)},
 
 		// Changes: each action by its role, on a case in the scope; beside
 		// it the case does not exist.
 		//                                                                          anon admin disp hand insp plan view intg
 		{route: "PATCH /v1/cases/{id}", name: "accept", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted"}`, header: ifMatch(a.in),
-			want: want(401, 200, 200, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "accept out", method: "PATCH", path: "/v1/cases/" + a.out, body: `{"status":"accepted"}`, header: ifMatch(a.out),
-			hide: a.out, absent: notACase, want: want(401, 200, 404, 404, 404, 403, 403, 403)},
+			hide: a.out, absent: notACase, want: byRole(401, 200, 404, 404, 404, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "start", method: "PATCH", path: "/v1/cases/" + a.dispatched, body: `{"status":"in_progress"}`, header: ifMatch(a.dispatched),
-			want: want(401, 200, 403, 200, 403, 403, 403, 403)},
+			want: byRole(401, 200, 403, 200, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "dispatch, unit U2", method: "PATCH", path: "/v1/cases/" + a.inU2, body: `{"status":"dispatched"}`, header: ifMatch(a.inU2),
-			hide: a.inU2, absent: notACase, want: want(401, 200, 200, 404, 403, 403, 403, 403)},
+			hide: a.inU2, absent: notACase, want: byRole(401, 200, 200, 404, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "verify", method: "PATCH", path: "/v1/cases/" + a.resolved, body: `{"status":"verified"}`, header: ifMatch(a.resolved),
-			want: want(401, 200, 403, 403, 200, 403, 403, 403)},
+			want: byRole(401, 200, 403, 403, 200, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "close", method: "PATCH", path: "/v1/cases/" + a.verified, body: `{"status":"closed"}`, header: ifMatch(a.verified),
-			want: want(401, 200, 200, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "re-assign in", method: "PATCH", path: "/v1/cases/" + a.dispatched, body: `{"grid":"G2"}`, header: ifMatch(a.dispatched),
-			want: want(401, 200, 200, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "re-assign out", method: "PATCH", path: "/v1/cases/" + a.dispatched, body: `{"grid":"G3"}`, header: ifMatch(a.dispatched),
-			want: want(401, 200, 403, 403, 403, 403, 403, 403)},
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "re-assign out to in", method: "PATCH", path: "/v1/cases/" + a.out, body: `{"grid":"G1"}`, header: ifMatch(a.out),
-			hide: a.out, absent: notACase, want: want(401, 200, 404, 404, 404, 403, 403, 403)},
+			hide: a.out, absent: notACase, want: byRole(401, 200, 404, 404, 404, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "actor", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted","actor":"someone else"}`, header: ifMatch(a.in),
-			want: want(401, 400, 400, 400, 400, 403, 403, 403)},
+			want: byRole(401, 400, 400, 400, 400, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "version", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted","version":9}`, header: ifMatch(a.in),
-			want: want(401, 400, 400, 400, 400, 403, 403, 403)},
+			want: byRole(401, 400, 400, 400, 400, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "unknown field", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted","is_admin":true}`, header: ifMatch(a.in),
-			want: want(401, 400, 400, 400, 400, 403, 403, 403)},
+			want: byRole(401, 400, 400, 400, 400, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "no If-Match", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted"}`,
-			want: want(401, 400, 400, 400, 400, 403, 403, 403)},
+			want: byRole(401, 400, 400, 400, 400, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "stale If-Match", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted"}`, header: []string{"If-Match", `"7"`},
-			want: want(401, 412, 412, 403, 403, 403, 403, 403)},
+			want: byRole(401, 412, 412, 403, 403, 403, 403, 403)},
 
 		// Indicators and the map.
-		{route: "GET /v1/stats", method: "GET", path: "/v1/stats?by=street", want: want(401, 200, 200, 200, 200, 200, 403, 403)},
-		{route: "GET /v1/hotspots", method: "GET", path: "/v1/hotspots", want: want(401, 200, 200, 403, 403, 200, 403, 403)},
-		{route: "GET /v1/hotspots/emerging", method: "GET", path: "/v1/hotspots/emerging", want: want(401, 200, 200, 403, 403, 200, 403, 403)},
-		{route: "GET /tiles", method: "GET", path: "/tiles", want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "GET /tiles/{file}", method: "GET", path: "/tiles/cases.json", want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "GET /tiles/{layer}/{z}/{x}/{file}", name: "in", method: "GET", path: inTile, want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "GET /tiles/{layer}/{z}/{x}/{file}", name: "out", method: "GET", path: outTile, want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "GET /v1/events", method: "GET", path: "/v1/events", want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "HEAD /v1/events", method: "HEAD", path: "/v1/events", want: want(401, 200, 200, 200, 200, 200, 200, 403)},
-		{route: "POST /v1/events/ticket", method: "POST", path: "/v1/events/ticket", want: want(401, 201, 201, 201, 201, 201, 201, 403)},
+		{route: "GET /v1/stats", method: "GET", path: "/v1/stats?by=street", want: byRole(401, 200, 200, 200, 200, 200, 403, 403)},
+		{route: "GET /v1/hotspots", method: "GET", path: "/v1/hotspots", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
+		{route: "GET /v1/hotspots/emerging", method: "GET", path: "/v1/hotspots/emerging", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
+		{route: "GET /tiles", method: "GET", path: "/tiles", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "GET /tiles/{file}", method: "GET", path: "/tiles/cases.json", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "GET /tiles/{layer}/{z}/{x}/{file}", name: "in", method: "GET", path: inTile, want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "GET /tiles/{layer}/{z}/{x}/{file}", name: "out", method: "GET", path: outTile, want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "GET /v1/events", method: "GET", path: "/v1/events", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "HEAD /v1/events", method: "HEAD", path: "/v1/events", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
+		{route: "POST /v1/events/ticket", method: "POST", path: "/v1/events/ticket", want: byRole(401, 201, 201, 201, 201, 201, 201, 403)},
 
 		// No route: an anonymous caller learns nothing of what exists.
-		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: want(401, 404, 404, 404, 404, 404, 404, 404)},
-		{name: "no such method", method: "DELETE", path: "/v1/cases/" + a.in, want: want(401, 405, 405, 405, 405, 405, 405, 405)},
+		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: byRole(401, 404, 404, 404, 404, 404, 404, 404)},
+		{name: "no such method", method: "DELETE", path: "/v1/cases/" + a.in, want: byRole(401, 405, 405, 405, 405, 405, 405, 405)},
 
 		// HEAD goes as GET goes.
-		{name: "HEAD", method: "HEAD", path: "/v1/cases/" + a.in, want: want(401, 200, 200, 200, 200, 200, 200, 200)},
-		{name: "HEAD out", method: "HEAD", path: "/v1/cases/" + a.out, want: want(401, 200, 404, 404, 404, 404, 404, 404)},
-		{name: "HEAD", method: "HEAD", path: "/metrics", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{name: "HEAD", method: "HEAD", path: "/v1/keys", want: want(401, 200, 403, 403, 403, 403, 403, 403)},
-		{name: "HEAD", method: "HEAD", path: "/v1/hotspots", want: want(401, 200, 200, 403, 403, 200, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/cases/" + a.in, want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{name: "HEAD out", method: "HEAD", path: "/v1/cases/" + a.out, want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
+		{name: "HEAD", method: "HEAD", path: "/metrics", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/keys", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/hotspots", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
 	}
 }
 
@@ -252,7 +252,7 @@ func TestAccessMatrix(t *testing.T) {
 			if r.bug != "" {
 				t.Skip("BUG: " + r.bug)
 			}
-			for w := anon; w < nWho; w++ {
+			for w := asAnon; w < nCallers; w++ {
 				got := a.try(w, r.method, r.path, r.body, r.header...)
 				if got.status != r.want[w] {
 					t.Errorf("as %s: %s %s = %d, want %d: %s", w, r.method, r.path, got.status, r.want[w], truncateBody(got.body))

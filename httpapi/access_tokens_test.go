@@ -184,7 +184,7 @@ func TestAccessStreamTickets(t *testing.T) {
 	a := newAccessAPI(t)
 	ticket := func() string {
 		t.Helper()
-		r := a.send(viewer, "POST", "/v1/events/ticket", "")
+		r := a.send(asViewer, "POST", "/v1/events/ticket", "")
 		var out struct{ Ticket string }
 		r.decode(t, &out)
 		if r.status != http.StatusCreated || out.Ticket == "" {
@@ -193,19 +193,19 @@ func TestAccessStreamTickets(t *testing.T) {
 		return out.Ticket
 	}
 	tk := ticket()
-	if r := a.send(anon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusOK {
+	if r := a.send(asAnon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusOK {
 		t.Errorf("the stream with a ticket: %d %s", r.status, r.body)
 	}
-	if r := a.send(anon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusUnauthorized {
+	if r := a.send(asAnon, "GET", "/v1/events?ticket="+tk, ""); r.status != http.StatusUnauthorized {
 		t.Errorf("the ticket again: %d %s, want 401", r.status, r.body)
 	}
-	if r := a.send(anon, "GET", "/v1/events?ticket=nope", ""); r.status != http.StatusUnauthorized {
+	if r := a.send(asAnon, "GET", "/v1/events?ticket=nope", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("an unknown ticket: %d %s, want 401", r.status, r.body)
 	}
 	t.Run("elsewhere", func(t *testing.T) {
 		t.Skip("BUG: principalOf takes ?ticket= on every route, not only GET /v1/events: a stream ticket, a credential in a URL, reads one case (GET /v1/cases/{id}?ticket=… = 200 with the case) or any route that takes no query check; a route that checks its parameters answers 400 but spends the ticket")
 		for _, path := range []string{"/v1/cases/" + a.in, "/v1/units", "/v1/categories", "/tiles"} {
-			if r := a.send(anon, "GET", path+"?ticket="+ticket(), ""); r.status != http.StatusUnauthorized {
+			if r := a.send(asAnon, "GET", path+"?ticket="+ticket(), ""); r.status != http.StatusUnauthorized {
 				t.Errorf("GET %s with a stream ticket: %d, want 401: %s", path, r.status, truncateBody(r.body))
 			}
 		}
