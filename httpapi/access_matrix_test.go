@@ -65,9 +65,9 @@ func matrixRows(a *accessAPI) []matrixRow {
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
 	victim := strconv.FormatInt(a.keyID[asViewer], 10) // the admin's revocation is rolled back
+	// Each row: byRole(anon, admin, dispatcher, handler, inspector, planner, viewer, integration).
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
-		//                                                                          anon admin disp hand insp plan view intg
 		{route: "* /", method: "GET", path: "/", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "* /static/*", method: "GET", path: "/static/app.css", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "* /fonts/*", method: "GET", path: "/fonts/Go%20Regular/0-255.pbf", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
@@ -118,7 +118,6 @@ func matrixRows(a *accessAPI) []matrixRow {
 
 		// Case lists: silently cut to the scope (TestAccessListsCut), but
 		// a grid beside it does not exist.
-		//                                                                          anon admin disp hand insp plan view intg
 		{route: "GET /v1/cases", name: "grid in", method: "GET", path: "/v1/cases?grid=G1", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/cases", name: "grid above", method: "GET", path: "/v1/cases?grid=D", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /v1/cases", name: "grid out", method: "GET", path: "/v1/cases?grid=G3", hide: "G3", absent: "NOPE",
@@ -155,7 +154,6 @@ func matrixRows(a *accessAPI) []matrixRow {
 
 		// Changes: each action by its role, on a case in the scope; beside
 		// it the case does not exist.
-		//                                                                          anon admin disp hand insp plan view intg
 		{route: "PATCH /v1/cases/{id}", name: "accept", method: "PATCH", path: "/v1/cases/" + a.in, body: `{"status":"accepted"}`, header: ifMatch(a.in),
 			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
 		{route: "PATCH /v1/cases/{id}", name: "accept out", method: "PATCH", path: "/v1/cases/" + a.out, body: `{"status":"accepted"}`, header: ifMatch(a.out),
