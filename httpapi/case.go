@@ -15,9 +15,9 @@ import (
 )
 
 func (s *Server) registerCaseRoutes(r chi.Router) {
-	r.Get("/cases", s.handle(s.handleCasesList))
+	r.Get("/cases", s.limited(limitRead, s.handle(s.handleCasesList)))
 	r.Post("/cases", s.handle(s.handleCaseCreate))
-	r.Post("/cases/search", s.handle(s.handleCasesSearch))
+	r.Post("/cases/search", s.limited(limitRead, s.handle(s.handleCasesSearch)))
 	r.Get("/cases/{id}", s.handle(s.handleCaseGet))
 	r.Patch("/cases/{id}", s.handle(s.handleCasePatch))
 	r.Get("/cases/{id}/history", s.handle(s.handleCaseHistory))

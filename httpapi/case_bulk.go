@@ -34,7 +34,8 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	}
 	store := &announcing{Store: s.cases}
 	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: store}
-	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
+	body := s.cutIdleBody(w, r)
+	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, body, s.cfg.MaxImportBytes), format)
 	if store.announced {
 		// Once per ingest, as other processes are told, and also when it
 		// failed after storing some batches: what is stored must show.
@@ -43,6 +44,8 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	var maxErr *http.MaxBytesError
 	var bodyErr *bodyEncodingError
 	switch {
+	case err != nil && body.problem() != nil:
+		return body.problem()
 	case errors.As(err, &maxErr):
 		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
 	case errors.As(err, &bodyErr):

@@ -92,6 +92,10 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		RequestTimeout:   cfg.RequestTimeout,
 		DuplicateRadiusM: cfg.DupRadiusM,
 		DuplicateWindow:  cfg.DupWindow,
+		RateLimit:        offIfZero(cfg.RateLimit),
+		RateBurst:        cfg.RateBurst,
+		BulkConcurrency:  offIfZero(cfg.BulkConcurrency),
+		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger})
 	srv := &http.Server{
 		Handler:           api,
