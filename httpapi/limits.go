@@ -199,8 +199,9 @@ func retrySeconds(d time.Duration) string { return strconv.Itoa(retryAfter(d)) +
 // idleBody is a request body cut when no byte of it arrives for idle:
 // before each read it moves the connection's read deadline to idle from
 // then, so that only the client's silence counts, never the time the
-// server spends between reads. The deadline never passes the one the
-// HTTP server's ReadTimeout set, which stays the bound of the whole body.
+// server spends between reads. Moving the deadline would lift the HTTP
+// server's ReadTimeout, the bound of the whole body, so the deadline never
+// passes ReadTimeout from when the handler began.
 type idleBody struct {
 	io.ReadCloser
 	rc   *http.ResponseController
@@ -208,13 +209,14 @@ type idleBody struct {
 	end  time.Time // the ReadTimeout's deadline; zero: none
 
 	deadline time.Time
+	done     bool // no more reads from the connection
 	cut      bool // a read met the deadline
 	capped   bool // that deadline was end
 }
 
 // cutIdleBody returns r's body, cut after s.cfg.BulkIdleTimeout of
 // silence. When the connection's deadlines cannot be set, the body is
-// returned as it is (and cut never reports a cut).
+// returned as it is, and problem never reports a cut.
 func (s *Server) cutIdleBody(w http.ResponseWriter, r *http.Request) *idleBody {
 	b := &idleBody{ReadCloser: r.Body, idle: s.cfg.BulkIdleTimeout}
 	if b.idle <= 0 {
@@ -243,38 +245,35 @@ func (b *idleBody) next() time.Time {
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
-	if b.rc == nil {
+	if b.rc == nil || b.done {
+		// Once the body is in, net/http reads the connection in the
+		// background, with no deadline, to notice a client that leaves: a
+		// deadline set now (a reader may read again after EOF) would
+		// cancel the request when it passed. After a cut, net/http keeps
+		// the deadline anyway.
 		return b.ReadCloser.Read(p)
 	}
-	if !b.cut {
-		// Past the deadline, net/http keeps it: no need to try.
-		b.deadline = b.next()
-		_ = b.rc.SetReadDeadline(b.deadline)
-	}
+	b.deadline = b.next()
+	_ = b.rc.SetReadDeadline(b.deadline)
 	n, err := b.ReadCloser.Read(p)
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrDeadlineExceeded) || !time.Now().Before(b.deadline):
-		b.cut = true
-	case errors.Is(err, io.EOF):
-		// The body is in. net/http now reads the connection in the
-		// background to notice a client that leaves; a deadline passing
-		// then would cancel the request while the handler stores what it
-		// read. The next request gets deadlines of its own.
-		_ = b.rc.SetReadDeadline(time.Time{})
+		b.cut, b.done = true, true
+	default:
+		b.done = true // EOF, or the client's or the body's own failure
 	}
 	return n, err
 }
 
 // problem is the 408 of a cut body, nil if the body was not cut.
 func (b *idleBody) problem() error {
+	const after = "the cases stored before the cut stay stored (send the body again: cases already stored count as duplicates)"
 	switch {
 	case !b.cut:
 		return nil
 	case b.capped:
-		return citygrid.Errorf(citygrid.CodeTimeout,
-			"the body took longer than the server allows a request to be read: it was cut; the cases stored before the cut stay stored (send the rest, or all of it again: cases already stored count as duplicates)")
+		return citygrid.Errorf(citygrid.CodeTimeout, "the body took longer to arrive than the server allows a request: it was cut; %s", after)
 	}
-	return citygrid.Errorf(citygrid.CodeTimeout,
-		"no byte of the body arrived for %s: it was cut; the cases stored before the cut stay stored (send the rest, or all of it again: cases already stored count as duplicates)", b.idle)
+	return citygrid.Errorf(citygrid.CodeTimeout, "no byte of the body arrived for %s: it was cut; %s", b.idle, after)
 }

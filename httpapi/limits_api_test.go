@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -265,6 +267,10 @@ func TestBulkIdleTimeout(t *testing.T) {
 	const idle = 200 * time.Millisecond
 	a := newLimitsAPI(t, httpapi.Config{BulkIdleTimeout: idle})
 	half := caseLine("half")[:30]
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = io.WriteString(zw, caseLine("c")+caseLine("d"))
+	_ = zw.Close()
 	tests := []struct {
 		name, contentType, header, body string
 	}{
@@ -273,6 +279,7 @@ func TestBulkIdleTimeout(t *testing.T) {
 		{"with a length, half a line", "application/x-ndjson", "Content-Length: 100000\r\n", caseLine("b") + half},
 		{"nothing of the body", "application/x-ndjson", "Content-Length: 100\r\n", ""},
 		{"half a CSV header", "text/csv", "Content-Length: 100\r\n", "source,external_id,cat"},
+		{"half of a gzip body", "application/x-ndjson", fmt.Sprintf("Content-Encoding: gzip\r\nContent-Length: %d\r\n", gz.Len()), gz.String()[:gz.Len()/2]},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

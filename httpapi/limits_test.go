@@ -1,11 +1,18 @@
 package httpapi
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"citygrid"
 	"citygrid/grid"
 )
 
@@ -119,5 +126,80 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(d); got != want {
 			t.Errorf("retryAfter(%s) = %d, want %d", d, got, want)
 		}
+	}
+}
+
+// idleServer serves a handler that reads the whole body through
+// cutIdleBody and answers a cut with its 408; else it reads once more,
+// waits for wait and says whether the request's context is still alive.
+func idleServer(t *testing.T, idle, readTimeout, wait time.Duration) string {
+	t.Helper()
+	s := New(Config{BulkIdleTimeout: idle}, Deps{Index: grid.NewIndex(grid.LocatorOptions{})})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body := s.cutIdleBody(w, r)
+		_, err := io.ReadAll(body)
+		if p := body.problem(); err != nil && p != nil {
+			writeProblem(w, r, p.(*citygrid.Error))
+			return
+		}
+		// Readers may read again after EOF (bufio does).
+		if n, again := body.Read(make([]byte, 1)); n != 0 || again != io.EOF {
+			t.Errorf("a read after EOF = %d, %v", n, again)
+		}
+		time.Sleep(wait)
+		fmt.Fprintf(w, "read error %v, context error %v", err, r.Context().Err())
+	}))
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String()
+}
+
+// sendStalled sends a request with a body of 100 bytes of which only
+// part arrive, and returns the reply.
+func sendStalled(t *testing.T, addr, part string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := fmt.Fprintf(conn, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s", 100, part); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.SetReadDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestIdleBodyKeepsReadTimeout: the idle deadline never outlasts the
+// server's ReadTimeout, which still bounds the whole body (a 408 too).
+func TestIdleBodyKeepsReadTimeout(t *testing.T) {
+	addr := idleServer(t, 10*time.Second, 300*time.Millisecond, 0)
+	start := time.Now()
+	status, body := sendStalled(t, addr, "0123456789")
+	if status != http.StatusRequestTimeout || !strings.Contains(body, "took longer to arrive than the server allows") {
+		t.Errorf("status %d, want 408 for the server's read timeout: %s", status, body)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("408 after %s, want it after the read timeout of 300ms", elapsed)
+	}
+}
+
+// TestIdleBodyAfterEOF: once the body is in, the idle deadline is gone:
+// the handler may take longer than it to answer, and its request is not
+// cancelled meanwhile.
+func TestIdleBodyAfterEOF(t *testing.T) {
+	addr := idleServer(t, 100*time.Millisecond, 0, 400*time.Millisecond)
+	status, body := sendStalled(t, addr, strings.Repeat("x", 100))
+	if status != http.StatusOK || body != "read error <nil>, context error <nil>" {
+		t.Errorf("status %d: %s; want 200 with no error", status, body)
 	}
 }
