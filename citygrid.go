@@ -13,14 +13,18 @@ import (
 type Code string
 
 const (
-	CodeInvalid       Code = "invalid"            // the caller can fix the request (400)
-	CodeUnprocessable Code = "unprocessable"      // well-formed but not acceptable in this state (422)
-	CodeNotFound      Code = "not_found"          // 404
-	CodeMethod        Code = "method_not_allowed" // 405
-	CodeTimeout       Code = "request_timeout"    // the client stopped sending its body (408)
-	CodeConflict      Code = "conflict"           // e.g. a duplicate key (409)
-	CodePrecondition  Code = "precondition"       // a stale If-Match version (412)
-	CodeTooLarge      Code = "too_large"          // request body over the limit (413)
+	CodeInvalid       Code = "invalid"       // the caller can fix the request (400)
+	CodeUnprocessable Code = "unprocessable" // well-formed but not acceptable in this state (422)
+	CodeNotFound      Code = "not_found"     // 404
+	// CodeUnauthenticated is a missing or invalid credential (401).
+	CodeUnauthenticated Code = "unauthenticated"
+	// CodeForbidden is an action the caller's role may not take (403).
+	CodeForbidden    Code = "forbidden"
+	CodeMethod       Code = "method_not_allowed" // 405
+	CodeTimeout      Code = "request_timeout"    // the client stopped sending its body (408)
+	CodeConflict     Code = "conflict"           // e.g. a duplicate key (409)
+	CodePrecondition Code = "precondition"       // a stale If-Match version (412)
+	CodeTooLarge     Code = "too_large"          // request body over the limit (413)
 	// CodeUnsupportedMedia is a request body in a coding the server does
 	// not read (415).
 	CodeUnsupportedMedia Code = "unsupported_media_type"

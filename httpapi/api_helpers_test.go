@@ -56,13 +56,14 @@ func newAPIWith(t *testing.T, cfg httpapi.Config, deps func(*httpapi.Deps, pgx.T
 		// Warnings and errors (an unexpected 500) show with a failure.
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
+	token := withKeys(t, tx, &d)
 	if deps != nil {
 		deps(&d, tx)
 	}
 	if cfg.MaxImportBytes == 0 {
 		cfg.MaxImportBytes = maxImportBytes
 	}
-	srv := httptest.NewServer(httpapi.New(cfg, d))
+	srv := httptest.NewServer(authed(token, httpapi.New(cfg, d)))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, tx: tx, index: index}
 }

@@ -38,12 +38,12 @@ func ownedCaseServer(t *testing.T, districtUnit string, opt grid.LocatorOptions)
 }
 
 // caseHandler is caseServer's handler, for tests that look into its routes.
-func caseHandler(t *testing.T) (*httpapi.Server, func() int) {
+func caseHandler(t *testing.T) (keyedServer, func() int) {
 	t.Helper()
 	return ownedCaseHandler(t, "U1", grid.LocatorOptions{})
 }
 
-func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions) (*httpapi.Server, func() int) {
+func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions) (keyedServer, func() int) {
 	t.Helper()
 	tx := dbtest.Tx(t)
 	ctx := context.Background()
@@ -89,12 +89,14 @@ func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions
 	}
 	cases := postgres.NewCaseStore(tx)
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
-	s := httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: grids, Cases: cases, Stats: cases, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return now }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	token := withKeys(t, tx, &d)
+	s := keyedServer{httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, d), token}
 	count := func() int {
 		var n int
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM cases) + (SELECT count(*) FROM case_events)`).Scan(&n); err != nil {
@@ -170,7 +172,7 @@ func TestCaseAPIFlow(t *testing.T) {
 		code, out, _ := do(t, "PATCH", srv.URL+"/v1/cases/"+id, "application/json", b, "If-Match", v)
 		return code, out
 	}
-	if code, out := patch(`"1"`, `{"status":"accepted","actor":"dispatcher-7"}`); code != 200 {
+	if code, out := patch(`"1"`, `{"status":"accepted"}`); code != 200 {
 		t.Fatalf("accept = %d %v", code, out)
 	}
 	if code, _ := patch(`"1"`, `{"status":"dispatched"}`); code != 412 {
@@ -184,7 +186,7 @@ func TestCaseAPIFlow(t *testing.T) {
 	}
 	code, hist, _ := do(t, "GET", srv.URL+"/v1/cases/"+id+"/history", "", "")
 	events := hist["events"].([]any)
-	if code != 200 || len(events) != 2 || events[1].(map[string]any)["actor"] != "dispatcher-7" {
+	if code != 200 || len(events) != 2 || events[1].(map[string]any)["actor"] != "test admin" {
 		t.Errorf("history = %d %v", code, hist)
 	}
 	code, fc, _ := do(t, "GET", srv.URL+"/v1/cases?bbox=120.36,36.07,120.37,36.08&limit=1", "", "")

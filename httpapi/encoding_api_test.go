@@ -211,6 +211,9 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/tiles":                        "/tiles",
 		"/tiles/{file}":                 "/tiles/cases.json",
 		"/tiles/{layer}/{z}/{x}/{file}": tilePath("cases", orb.Point{120.365, 36.075}, 14, ""),
+		"/v1/me":                        "/v1/me",
+		"/v1/keys":                      "/v1/keys",
+		"/v1/audit":                     "/v1/audit?limit=5",
 		"/v1/grids":                     "/v1/grids?level=street",
 		"/v1/grids/topology":            "/v1/grids/topology",
 		"/v1/grids/{code}":              "/v1/grids/G1",
@@ -230,7 +233,7 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/events":                    "/v1/events",
 	}
 	var routes []string
-	err := chi.Walk(httpapi.Routes(s), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		if method == http.MethodGet || method == "*" && !strings.HasPrefix(route, "/v1/grids/import") {
 			routes = append(routes, strings.TrimSuffix(strings.ReplaceAll(route, "/*/", "/"), "/"))
 		}

@@ -28,7 +28,7 @@ func (s *Server) CloseStreams() { s.live.Close() }
 
 // handleEvents serves GET /v1/events as server-sent events.
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
-	if err := allowParams(r.URL.Query()); err != nil {
+	if err := allowParams(r.URL.Query(), "ticket"); err != nil {
 		return err
 	}
 	ch, leave := s.live.Subscribe()

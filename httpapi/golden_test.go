@@ -70,7 +70,7 @@ func TestGoldenReplies(t *testing.T) {
 		{name: "case-created", method: http.MethodPost, path: "/v1/cases", body: caseJSON("12345-1", 120.365, 36.075), status: 201, contentType: geo},
 		{name: "case-created-near-another", method: http.MethodPost, path: "/v1/cases", body: caseJSON("12345-2", 120.3651, 36.0751), status: 201, contentType: geo},
 		{name: "case-feature", path: "/v1/cases/{case1}", status: 200, contentType: geo},
-		{name: "case-accepted", method: http.MethodPatch, path: "/v1/cases/{case1}", body: `{"status":"accepted","actor":"d","note":"ok"}`,
+		{name: "case-accepted", method: http.MethodPatch, path: "/v1/cases/{case1}", body: `{"status":"accepted","note":"ok"}`,
 			header: []string{"If-Match", `"1"`}, status: 200, contentType: geo},
 
 		// problem+json replies, one or more of each status.
@@ -97,12 +97,14 @@ func TestGoldenReplies(t *testing.T) {
 	tx := dbtest.Tx(t)
 	index := grid.NewIndex(grid.LocatorOptions{})
 	caseStore := postgres.NewCaseStore(tx)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxBodyBytes: 4 << 10, MaxImportBytes: maxImportBytes}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: postgres.NewGridStore(tx), Cases: caseStore, Stats: caseStore, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return goldenNow }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return goldenNow },
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}))
+	}
+	token := withKeys(t, tx, &d)
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxBodyBytes: 4 << 10, MaxImportBytes: maxImportBytes}, d)))
 	t.Cleanup(srv.Close)
 	a := &api{t: t, url: srv.URL, tx: tx, index: index}
 	a.mustOK(a.post("/v1/units", unitsJSON))

@@ -40,10 +40,10 @@ func hotspotServer(t *testing.T, fill func(x *caseindex.Index, district orb.Mult
 	index.Set(loc)
 	x := caseindex.New()
 	fill(x, district, loc)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
+	srv := httptest.NewServer(authed("cg_hotspot-test", httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Index: index, App: app.New(index, x, nil, app.Config{Now: func() time.Time { return hotspotNow }}), Now: func() time.Time { return hotspotNow },
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Authn: staticAuthn("cg_hotspot-test"),
+	})))
 	t.Cleanup(srv.Close)
 	return srv
 }

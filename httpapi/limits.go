@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -19,12 +18,7 @@ import (
 // limitIdentity is whom a request counts against: for now the client's
 // address (RealIP has already put X-Forwarded-For or X-Real-IP there, which
 // clients can forge; an API key's id will not be).
-func limitIdentity(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
-	}
-	return r.RemoteAddr // RealIP leaves a bare address
-}
+func limitIdentity(r *http.Request) string { return clientAddr(r) }
 
 // limitKind is the limit a route is under.
 type limitKind int

@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"citygrid/access"
 	"citygrid/caseindex"
 	"citygrid/httpapi"
 	"citygrid/internal/app"
@@ -40,9 +41,21 @@ func newLimitsAPI(t *testing.T, cfg httpapi.Config) *api {
 	return a
 }
 
-// from makes a request as the client at ip: RealIP takes the address from
-// X-Forwarded-For.
-func (a *api) from(ip, method, path, contentType, body string) reply {
+// client is whom the limits count a request against: an address (RealIP
+// takes it from X-Forwarded-For) and an API key (empty: the test's admin
+// key). Clients differ in both, so that the tests hold whichever the
+// limits go by.
+type client struct{ ip, token string }
+
+// otherClient is a client other than the test's own, with a key of its
+// own.
+func (a *api) otherClient() client {
+	a.t.Helper()
+	return client{ip: "203.0.113.7", token: makeKey(a.t, a.tx, access.Key{Role: access.RoleAdmin, Name: "another client"})}
+}
+
+// as makes a request as c.
+func (a *api) as(c client, method, path, contentType, body string) reply {
 	a.t.Helper()
 	req, err := http.NewRequest(method, a.url+path, strings.NewReader(body))
 	if err != nil {
@@ -51,7 +64,10 @@ func (a *api) from(ip, method, path, contentType, body string) reply {
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("X-Forwarded-For", ip)
+	req.Header.Set("X-Forwarded-For", c.ip)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		a.t.Fatalf("%s %s: %v", method, path, err)
@@ -117,15 +133,15 @@ func mustJSON(v any) string {
 func TestRateLimit(t *testing.T) {
 	// A slow refill: nothing comes back while the test runs.
 	a := newLimitsAPI(t, httpapi.Config{RateLimit: 0.1, RateBurst: len(expensiveReads)})
-	const me, other = "198.51.100.1", "203.0.113.7"
+	me, other := client{ip: "198.51.100.1"}, a.otherClient()
 	for _, q := range expensiveReads {
-		if r := a.from(me, q.method, q.path, "application/json", q.body); r.status != http.StatusOK {
+		if r := a.as(me, q.method, q.path, "application/json", q.body); r.status != http.StatusOK {
 			t.Fatalf("%s %s within the burst: status %d: %s", q.method, q.path, r.status, r.body)
 		}
 	}
 	// The routes share one bucket: spent, every one of them refuses.
 	for _, q := range expensiveReads {
-		r := a.from(me, q.method, q.path, "application/json", q.body)
+		r := a.as(me, q.method, q.path, "application/json", q.body)
 		checkProblem(t, r, http.StatusTooManyRequests, "too many requests", "0.1 a second", "retry in")
 		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 || s > 10 {
 			t.Errorf("%s %s: Retry-After %q, want whole seconds from 1 to 10", q.method, q.path, r.header.Get("Retry-After"))
@@ -134,11 +150,11 @@ func TestRateLimit(t *testing.T) {
 	// Another client has a bucket of its own, and cheap routes are not
 	// limited.
 	for _, q := range expensiveReads {
-		if r := a.from(other, q.method, q.path, "application/json", q.body); r.status != http.StatusOK {
+		if r := a.as(other, q.method, q.path, "application/json", q.body); r.status != http.StatusOK {
 			t.Errorf("%s %s from another client: status %d, want 200: %s", q.method, q.path, r.status, r.body)
 		}
 	}
-	if r := a.from(me, "GET", "/v1/statuses", "", ""); r.status != http.StatusOK {
+	if r := a.as(me, "GET", "/v1/statuses", "", ""); r.status != http.StatusOK {
 		t.Errorf("GET /v1/statuses of a limited client: status %d, want 200", r.status)
 	}
 	for _, route := range []string{"/v1/cases", "/v1/cases/search", "/v1/hotspots", "/v1/hotspots/emerging"} {
@@ -215,6 +231,7 @@ func (s *bulkStream) response(wait time.Duration) reply {
 
 func TestBulkConcurrency(t *testing.T) {
 	a := newLimitsAPI(t, httpapi.Config{})
+	other := a.otherClient()
 	// Two ingests stream: each has read the start of its body (the
 	// server asks for it with 100 Continue once the handler reads).
 	var streams []*bulkStream
@@ -233,7 +250,7 @@ func TestBulkConcurrency(t *testing.T) {
 	}
 	// Another client is not held up.
 	var res struct{ Accepted int }
-	r = a.from("203.0.113.7", "POST", "/v1/cases/bulk", "application/x-ndjson", caseLine("other"))
+	r = a.as(other, "POST", "/v1/cases/bulk", "application/x-ndjson", caseLine("other"))
 	if a.mustOK(r).decode(t, &res); res.Accepted != 1 {
 		t.Errorf("another client's bulk: %s, want 1 accepted", r.body)
 	}

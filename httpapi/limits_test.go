@@ -14,6 +14,7 @@ import (
 
 	"citygrid"
 	"citygrid/grid"
+	"citygrid/postgres"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -107,7 +108,7 @@ func TestLimiterForgets(t *testing.T) {
 }
 
 func TestLimitDefaults(t *testing.T) {
-	s := New(Config{}, Deps{Index: grid.NewIndex(grid.LocatorOptions{})})
+	s := fullServer()
 	if s.limits.rate != 10 || s.limits.burst != 20 || s.limits.bulk != 2 || s.cfg.BulkIdleTimeout != 30*time.Second {
 		t.Errorf("defaults: rate %g, burst %g, bulk %d, idle %s; want 10, 20, 2, 30s", s.limits.rate, s.limits.burst, s.limits.bulk, s.cfg.BulkIdleTimeout)
 	}
@@ -134,7 +135,7 @@ func TestRetryAfter(t *testing.T) {
 // waits for wait and says whether the request's context is still alive.
 func idleServer(t *testing.T, idle, readTimeout, wait time.Duration) string {
 	t.Helper()
-	s := New(Config{BulkIdleTimeout: idle}, Deps{Index: grid.NewIndex(grid.LocatorOptions{})})
+	s := New(Config{BulkIdleTimeout: idle}, Deps{Index: grid.NewIndex(grid.LocatorOptions{}), Keys: (*postgres.KeyStore)(nil)})
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := s.cutIdleBody(w, r)
 		_, err := io.ReadAll(body)

@@ -7,14 +7,51 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"citygrid/caseindex"
 	"citygrid/grid"
+	"citygrid/internal/app"
+	"citygrid/postgres"
 )
+
+// fullServer has every route registered (its stores are never called).
+func fullServer() *Server {
+	index := grid.NewIndex(grid.LocatorOptions{})
+	store := (*postgres.CaseStore)(nil)
+	return New(Config{}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
+		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil)})
+}
+
+// TestEveryRouteHasARule walks the router: every route has a rule in the
+// rule table, and every rule a route (a rule left behind by a removed route
+// would hide a typo in a new one).
+func TestEveryRouteHasARule(t *testing.T) {
+	s := fullServer()
+	used := map[string]bool{}
+	err := chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		for _, key := range []string{method + " " + route, "* " + route} {
+			if _, ok := routeRules[key]; ok {
+				used[key] = true
+				return nil
+			}
+		}
+		t.Errorf("%s %s has no rule in routeRules: say who may use it", method, route)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key := range routeRules {
+		if !used[key] {
+			t.Errorf("routeRules has %q, but no such route exists", key)
+		}
+	}
+}
 
 // TestGridPathsAreReservedCodes: every fixed path segment beside
 // /v1/grids/{code} must be a code no grid may have, or the route shadows
 // the grid (as /v1/grids/topology did).
 func TestGridPathsAreReservedCodes(t *testing.T) {
-	s := New(Config{}, Deps{Index: grid.NewIndex(grid.LocatorOptions{})})
+	s := fullServer()
 	seen := map[string]bool{}
 	err := chi.Walk(s.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
 		rest, ok := strings.CutPrefix(route, "/v1/grids/")

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/analysis"
 	"citygrid/cases"
 	"citygrid/grid"
@@ -116,6 +117,13 @@ type Server struct {
 	metrics  *metrics
 	limits   *limiter
 	router   chi.Router
+
+	authn   Authenticator
+	keys    KeyStore
+	audit   AuditStore
+	auditor Auditor // audit, or nil
+	scopes  access.Resolver
+	tickets *tickets
 }
 
 // Deps are what the server works with.
@@ -135,6 +143,15 @@ type Deps struct {
 	Ready    func(ctx context.Context) error
 	Logger   *slog.Logger
 	Registry *prometheus.Registry // nil: a fresh registry
+	// Keys holds the API keys every non-public route asks for; required
+	// unless Authn is given (then /v1/keys is not served).
+	Keys KeyStore
+	// Authn checks bearer tokens (default: an access.Authenticator over
+	// Keys).
+	Authn Authenticator
+	// Audit is the audit trail; nil records no refusals and serves no
+	// /v1/audit.
+	Audit AuditStore
 }
 
 // New builds the server and its routes.
@@ -150,7 +167,17 @@ func New(cfg Config, d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger}
+	if d.Keys == nil && d.Authn == nil {
+		panic("httpapi: Deps.Keys is required: every route but the public ones needs a key")
+	}
+	if d.Authn == nil {
+		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
+	if d.Audit != nil {
+		s.auditor = d.Audit
+	}
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
@@ -159,7 +186,7 @@ func New(cfg Config, d Deps) *Server {
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -188,6 +215,13 @@ func New(cfg Config, d Deps) *Server {
 	r.Route("/v1", func(r chi.Router) {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			r.Get("/me", s.handle(s.handleMe))
+			if s.keys != nil {
+				s.registerKeyRoutes(r)
+			}
+			if s.audit != nil {
+				r.Get("/audit", s.handle(s.handleAudit))
+			}
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
@@ -210,6 +244,7 @@ func New(cfg Config, d Deps) *Server {
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))
 				r.Head("/events", s.handle(s.handleEventsHead))
+				r.Post("/events/ticket", s.handle(s.handleEventTicket))
 			}
 			if s.cases != nil {
 				r.Post("/cases/bulk", s.limited(limitBulk, s.handle(s.handleCasesBulk)))

@@ -60,11 +60,13 @@ func newStatsDemo(t *testing.T) *statsDemo {
 		t.Fatal(err)
 	}
 	store := postgres.NewCaseStore(tx)
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: grids, Cases: store, Stats: store, Index: index,
 		Now:    func() time.Time { return statsNow },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}))
+	}
+	token := withKeys(t, tx, &d)
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{}, d)))
 	t.Cleanup(srv.Close)
 	return &statsDemo{t: t, url: srv.URL, db: tx}
 }

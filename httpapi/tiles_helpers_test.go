@@ -61,12 +61,14 @@ func newTileAPI(t *testing.T) *tileAPI {
 	index := grid.NewIndex(grid.LocatorOptions{})
 	cases := postgres.NewCaseStore(tx)
 	logs := &lockedBuffer{}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, httpapi.Deps{
+	d := httpapi.Deps{
 		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, Index: index,
 		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return tileNow }}), // no store: a background reload would share the test's transaction
 		Now:    func() time.Time { return tileNow },
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}))
+	}
+	token := withKeys(t, tx, &d)
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)))
 	t.Cleanup(srv.Close)
 	a := &tileAPI{api: &api{t: t, url: srv.URL, tx: tx, index: index}, client: &http.Client{Transport: &http.Transport{DisableCompression: true}}, logs: logs}
 	a.mustOK(a.post("/v1/units", unitsJSON))

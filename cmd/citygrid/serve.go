@@ -96,7 +96,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		RateBurst:        cfg.RateBurst,
 		BulkConcurrency:  offIfZero(cfg.BulkConcurrency),
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
-	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger})
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
+		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool)})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

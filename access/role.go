@@ -1,0 +1,121 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Role is what an identity is for, after the separation of duties in
+// 数字城管 practice: the one who handles a case never verifies or closes it.
+type Role string
+
+const (
+	// RoleAdmin manages grids, units, categories, the calendar, keys and
+	// reads the audit trail; it may do everything else too.
+	RoleAdmin Role = "admin"
+	// RoleDispatcher (值班长/派遣员) accepts or rejects reports, dispatches,
+	// re-assigns, approves or declines extension and pause requests,
+	// closes and merges.
+	RoleDispatcher Role = "dispatcher"
+	// RoleHandler is a responsible unit: it sees the cases assigned to its
+	// unit, starts and resolves them, asks for an extension or a pause,
+	// and returns a wrongly dispatched case (退单).
+	RoleHandler Role = "handler"
+	// RoleInspector (监督员/网格员) reports cases and verifies resolved ones
+	// or sends them back.
+	RoleInspector Role = "inspector"
+	// RolePlanner reads statistics, hotspots and the map, never reporters'
+	// free text or contact data.
+	RolePlanner Role = "planner"
+	// RoleViewer reads the map.
+	RoleViewer Role = "viewer"
+	// RoleIntegration is another system: bulk ingest and single reports of
+	// its own source, and reading the cases of that source.
+	RoleIntegration Role = "integration"
+)
+
+// Roles lists every role.
+var Roles = []Role{RoleAdmin, RoleDispatcher, RoleHandler, RoleInspector, RolePlanner, RoleViewer, RoleIntegration}
+
+// ParseRole parses a role name.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !slices.Contains(Roles, r) {
+		names := make([]string, len(Roles))
+		for i, r := range Roles {
+			names[i] = string(r)
+		}
+		return "", fmt.Errorf("unknown role %q (want one of %s)", s, strings.Join(names, ", "))
+	}
+	return r, nil
+}
+
+// Permission is what a route needs, granted per role by the rule table.
+type Permission string
+
+const (
+	PermGridsRead       Permission = "grids.read"       // grids (in scope; ancestors as outlines), units, locate, statuses, categories, calendar
+	PermGridsWrite      Permission = "grids.write"      // grid import, units
+	PermCategoriesWrite Permission = "categories.write" // the category table
+	PermCalendarWrite   Permission = "calendar.write"   // the working calendar
+	PermCasesRead       Permission = "cases.read"       // lists, area queries, CSV, one case, its history, sources
+	PermCasesCreate     Permission = "cases.create"     // one report
+	PermCasesUpdate     Permission = "cases.update"     // PATCH, each action checked by CaseActions
+	PermCasesBulk       Permission = "cases.bulk"       // bulk ingest
+	PermStatsRead       Permission = "stats.read"       // indicators
+	PermHotspotsRead    Permission = "hotspots.read"    // hotspots and emerging hotspots
+	PermMapRead         Permission = "map.read"         // tiles, TileJSON, the tile catalogue, live events
+	PermMetricsRead     Permission = "metrics.read"     // Prometheus metrics
+	PermKeysManage      Permission = "keys.manage"      // create, list, revoke keys
+	PermAuditRead       Permission = "audit.read"       // the audit trail
+	PermSelf            Permission = "self"             // who am I
+)
+
+// grants is the rule table's role half: what each role may do.
+var grants = map[Role][]Permission{
+	RoleAdmin: {PermGridsRead, PermGridsWrite, PermCategoriesWrite, PermCalendarWrite, PermCasesRead, PermCasesCreate,
+		PermCasesUpdate, PermCasesBulk, PermStatsRead, PermHotspotsRead, PermMapRead, PermMetricsRead, PermKeysManage,
+		PermAuditRead, PermSelf},
+	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
+	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
+	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
+	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
+	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf},
+	RoleIntegration: {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesBulk, PermSelf},
+}
+
+// Allows reports whether role r holds permission p.
+func (r Role) Allows(p Permission) bool { return slices.Contains(grants[r], p) }
+
+// Permissions lists what r may do, in the rule table's order.
+func (r Role) Permissions() []Permission { return slices.Clone(grants[r]) }
+
+// SeesFreeText reports whether r may read reporters' free text and
+// contact data (a case's title, description and properties).
+func (r Role) SeesFreeText() bool { return r != RolePlanner && r != RoleViewer }
+
+// caseActions is what each role may do to a case (the names of
+// cases.Action). Admin may do everything.
+var caseActions = map[Role][]string{
+	RoleDispatcher: {"accept", "reject", "dispatch", "rework", "close", "reassign", "merge", "extend", "pause", "resume", "approve", "decline"},
+	RoleHandler:    {"start", "resolve", "return", "request_extension", "request_pause"},
+	RoleInspector:  {"verify", "send_back"},
+}
+
+// MayAct reports whether r may perform the case action named.
+func (r Role) MayAct(action string) bool {
+	return r == RoleAdmin || slices.Contains(caseActions[r], action)
+}
+
+// RoleCaseActions lists the case actions r may take (every one for admin).
+func RoleCaseActions(r Role) []string {
+	if r == RoleAdmin {
+		var all []string
+		for _, role := range []Role{RoleDispatcher, RoleHandler, RoleInspector} {
+			all = append(all, caseActions[role]...)
+		}
+		return all
+	}
+	return slices.Clone(caseActions[r])
+}

@@ -1,0 +1,33 @@
+package cases
+
+// Restriction is the part of the district a caller may see: filters it
+// cannot lift, set from its access scope (package access), never from
+// request parameters. The zero value restricts nothing.
+type Restriction struct {
+	// Grids lists the grid codes whose cases may be seen (a scope's whole
+	// subtrees); nil: every grid.
+	Grids []string
+	// Unit keeps only the cases assigned to this unit (a handler's).
+	Unit string
+	// Source keeps only the cases of this source (an integration's).
+	Source string
+}
+
+// None reports whether r restricts nothing.
+func (r Restriction) None() bool { return r.Grids == nil && r.Unit == "" && r.Source == "" }
+
+// Allows reports whether c lies inside r.
+func (r Restriction) Allows(c *Case) bool {
+	if r.Unit != "" && c.Unit != r.Unit || r.Source != "" && c.Source != r.Source {
+		return false
+	}
+	if r.Grids == nil {
+		return true
+	}
+	for _, g := range r.Grids {
+		if g == c.Grid {
+			return true
+		}
+	}
+	return false
+}
