@@ -44,8 +44,9 @@ type Config struct {
 	CORSOrigin       string // CITYGRID_CORS_ORIGIN: Access-Control-Allow-Origin of tiles ("none": none)
 }
 
-// parseConfig reads flags (after the subcommand) with environment defaults.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+// parseConfig reads flags (after the subcommand) with environment defaults;
+// flags, if not nil, adds the command's own flags.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, flags func(*flag.FlagSet)) (*Config, []string, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("citygrid "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -106,6 +107,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(envInt("CITYGRID_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (env CITYGRID_TILE_CACHE_BYTES)")
 	fs.StringVar(&c.TileCacheControl, "tile-cache-control", env("CITYGRID_TILE_CACHE_CONTROL", "*=no-cache"), "Cache-Control of tiles by layer, e.g. \"grids=public, max-age=60;*=no-cache\" (env CITYGRID_TILE_CACHE_CONTROL)")
 	fs.StringVar(&c.CORSOrigin, "cors-origin", env("CITYGRID_CORS_ORIGIN", "*"), "Access-Control-Allow-Origin of tile responses; none for no CORS header (env CITYGRID_CORS_ORIGIN)")
+	if flags != nil {
+		flags(fs)
+	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}

@@ -33,7 +33,7 @@ func TestFallbackUnitSetting(t *testing.T) {
 				}
 				return ""
 			}
-			cfg, _, err := parseConfig("serve", tt.args, env, io.Discard)
+			cfg, _, err := parseConfig("serve", tt.args, env, io.Discard, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one about %s", err, tt.wantErr)
