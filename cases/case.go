@@ -340,6 +340,8 @@ type Filter struct {
 	After *Cursor
 	// Now is the instant OverdueNow is judged at.
 	Now time.Time
+	// Restrict is the caller's scope: cases outside it are never found.
+	Restrict Restriction
 }
 
 // Cursor is a position in a sorted case listing.
@@ -364,6 +366,9 @@ type Update struct {
 	Calendar   *Calendar
 	Categories *Categories
 	Locator    *grid.Locator // re-derives the unit by the ownership rule when only the grid changes
+	// Guard is the caller's access, checked in the update's transaction
+	// with the case locked; nil checks nothing.
+	Guard Guard
 }
 
 // Event is one entry of a case's history.

@@ -207,19 +207,3 @@ func principal(r *http.Request) *access.Principal { return access.PrincipalFrom(
 func (s *Server) scopeOf(r *http.Request) *access.Scope {
 	return s.scopes.Scope(principal(r), s.index.Locator())
 }
-
-// hidden answers an object outside the caller's scope exactly as one that
-// does not exist (message is the store's not-found message), and records
-// the attempt.
-func (s *Server) hidden(r *http.Request, objectType, id, message string) error {
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusNotFound, Detail: "out of scope"})
-	return citygrid.Errorf(citygrid.CodeNotFound, "%s", message)
-}
-
-// forbidden refuses an action of the caller's role, naming it, and records
-// the attempt.
-func (s *Server) forbidden(r *http.Request, objectType, id, format string, a ...any) error {
-	e := citygrid.Errorf(citygrid.CodeForbidden, format, a...)
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusForbidden, Detail: e.Message})
-	return e
-}

@@ -10,6 +10,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 	"citygrid/grid"
 )
@@ -132,19 +133,36 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return fieldError(err)
 	}
-	stored, created, err := s.cases.CreateCase(r.Context(), c, actorOf(r))
+	if err := s.mayCreate(r, c); err != nil {
+		return err
+	}
+	stored, created, err := s.cases.CreateCase(r.Context(), c, principal(r).Actor())
 	if err != nil {
 		return err
 	}
-	f := newCaseFeature(stored, now)
+	if !created && !s.scopeOf(r).Sees(stored) {
+		// Another part of the district holds a case under this (source,
+		// external_id): say the id is taken, show nothing of the case.
+		return &access.Denied{Err: citygrid.Errorf(citygrid.CodeConflict, "external_id %q of source %q is taken by a case outside your scope", truncate(c.ExternalID, 80), truncate(c.Source, 40)),
+			ObjectType: "case", ObjectID: strconv.FormatInt(stored.ID, 10), Reason: "re-sent report of a case out of scope"}
+	}
+	f := s.caseView(r, now).feature(stored)
 	dups, dists, err := s.cases.PossibleDuplicates(r.Context(), stored, s.cfg.DuplicateRadiusM, s.cfg.DuplicateWindow)
 	if err != nil {
 		return err
 	}
-	list := make([]map[string]any, len(dups))
+	list := []map[string]any{}
+	scope := s.scopeOf(r)
 	for i, d := range dups {
-		list[i] = map[string]any{"id": strconv.FormatInt(d.ID, 10), "distance_m": dists[i], "status": d.Status,
-			"reported_at": d.ReportedAt.UTC().Format(time.RFC3339), "title": d.Title}
+		if !scope.Sees(d) {
+			continue
+		}
+		dup := map[string]any{"id": strconv.FormatInt(d.ID, 10), "distance_m": dists[i], "status": d.Status,
+			"reported_at": d.ReportedAt.UTC().Format(time.RFC3339)}
+		if principal(r).Role.SeesFreeText() {
+			dup["title"] = d.Title
+		}
+		list = append(list, dup)
 	}
 	f.Properties["possible_duplicates"] = list
 	status := http.StatusCreated
@@ -165,17 +183,20 @@ func (s *Server) handleCaseGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.cases.FindCaseByID(r.Context(), id)
+	c, err := s.visibleCase(r, id)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", etagOf(c.Version))
-	return writeGeoJSON(w, newCaseFeature(c, s.now()))
+	return writeGeoJSON(w, s.caseView(r, s.now()).feature(c))
 }
 
 func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error {
 	id, err := parseCaseID(r)
 	if err != nil {
+		return err
+	}
+	if _, err := s.visibleCase(r, id); err != nil {
 		return err
 	}
 	events, err := s.cases.CaseHistory(r.Context(), id)
@@ -193,7 +214,6 @@ type casePatch struct {
 	Extend    *cases.TimeLimit `json:"extend"`
 	Pause     *bool            `json:"pause"`
 	MergeInto *string          `json:"merge_into"`
-	Actor     string           `json:"actor"`
 	Note      string           `json:"note"`
 }
 
@@ -225,18 +245,16 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &p); err != nil {
 		return err
 	}
-	if len(p.Note) > 2000 || len(p.Actor) > 200 {
-		return invalid("note or actor too long")
+	if len(p.Note) > 2000 {
+		return invalid("note: longer than 2000 bytes")
 	}
 	cats, cal, l, err := s.caseContext(r)
 	if err != nil {
 		return err
 	}
-	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
-		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l}
-	if u.Actor == "" {
-		u.Actor = actorOf(r)
-	}
+	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: principal(r).Actor(), Note: p.Note,
+		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l,
+		Guard: access.CaseGuard{P: principal(r), Scope: s.scopeOf(r)}}
 	if p.Status != nil {
 		st, err := cases.ParseStatus(*p.Status)
 		if err != nil {
@@ -274,17 +292,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("ETag", etagOf(c.Version))
-	return writeGeoJSON(w, newCaseFeature(c, u.Now))
-}
-
-// actorOf names who made a change: the X-Actor header until access control
-// arrives (see DESIGN: every write goes through one place that can check it).
-func actorOf(r *http.Request) string {
-	a := r.Header.Get("X-Actor")
-	if len(a) > 200 {
-		a = a[:200]
-	}
-	return a
+	return writeGeoJSON(w, s.caseView(r, u.Now).feature(c))
 }
 
 func (s *Server) handleCalendarGet(w http.ResponseWriter, r *http.Request) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"citygrid"
+	"citygrid/access"
 )
 
 // problems gives each error code exactly one HTTP status and a title.
@@ -48,6 +49,11 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		err := h(w, r)
 		if err == nil || (errors.Is(err, context.Canceled) && r.Context().Err() != nil) {
 			return
+		}
+		var denied *access.Denied
+		if errors.As(err, &denied) {
+			s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: denied.ObjectType, ObjectID: denied.ObjectID,
+				HTTPStatus: statusOf(denied.Err.Code), Detail: denied.Reason})
 		}
 		var e *citygrid.Error
 		switch {

@@ -160,7 +160,7 @@ func New(cfg Config, d Deps) *Server {
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.authenticate,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -102,6 +105,10 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 	} else if err != nil {
 		return nil, false, fmt.Errorf("create case: %w", err)
 	}
+	if err := audit(ctx, tx, access.Entry{Action: "case.create", ObjectType: "case", ObjectID: strconv.FormatInt(stored.ID, 10),
+		ToVersion: &stored.Version, Detail: stored.Source + "/" + stored.ExternalID}); err != nil {
+		return nil, false, err
+	}
 	if actor != "" {
 		// Who reported it is worth keeping; the creation itself is the row.
 		if _, err := tx.Exec(ctx, insertEventSQL, stored.ID, stored.CreatedAt, actor, "reported_by", "", "", "", nil); err != nil {
@@ -175,13 +182,26 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 	} else if err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
+	if u.Guard != nil {
+		if !u.Guard.Sees(c) {
+			return nil, access.Hidden("case", strconv.FormatInt(id, 10), fmt.Sprintf("case %d not found", id))
+		}
+		if err := u.Guard.Permit(c, &u); err != nil {
+			return nil, err
+		}
+	}
+	fromVersion := c.Version
 	if u.MergeInto != nil {
 		// Lock the original too, and record the merge in its history.
 		orig, err := scanCase(tx.QueryRow(ctx, lockCaseSQL, *u.MergeInto))
+		missing := citygrid.Errorf(citygrid.CodeUnprocessable, "case %d to merge into does not exist", *u.MergeInto)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d to merge into does not exist", *u.MergeInto)
+			return nil, missing
 		} else if err != nil {
 			return nil, fmt.Errorf("update case %d: %w", id, err)
+		}
+		if u.Guard != nil && !u.Guard.Sees(orig) {
+			return nil, &access.Denied{Err: missing, ObjectType: "case", ObjectID: strconv.FormatInt(orig.ID, 10), Reason: "merge into a case out of scope"}
 		}
 		if orig.MergedInto != nil {
 			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d is itself merged into %d: merge into that one", orig.ID, *orig.MergedInto)
@@ -207,6 +227,19 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 	}
 	events, err := cases.ApplyUpdate(c, u)
 	if err != nil {
+		return nil, err
+	}
+	if u.Guard != nil {
+		if err := u.Guard.Keep(c); err != nil {
+			return nil, err
+		}
+	}
+	kinds := make([]string, len(events))
+	for i, e := range events {
+		kinds[i] = e.Kind
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "case.update", ObjectType: "case", ObjectID: strconv.FormatInt(c.ID, 10),
+		FromVersion: &fromVersion, ToVersion: &c.Version, Detail: strings.Join(kinds, ",")}); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt,
