@@ -127,7 +127,7 @@ func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, grids *postgres
 		}
 		k.key, k.token = *stored, token
 	}
-	if err := writeDemoKeys(file, list, now); err != nil {
+	if err := writeDemoKeys(file, list, place.street, now); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "demo keys (%d of an earlier start revoked), also in %s (. %s, then curl -H \"Authorization: Bearer $CG_ADMIN_KEY\" ...):\n", revoked, file, file)
@@ -142,13 +142,16 @@ func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, grids *postgres
 // writeDemoKeys writes the keys as shell assignments, each under a comment
 // saying what it may see, readable only by the owner (the tokens are
 // credentials); it replaces the file whole, never leaving half of it.
-func writeDemoKeys(file string, keys []*demoKey, at time.Time) error {
+// The street the scoped keys are cut to goes in too (CG_DEMO_STREET), for
+// queries such as grid=$CG_DEMO_STREET.
+func writeDemoKeys(file string, keys []*demoKey, street *grid.Grid, at time.Time) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# citygrid demo API keys, issued by serve -demo at %s.\n", at.Format(time.RFC3339))
 	fmt.Fprintf(&b, "# Every serve -demo start revokes them and issues new ones. Load them with: . %s\n", file)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "\n# %s, %s (key %d)\n%s=%s\n", k.key.Role, k.what, k.key.ID, k.env, k.token)
 	}
+	fmt.Fprintf(&b, "\n# the street the scoped keys are cut to (%s)\nCG_DEMO_STREET=%s\n", street.Name, shellWord(street.Code))
 	dir := filepath.Dir(file)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("demo keys: %w", err)
@@ -169,4 +172,14 @@ func writeDemoKeys(file string, keys []*demoKey, at time.Time) error {
 		return fmt.Errorf("demo keys: %w", err)
 	}
 	return nil
+}
+
+// shellWord quotes s for a shell assignment unless it is plain.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -250,6 +250,10 @@ func readDemoKeys(t *testing.T) map[string]string {
 			continue
 		}
 		name, value, ok := strings.Cut(l, "=")
+		if name == "CG_DEMO_STREET" && ok {
+			vars[name] = value
+			continue
+		}
 		if !ok || !tokenLine.MatchString(value) {
 			t.Errorf("%s line %d = %q, want NAME=token", demoKeysFile, i+1, l)
 			continue
@@ -284,8 +288,8 @@ func TestKeysReachRunningServers(t *testing.T) {
 
 	a := startServe(t, "A", "-demo", "-demo-cases", "60", "-data-dir", dataDir, "-log-level", "warn")
 	first := readDemoKeys(t)
-	if len(first) != len(demoKeyVars) {
-		t.Errorf("demo-keys.env holds %d keys, want %d", len(first), len(demoKeyVars))
+	if len(first) != len(demoKeyVars)+1 {
+		t.Errorf("demo-keys.env holds %d variables, want %d keys and CG_DEMO_STREET", len(first), len(demoKeyVars))
 	}
 	for _, v := range demoKeyVars {
 		if first[v] == "" {
@@ -305,6 +309,9 @@ func TestKeysReachRunningServers(t *testing.T) {
 		t.Fatalf("first street: %v %+v", err, streets)
 	}
 	street := streets.Features[0].Properties
+	if first["CG_DEMO_STREET"] != street.Code {
+		t.Errorf("CG_DEMO_STREET = %q, want the first street, %s", first["CG_DEMO_STREET"], street.Code)
+	}
 	var sources struct{ Sources []struct{ Source string } }
 	if err := json.Unmarshal(a.mustCall(200, "GET", "/v1/sources", "", ""), &sources); err != nil || len(sources.Sources) == 0 {
 		t.Fatalf("sources: %v %+v", err, sources)
