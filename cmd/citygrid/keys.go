@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -40,8 +41,26 @@ type keysCommand struct {
 	role, name, scope, unit, source, expires string
 }
 
+// keysFlags are the settings a keys command reads, of every command's:
+// -help lists these and the command's own, not serve's.
+var keysFlags = []string{"database-url", "data-dir", "log-level", "log-format"}
+
+// usage makes -help print the keys usage and the flags that matter to it.
+func (k *keysCommand) usage(fs *flag.FlagSet) {
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, keysUsage+"\nflags:\n")
+		fs.VisitAll(func(f *flag.Flag) {
+			if slices.Contains(keysFlags, f.Name) || strings.HasPrefix(f.Usage, "keys create:") {
+				fmt.Fprintf(w, "  -%s\n    \t%s\n", f.Name, f.Usage)
+			}
+		})
+	}
+}
+
 // createFlags are keys create's own flags (-role or --role alike).
 func (k *keysCommand) createFlags(fs *flag.FlagSet) {
+	k.usage(fs)
 	fs.StringVar(&k.role, "role", "", "keys create: the key's role (admin, dispatcher, handler, inspector, planner, viewer, integration)")
 	fs.StringVar(&k.name, "name", "", "keys create: the key's name, shown in case histories and the audit trail")
 	fs.StringVar(&k.scope, "scope", "", "keys create: comma-separated grid codes whose subtrees the key sees; empty: the whole district")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"citygrid/access"
+	"citygrid/grid"
 	"citygrid/internal/dbtest"
 	"citygrid/internal/pglocal"
 )
@@ -269,14 +272,26 @@ func readDemoKeys(t *testing.T) map[string]string {
 var demoKeyVars = []string{"CG_ADMIN_KEY", "CG_DISPATCHER_KEY", "CG_STREET_DISPATCHER_KEY", "CG_HANDLER_KEY",
 	"CG_INSPECTOR_KEY", "CG_PLANNER_KEY", "CG_VIEWER_KEY", "CG_INTEGRATION_KEY"}
 
-// TestKeysReachRunningServers runs serve -demo on a private cluster of its
-// own and a second serve on the same database, and checks:
-//   - each serve -demo start issues a key for every role (cut to what the
-//     database holds), prints them and writes demo-keys.env (0600), and
-//     revokes the keys of the start before;
+// keysGrids is a small district of two streets in the mid-Atlantic, away
+// from the other tests' grids, with codes no other test uses.
+const keysGrids = `{"type":"FeatureCollection","features":[
+ {"type":"Feature","properties":{"code":"KEYS-D","name":"钥匙区","level":"district","unit":"KEYS-U"},
+  "geometry":{"type":"Polygon","coordinates":[[[-34,14],[-33.99,14],[-33.99,14.01],[-34,14.01],[-34,14]]]}},
+ {"type":"Feature","properties":{"code":"KEYS-S2","name":"钥匙二街道","level":"street","parent":"KEYS-D","unit":"KEYS-S2-JD"},
+  "geometry":{"type":"Polygon","coordinates":[[[-33.995,14],[-33.99,14],[-33.99,14.01],[-33.995,14.01],[-33.995,14]]]}},
+ {"type":"Feature","properties":{"code":"KEYS-S1","name":"钥匙一街道","level":"street","parent":"KEYS-D","unit":"KEYS-S1-JD"},
+  "geometry":{"type":"Polygon","coordinates":[[[-34,14],[-33.995,14],[-33.995,14.01],[-34,14.01],[-34,14]]]}}]}`
+
+// TestKeysReachRunningServers runs serve on a fresh private cluster of its
+// own and checks, with more processes on the same database:
 //   - citygrid keys create, run while serve runs on the same data dir,
-//     attaches to its cluster, and the key works on both processes within
-//     1 s; keys revoke stops it on both within 1 s;
+//     attaches to its cluster: the first admin key of the fresh database;
+//   - each serve -demo start (here on a district already stored, so that
+//     nothing is loaded) issues a key for every role, cut to what the
+//     database holds, prints them, writes demo-keys.env (0600), and revokes
+//     the keys of the start before, on every process;
+//   - a key made with keys create works on two running processes within
+//     1 s, and keys revoke stops it on both within 1 s;
 //   - with no serve running, keys create starts the cluster itself and
 //     stops it again.
 func TestKeysReachRunningServers(t *testing.T) {
@@ -286,47 +301,66 @@ func TestKeysReachRunningServers(t *testing.T) {
 	t.Chdir(dir) // serve -demo writes .citygrid/demo-keys.env here
 	dataDir := filepath.Join(dir, "pgdata")
 
-	a := startServe(t, "A", "-demo", "-demo-cases", "60", "-data-dir", dataDir, "-log-level", "warn")
-	first := readDemoKeys(t)
-	if len(first) != len(demoKeyVars)+1 {
-		t.Errorf("demo-keys.env holds %d variables, want %d keys and CG_DEMO_STREET", len(first), len(demoKeyVars))
+	a := startServe(t, "A", "-data-dir", dataDir, "-log-level", "warn")
+	if status, _ := a.call("GET", "/v1/me", "", ""); status != http.StatusUnauthorized {
+		t.Errorf("GET /v1/me without a key = %d, want 401", status)
 	}
-	for _, v := range demoKeyVars {
-		if first[v] == "" {
-			t.Errorf("demo-keys.env has no %s", v)
-		} else if !strings.Contains(a.stdout.String(), first[v]) {
-			t.Errorf("serve -demo did not print %s", v)
-		}
+	// The first admin key of a fresh database, made while serve runs.
+	var stdout, stderr bytes.Buffer
+	if code := Run(context.Background(), []string{"keys", "create", "-data-dir", dataDir, "-role", "admin", "-name", "test first admin"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("keys create while serve runs = %d\nstderr: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "run by process") {
+		t.Errorf("keys create stderr = %q, want it to say it used the running cluster", stderr.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	if len(lines) != 2 || !tokenLine.MatchString(lines[0]) || !strings.HasPrefix(lines[1], "id: ") {
+		t.Fatalf("keys create stdout = %q, want the token and the id alone", stdout.String())
+	}
+	a.token = lines[0]
+	a.mustCall(200, "POST", "/v1/units", "application/json", `[{"code":"KEYS-U","name":"u","kind":"test"},{"code":"KEYS-S1-JD","name":"s1","kind":"street_office"},{"code":"KEYS-S2-JD","name":"s2","kind":"street_office"}]`)
+	a.mustCall(200, "POST", "/v1/grids/import", "application/json", keysGrids)
+	for i, src := range []string{"patrol", "hotline", "hotline"} {
+		a.mustCall(201, "POST", "/v1/cases", "application/json", fmt.Sprintf(`{"source":%q,"external_id":"keys-%d","category":"E0101","location":[-33.998,14.005]}`, src, i))
 	}
 
-	// What the keys are cut to, read through the admin key: the first
-	// street, its default unit, the commonest source.
-	a.token = first["CG_ADMIN_KEY"]
-	var streets struct {
-		Features []struct{ Properties struct{ Code, Unit string } }
+	// Two serve -demo starts on the same database; the district is there,
+	// so they load nothing and only issue keys.
+	local, err := pglocal.Attach(context.Background(), pglocal.Config{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal(a.mustCall(200, "GET", "/v1/grids?level=street&limit=1", "", ""), &streets); err != nil || len(streets.Features) != 1 {
-		t.Fatalf("first street: %v %+v", err, streets)
+	demoStart := func(name string) (*replica, map[string]string) {
+		t.Helper()
+		r := startServe(t, name, "-demo", "-database-url", local.URL(), "-log-level", "warn")
+		keys := readDemoKeys(t)
+		if len(keys) != len(demoKeyVars)+1 {
+			t.Errorf("demo-keys.env holds %d variables, want %d keys and CG_DEMO_STREET", len(keys), len(demoKeyVars))
+		}
+		for _, v := range demoKeyVars {
+			if keys[v] == "" {
+				t.Errorf("demo-keys.env has no %s", v)
+			} else if !strings.Contains(r.stdout.String(), keys[v]) {
+				t.Errorf("serve -demo did not print %s", v)
+			}
+		}
+		if keys["CG_DEMO_STREET"] != "KEYS-S1" {
+			t.Errorf("CG_DEMO_STREET = %q, want the first street, KEYS-S1", keys["CG_DEMO_STREET"])
+		}
+		return r, keys
 	}
-	street := streets.Features[0].Properties
-	if first["CG_DEMO_STREET"] != street.Code {
-		t.Errorf("CG_DEMO_STREET = %q, want the first street, %s", first["CG_DEMO_STREET"], street.Code)
-	}
-	var sources struct{ Sources []struct{ Source string } }
-	if err := json.Unmarshal(a.mustCall(200, "GET", "/v1/sources", "", ""), &sources); err != nil || len(sources.Sources) == 0 {
-		t.Fatalf("sources: %v %+v", err, sources)
-	}
+	str := func(s string) *string { return &s }
 	want := map[string]meReply{
 		"CG_ADMIN_KEY":             {Role: "admin"},
 		"CG_DISPATCHER_KEY":        {Role: "dispatcher"},
-		"CG_STREET_DISPATCHER_KEY": {Role: "dispatcher", Scope: []string{street.Code}},
-		"CG_HANDLER_KEY":           {Role: "handler", Scope: []string{street.Code}, Unit: &street.Unit},
-		"CG_INSPECTOR_KEY":         {Role: "inspector", Scope: []string{street.Code}},
+		"CG_STREET_DISPATCHER_KEY": {Role: "dispatcher", Scope: []string{"KEYS-S1"}},
+		"CG_HANDLER_KEY":           {Role: "handler", Scope: []string{"KEYS-S1"}, Unit: str("KEYS-S1-JD")},
+		"CG_INSPECTOR_KEY":         {Role: "inspector", Scope: []string{"KEYS-S1"}},
 		"CG_PLANNER_KEY":           {Role: "planner"},
 		"CG_VIEWER_KEY":            {Role: "viewer"},
-		"CG_INTEGRATION_KEY":       {Role: "integration", Source: &sources.Sources[0].Source},
+		"CG_INTEGRATION_KEY":       {Role: "integration", Source: str("hotline")}, // the commonest
 	}
-	str := func(p *string) string {
+	deref := func(p *string) string {
 		if p == nil {
 			return ""
 		}
@@ -337,48 +371,45 @@ func TestKeysReachRunningServers(t *testing.T) {
 		for v, w := range want {
 			status, me := r.me(keys[v])
 			if status != 200 || me.Role != w.Role || !slices.Equal(me.Scope, w.Scope) && len(me.Scope)+len(w.Scope) > 0 ||
-				str(me.Unit) != str(w.Unit) || str(me.Source) != str(w.Source) {
+				deref(me.Unit) != deref(w.Unit) || deref(me.Source) != deref(w.Source) {
 				t.Errorf("%s /v1/me with %s = %d %+v (unit %q, source %q), want role %s, scope %v, unit %q, source %q",
-					r.name, v, status, me, str(me.Unit), str(me.Source), w.Role, w.Scope, str(w.Unit), str(w.Source))
+					r.name, v, status, me, deref(me.Unit), deref(me.Source), w.Role, w.Scope, deref(w.Unit), deref(w.Source))
 			}
 		}
 	}
+	b, first := demoStart("B")
 	checkDemoKeys(a, first)
-
-	// A second process on the same database, itself a serve -demo start:
-	// the first start's keys stop, its own work on both.
-	local, err := pglocal.Attach(context.Background(), pglocal.Config{DataDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := startServe(t, "B", "-demo", "-database-url", local.URL(), "-log-level", "warn")
+	checkDemoKeys(b, first)
+	b.stop()
+	b, second := demoStart("B2")
 	restarted := time.Now()
-	second := readDemoKeys(t)
 	for _, v := range demoKeyVars {
 		if second[v] == first[v] {
 			t.Errorf("%s is the same after a second serve -demo start", v)
 		}
 	}
 	for _, r := range []*replica{a, b} {
-		poll(t, time.Second, r.name+" refuses the first start's admin key", func() bool {
-			status, _ := r.me(first["CG_ADMIN_KEY"])
-			return status == http.StatusUnauthorized
+		poll(t, time.Second, r.name+" refuses the first start's demo keys", func() bool {
+			for _, v := range demoKeyVars {
+				if status, _ := r.me(first[v]); status != http.StatusUnauthorized {
+					return false
+				}
+			}
+			return true
 		})
 		t.Logf("%s refused the earlier demo keys %s after the second start listened", r.name, time.Since(restarted).Round(time.Millisecond))
 		checkDemoKeys(r, second)
 	}
 
-	// A key made on the command line while both run: it attaches to A's
-	// cluster and the key works everywhere within 1 s.
-	var stdout, stderr bytes.Buffer
-	if code := Run(context.Background(), []string{"keys", "create", "-data-dir", dataDir, "--role", "viewer", "--name", "test running", "--scope", street.Code}, &stdout, &stderr); code != 0 {
+	// A key made on the command line while both run works on both within
+	// 1 s; revoked, it stops on both within 1 s.
+	stdout.Reset()
+	stderr.Reset()
+	if code := Run(context.Background(), []string{"keys", "create", "-data-dir", dataDir, "--role", "viewer", "--name", "test running", "--scope", "KEYS-S2"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("keys create while serve runs = %d\nstderr: %s", code, stderr.String())
 	}
 	made := time.Now()
-	if !strings.Contains(stderr.String(), "run by process") {
-		t.Errorf("keys create stderr = %q, want it to say it used the running cluster", stderr.String())
-	}
-	lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+	lines = strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
 	if len(lines) != 2 || !tokenLine.MatchString(lines[0]) || !strings.HasPrefix(lines[1], "id: ") {
 		t.Fatalf("keys create stdout = %q, want the token and the id alone", stdout.String())
 	}
@@ -408,8 +439,58 @@ func TestKeysReachRunningServers(t *testing.T) {
 	// Nothing runs: keys create starts the cluster and stops it again.
 	b.stop()
 	a.stop()
-	token, _ = createKey(t, "-data-dir", dataDir, "-role", "planner", "-name", "test offline")
+	createKey(t, "-data-dir", dataDir, "-role", "planner", "-name", "test offline")
 	if _, err := os.Stat(filepath.Join(dataDir, "postmaster.pid")); !os.IsNotExist(err) {
 		t.Errorf("keys create left the cluster it started running (postmaster.pid: %v)", err)
+	}
+}
+
+// TestDemoKeys: one valid demo key per variable, every role among them,
+// the scoped ones cut to the place's street.
+func TestDemoKeys(t *testing.T) {
+	for _, guess := range []bool{false, true} {
+		p := &demoPlace{street: &grid.Grid{Code: "S1", Name: "一街道"}, unit: "S1-JD", source: "hotline", sourceGuess: guess}
+		keys := demoKeys(p)
+		var envs []string
+		roles := map[access.Role]bool{}
+		for _, k := range keys {
+			envs = append(envs, k.env)
+			roles[k.key.Role] = true
+			if err := k.key.Validate(time.Now()); err != nil {
+				t.Errorf("%s: %v", k.env, err)
+			}
+			if !k.key.Demo || k.what == "" || !strings.HasPrefix(k.key.Name, "demo ") {
+				t.Errorf("%s = %+v (%q), want a demo key named demo … that says what it sees", k.env, k.key, k.what)
+			}
+			scoped := strings.Contains(k.env, "STREET") || k.key.Role == access.RoleHandler || k.key.Role == access.RoleInspector
+			if scoped != slices.Equal(k.key.Scope, []string{"S1"}) || !scoped && len(k.key.Scope) > 0 {
+				t.Errorf("%s scope = %v", k.env, k.key.Scope)
+			}
+		}
+		if !slices.Equal(envs, demoKeyVars) {
+			t.Errorf("demo key variables = %v, want %v", envs, demoKeyVars)
+		}
+		if len(roles) != len(access.Roles) {
+			t.Errorf("demo keys cover roles %v, want all of %v", roles, access.Roles)
+		}
+		if got := keys[7].what; strings.Contains(got, "no cases stored yet") != guess {
+			t.Errorf("integration key described as %q (source guessed: %v)", got, guess)
+		}
+	}
+}
+
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{
+		"370203005":   "370203005",
+		"KEYS-S1_a.b": "KEYS-S1_a.b",
+		"":            "''",
+		"a b":         "'a b'",
+		"it's":        `'it'\''s'`,
+		"$(rm)":       "'$(rm)'",
+		"街道":          "'街道'",
+	} {
+		if got := shellWord(in); got != want {
+			t.Errorf("shellWord(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

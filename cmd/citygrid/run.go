@@ -63,9 +63,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case "create":
 			cmd, flags = k.create, k.createFlags
 		case "list":
-			cmd = k.list
+			cmd, flags = k.list, k.usage
 		case "revoke":
-			cmd = k.revoke
+			cmd, flags = k.revoke, k.usage
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, keysUsage)
 			return 0
