@@ -185,7 +185,9 @@ func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, map[string]any{"id": strconv.FormatInt(id, 10), "events": events})
 }
 
-// casePatch is the body of PATCH /v1/cases/{id}.
+// casePatch is the body of PATCH /v1/cases/{id}. Ids are decimal strings,
+// as every id the API gives out: merge_into names a case, approve and
+// decline the event of the request they decide (its id in the history).
 type casePatch struct {
 	Status    *string          `json:"status"`
 	Grid      *string          `json:"grid"`
@@ -195,6 +197,12 @@ type casePatch struct {
 	MergeInto *string          `json:"merge_into"`
 	Actor     string           `json:"actor"`
 	Note      string           `json:"note"`
+
+	Returned         *bool            `json:"returned"`
+	RequestExtension *cases.TimeLimit `json:"request_extension"`
+	RequestPause     *bool            `json:"request_pause"`
+	Approve          *string          `json:"approve"`
+	Decline          *string          `json:"decline"`
 }
 
 func etagOf(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -233,7 +241,8 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
-		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l}
+		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l,
+		RequestExtension: p.RequestExtension}
 	if u.Actor == "" {
 		u.Actor = actorOf(r)
 	}
@@ -250,6 +259,30 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 			return invalid("merge_into: %q is not a case id", truncate(*p.MergeInto, 40))
 		}
 		u.MergeInto = &into
+	}
+	// A flag is true or left out: false would ask for nothing.
+	for _, f := range []struct {
+		name string
+		v    *bool
+		to   *bool
+	}{{"returned", p.Returned, &u.Returned}, {"request_pause", p.RequestPause, &u.RequestPause}} {
+		if f.v != nil && !*f.v {
+			return fieldInvalid(f.name, "false asks for nothing: send true, or leave it out")
+		}
+		*f.to = f.v != nil
+	}
+	for _, f := range []struct {
+		name string
+		raw  *string
+		to   **int64
+	}{{"approve", p.Approve, &u.Approve}, {"decline", p.Decline, &u.Decline}} {
+		if f.raw != nil {
+			id, err := patchID(f.name, *f.raw, "a request's event")
+			if err != nil {
+				return err
+			}
+			*f.to = &id
+		}
 	}
 	for _, f := range []*string{p.Grid, p.Unit} {
 		if f != nil && *f != "" {
