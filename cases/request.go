@@ -19,7 +19,7 @@ import (
 // an extension moves the deadline from where it was, as a direct one
 // would have; parking stops the clock from the moment it was asked for. A
 // decline lets the clock run as before: a case whose deadline is behind it
-// runs past it at the decline. The handler is judged by the deadline he
+// runs past it at the decline. Handlers are judged by the deadline they
 // asked about, not by how long the decision took.
 //
 // A request lapses when the case leaves the open statuses (resolved,
