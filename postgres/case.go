@@ -236,7 +236,7 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 			return nil, fmt.Errorf("update case %d: event: %w", id, err)
 		}
 	}
-	if pending != nil || c.Request != nil {
+	if c.Request != pending { // made, decided or lapsed (ApplyUpdate copies an unchanged one's pointer)
 		var req any
 		if c.Request != nil {
 			b, _ := json.Marshal(c.Request)
