@@ -58,6 +58,16 @@ func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 	if c.MergedInto != nil {
 		p["merged_into"] = strconv.FormatInt(*c.MergedInto, 10)
 	}
+	p["pending_request"] = nil
+	if rq := c.Request; rq != nil {
+		// The event id as the history writes it, and as approve/decline
+		// take it.
+		pending := map[string]any{"event": strconv.FormatInt(rq.Event, 10), "kind": rq.Kind, "at": rq.At.UTC().Format(time.RFC3339)}
+		if rq.Extension != nil {
+			pending["extension"] = rq.Extension
+		}
+		p["pending_request"] = pending
+	}
 	if c.Properties == nil {
 		p["properties"] = map[string]any{}
 	}

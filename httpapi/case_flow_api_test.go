@@ -170,6 +170,9 @@ func TestCaseRequestsAPI(t *testing.T) {
 	if _, pending := f.stored(id); pending == nil || !strings.Contains(*pending, `"event": `+reqID) {
 		t.Errorf("pending request stored = %v, want event %s", pending, reqID)
 	}
+	if pending, _ := p["pending_request"].(map[string]any); pending["event"] != reqID || pending["kind"] != "extension" {
+		t.Errorf("pending_request in the reply = %v, want event %s", p["pending_request"], reqID)
+	}
 	f.refused(id, `{"request_pause":true}`, 422, "request_pause", "awaiting a decision (event "+reqID+")")
 	f.refused(id, `{"extend":{"value":1,"unit":"working_days"}}`, 422, "extend", "approve or decline it first")
 
