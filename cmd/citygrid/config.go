@@ -49,8 +49,9 @@ type Config struct {
 	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
 }
 
-// parseConfig reads flags (after the subcommand) with environment defaults.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+// parseConfig reads flags (after the subcommand) with environment defaults;
+// flags, if not nil, adds the command's own flags.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, flags func(*flag.FlagSet)) (*Config, []string, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("citygrid "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -115,6 +116,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.RateBurst, "rate-burst", envInt("CITYGRID_RATE_BURST", 20), "of those, how many a client may make at once (env CITYGRID_RATE_BURST)")
 	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
 	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
+	if flags != nil {
+		flags(fs)
+	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}

@@ -34,7 +34,7 @@ func TestFallbackUnitSetting(t *testing.T) {
 				}
 				return ""
 			}
-			cfg, _, err := parseConfig("serve", tt.args, env, io.Discard)
+			cfg, _, err := parseConfig("serve", tt.args, env, io.Discard, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one about %s", err, tt.wantErr)
@@ -95,7 +95,7 @@ func TestLimitSettings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, _, err := parseConfig("serve", tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			cfg, _, err := parseConfig("serve", tt.args, func(k string) string { return tt.env[k] }, io.Discard, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one about %s", err, tt.wantErr)
