@@ -15,10 +15,15 @@ import (
 	"citygrid"
 )
 
-// limitIdentity is whom a request counts against: for now the client's
-// address (RealIP has already put X-Forwarded-For or X-Real-IP there, which
-// clients can forge; an API key's id will not be).
-func limitIdentity(r *http.Request) string { return clientAddr(r) }
+// limitIdentity is whom a request counts against: its API key (every
+// limited route needs one), so that a client cannot dodge its limit by
+// forging X-Forwarded-For; the address only where there is no key.
+func limitIdentity(r *http.Request) string {
+	if p := principal(r); p != nil && p.KeyID != 0 {
+		return "key " + strconv.FormatInt(p.KeyID, 10)
+	}
+	return clientAddr(r)
+}
 
 // limitKind is the limit a route is under.
 type limitKind int
