@@ -17,57 +17,30 @@ var _ cases.Guard = CaseGuard{}
 // Sees reports whether the case lies in the principal's scope.
 func (g CaseGuard) Sees(c *cases.Case) bool { return g.Scope.Sees(c) }
 
-// statusActions names a status change by where it starts and ends.
-var statusActions = map[[2]cases.Status]string{
-	{cases.StatusReported, cases.StatusAccepted}:     "accept",
-	{cases.StatusReported, cases.StatusRejected}:     "reject",
-	{cases.StatusAccepted, cases.StatusDispatched}:   "dispatch",
-	{cases.StatusDispatched, cases.StatusInProgress}: "start",
-	{cases.StatusInProgress, cases.StatusResolved}:   "resolve",
-	{cases.StatusResolved, cases.StatusVerified}:     "verify",
-	{cases.StatusResolved, cases.StatusDispatched}:   "send_back",
-	{cases.StatusVerified, cases.StatusDispatched}:   "rework",
-	{cases.StatusVerified, cases.StatusClosed}:       "close",
-	{cases.StatusDispatched, cases.StatusAccepted}:   "return",
-	{cases.StatusInProgress, cases.StatusAccepted}:   "return",
+// actionFields names the request field that asks for each action, for
+// refusals.
+var actionFields = map[cases.Action]string{
+	cases.ActionReturn: "returned", cases.ActionReassign: "grid", cases.ActionMerge: "merge_into",
+	cases.ActionExtend: "extend", cases.ActionPause: "pause", cases.ActionResume: "pause",
+	cases.ActionRequestExtension: "request_extension", cases.ActionRequestPause: "request_pause",
+	cases.ActionApprove: "approve", cases.ActionDecline: "decline",
 }
 
-// StatusAction names the action that moves a case from one status to
-// another ("" for a move the lifecycle has no name for: the lifecycle
-// refuses it).
-func StatusAction(from, to cases.Status) string { return statusActions[[2]cases.Status{from, to}] }
-
 // Permit refuses, naming the field, any change the principal's role may
-// not make: no mass assignment.
+// not make: every action the update takes is checked (no mass assignment).
 func (g CaseGuard) Permit(c *cases.Case, u *cases.Update) error {
-	id := strconv.FormatInt(c.ID, 10)
-	check := func(field, action string) error {
-		if action == "" || g.P.Role.MayAct(action) {
-			return nil
+	for _, a := range u.Actions(c) {
+		if g.P.Role.MayAct(a) {
+			continue
 		}
-		return Forbidden("case", id, field, "%s: a %s key may not %s a case (%s)", field, g.P.Role, action, whoMay(action))
-	}
-	if u.Status != nil && *u.Status != c.Status {
-		if err := check("status", StatusAction(c.Status, *u.Status)); err != nil {
-			return err
+		field, ok := actionFields[a]
+		if !ok {
+			field = "status" // the lifecycle's steps
 		}
-	}
-	for _, f := range []struct {
-		field, action string
-		set           bool
-	}{
-		{"grid", "reassign", u.Grid != nil},
-		{"unit", "reassign", u.Unit != nil},
-		{"extend", "extend", u.ExtendBy != nil},
-		{"pause", "pause", u.Pause != nil && *u.Pause},
-		{"pause", "resume", u.Pause != nil && !*u.Pause},
-		{"merge_into", "merge", u.MergeInto != nil},
-	} {
-		if f.set {
-			if err := check(f.field, f.action); err != nil {
-				return err
-			}
+		if a == cases.ActionReassign && u.Grid == nil {
+			field = "unit"
 		}
+		return Forbidden("case", strconv.FormatInt(c.ID, 10), field, "%s: a %s key may not %s a case (%s)", field, g.P.Role, a, whoMay(a))
 	}
 	return nil
 }
@@ -82,7 +55,7 @@ func (g CaseGuard) Keep(after *cases.Case) error {
 }
 
 // whoMay says which roles may take an action, for refusals.
-func whoMay(action string) string {
+func whoMay(action cases.Action) string {
 	var roles []string
 	for _, r := range []Role{RoleDispatcher, RoleHandler, RoleInspector} {
 		if r.MayAct(action) {
@@ -97,8 +70,8 @@ func whoMay(action string) string {
 
 // CaseActions lists, of the actions available on a case now, those the
 // principal may take: what each case's `actions` shows its caller.
-func CaseActions(p *Principal, available []string) []string {
-	out := []string{}
+func CaseActions(p *Principal, available []cases.Action) []cases.Action {
+	out := []cases.Action{}
 	for _, a := range available {
 		if p.Role.MayAct(a) {
 			out = append(out, a)

@@ -16,9 +16,9 @@ import (
 )
 
 func (s *Server) registerCaseRoutes(r chi.Router) {
-	r.Get("/cases", s.handle(s.handleCasesList))
+	r.Get("/cases", s.limited(limitRead, s.handle(s.handleCasesList)))
 	r.Post("/cases", s.handle(s.handleCaseCreate))
-	r.Post("/cases/search", s.handle(s.handleCasesSearch))
+	r.Post("/cases/search", s.limited(limitRead, s.handle(s.handleCasesSearch)))
 	r.Get("/cases/{id}", s.handle(s.handleCaseGet))
 	r.Patch("/cases/{id}", s.handle(s.handleCasePatch))
 	r.Get("/cases/{id}/history", s.handle(s.handleCaseHistory))
@@ -57,6 +57,16 @@ func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 	}
 	if c.MergedInto != nil {
 		p["merged_into"] = strconv.FormatInt(*c.MergedInto, 10)
+	}
+	p["pending_request"] = nil
+	if rq := c.Request; rq != nil {
+		// The event id as the history writes it, and as approve/decline
+		// take it.
+		pending := map[string]any{"event": strconv.FormatInt(rq.Event, 10), "kind": rq.Kind, "at": rq.At.UTC().Format(time.RFC3339)}
+		if rq.Extension != nil {
+			pending["extension"] = rq.Extension
+		}
+		p["pending_request"] = pending
 	}
 	if c.Properties == nil {
 		p["properties"] = map[string]any{}
@@ -206,7 +216,9 @@ func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, map[string]any{"id": strconv.FormatInt(id, 10), "events": events})
 }
 
-// casePatch is the body of PATCH /v1/cases/{id}.
+// casePatch is the body of PATCH /v1/cases/{id}. Ids are decimal strings,
+// as every id the API gives out: merge_into names a case, approve and
+// decline the event of the request they decide (its id in the history).
 type casePatch struct {
 	Status    *string          `json:"status"`
 	Grid      *string          `json:"grid"`
@@ -215,6 +227,12 @@ type casePatch struct {
 	Pause     *bool            `json:"pause"`
 	MergeInto *string          `json:"merge_into"`
 	Note      string           `json:"note"`
+
+	Returned         *bool            `json:"returned"`
+	RequestExtension *cases.TimeLimit `json:"request_extension"`
+	RequestPause     *bool            `json:"request_pause"`
+	Approve          *string          `json:"approve"`
+	Decline          *string          `json:"decline"`
 }
 
 func etagOf(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -254,7 +272,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: principal(r).Actor(), Note: p.Note,
 		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l,
-		Guard: access.CaseGuard{P: principal(r), Scope: s.scopeOf(r)}}
+		RequestExtension: p.RequestExtension, Guard: access.CaseGuard{P: principal(r), Scope: s.scopeOf(r)}}
 	if p.Status != nil {
 		st, err := cases.ParseStatus(*p.Status)
 		if err != nil {
@@ -268,6 +286,30 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 			return invalid("merge_into: %q is not a case id", truncate(*p.MergeInto, 40))
 		}
 		u.MergeInto = &into
+	}
+	// A flag is true or left out: false would ask for nothing.
+	for _, f := range []struct {
+		name string
+		v    *bool
+		to   *bool
+	}{{"returned", p.Returned, &u.Returned}, {"request_pause", p.RequestPause, &u.RequestPause}} {
+		if f.v != nil && !*f.v {
+			return fieldInvalid(f.name, "false asks for nothing: send true, or leave it out")
+		}
+		*f.to = f.v != nil
+	}
+	for _, f := range []struct {
+		name string
+		raw  *string
+		to   **int64
+	}{{"approve", p.Approve, &u.Approve}, {"decline", p.Decline, &u.Decline}} {
+		if f.raw != nil {
+			id, err := patchID(f.name, *f.raw, "a request's event")
+			if err != nil {
+				return err
+			}
+			*f.to = &id
+		}
 	}
 	for _, f := range []*string{p.Grid, p.Unit} {
 		if f != nil && *f != "" {

@@ -29,7 +29,7 @@ var freeText = []string{"title", "description", "properties"}
 // feature renders c for the caller.
 func (v caseView) feature(c *cases.Case) *geojson.Feature {
 	f := newCaseFeature(c, v.now)
-	f.Properties["actions"] = access.CaseActions(v.p, availableActions(c, v.now))
+	f.Properties["actions"] = access.CaseActions(v.p, cases.AvailableActions(c, v.now))
 	if !v.p.Role.SeesFreeText() {
 		for _, k := range freeText {
 			delete(f.Properties, k)
@@ -49,27 +49,6 @@ func (v caseView) redact(list []*cases.Case) []*cases.Case {
 		cp := *c
 		cp.Title, cp.Description, cp.Properties = "", "", nil
 		out[i] = &cp
-	}
-	return out
-}
-
-// availableActions lists what could be done to c now, whoever asks.
-func availableActions(c *cases.Case, now time.Time) []string {
-	var out []string
-	for _, next := range c.Status.Next() {
-		if a := access.StatusAction(c.Status, next); a != "" {
-			out = append(out, a)
-		}
-	}
-	if c.Status.Final() {
-		return out
-	}
-	out = append(out, "reassign", "merge")
-	switch {
-	case c.PausedAt != nil:
-		out = append(out, "resume")
-	case c.Status.Open() && !now.After(c.DueAt):
-		out = append(out, "extend", "pause")
 	}
 	return out
 }

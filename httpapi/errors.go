@@ -25,10 +25,12 @@ var problems = map[citygrid.Code]struct {
 	citygrid.CodeUnauthenticated:  {http.StatusUnauthorized, "Unauthorized"},
 	citygrid.CodeForbidden:        {http.StatusForbidden, "Forbidden"},
 	citygrid.CodeMethod:           {http.StatusMethodNotAllowed, "Method not allowed"},
+	citygrid.CodeTimeout:          {http.StatusRequestTimeout, "Request timeout"},
 	citygrid.CodeConflict:         {http.StatusConflict, "Conflict"},
 	citygrid.CodePrecondition:     {http.StatusPreconditionFailed, "Precondition failed"},
 	citygrid.CodeTooLarge:         {http.StatusRequestEntityTooLarge, "Request too large"},
 	citygrid.CodeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	citygrid.CodeTooManyRequests:  {http.StatusTooManyRequests, "Too many requests"},
 	citygrid.CodeUnavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
 	citygrid.CodeInternal:         {http.StatusInternalServerError, "Internal error"},
 }

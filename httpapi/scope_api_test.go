@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -121,4 +122,63 @@ func TestTilePreflight(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Errorf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
+}
+
+// TestSeparationOfDuties walks one case round the loop with a key per
+// role: each takes its own steps only, and the handler never verifies,
+// closes or decides its own request.
+func TestSeparationOfDuties(t *testing.T) {
+	a := newTileAPI(t)
+	id := a.createCase("duty-1", "E0101", inG3) // C2: unit U2 for E01
+	key := func(k access.Key) string { return "Bearer " + makeKey(t, a.tx, k) }
+	dispatcher := key(access.Key{Role: access.RoleDispatcher, Scope: []string{"S2"}})
+	handler := key(access.Key{Role: access.RoleHandler, Unit: "U2"})
+	otherHandler := key(access.Key{Role: access.RoleHandler, Unit: "U1"})
+	inspector := key(access.Key{Role: access.RoleInspector, Scope: []string{"C2"}})
+	planner := key(access.Key{Role: access.RolePlanner})
+	version := 1
+	step := func(who, body string, want int, field string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPatch, a.url+"/v1/cases/"+id, strings.NewReader(body))
+		req.Header.Set("Authorization", who)
+		req.Header.Set("If-Match", fmt.Sprintf(`"%d"`, version))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != want {
+			t.Fatalf("%s: %d, want %d: %v", body, resp.StatusCode, want, out)
+		}
+		if want == http.StatusOK {
+			version++
+		}
+		if field != "" && out["field"] != field {
+			t.Errorf("%s: refusal names %v, want %q: %v", body, out["field"], field, out)
+		}
+	}
+	step(handler, `{"status":"accepted"}`, 403, "status")
+	step(planner, `{"status":"accepted"}`, 403, "")
+	step(dispatcher, `{"status":"accepted"}`, 200, "")
+	step(dispatcher, `{"status":"dispatched"}`, 200, "")
+	step(otherHandler, `{"status":"in_progress"}`, 404, "") // not its unit's: as if it did not exist
+	step(handler, `{"status":"in_progress"}`, 200, "")
+	step(handler, `{"grid":"G4"}`, 403, "grid")
+	step(handler, `{"request_extension":{"value":1,"unit":"working_days"}}`, 200, "")
+	history := a.get("/v1/cases/" + id + "/history")
+	var h struct{ Events []map[string]any }
+	history.decode(t, &h)
+	requestID := h.Events[len(h.Events)-1]["id"].(string)
+	step(handler, `{"approve":"`+requestID+`"}`, 403, "approve")
+	step(dispatcher, `{"approve":"`+requestID+`"}`, 200, "")
+	step(handler, `{"status":"resolved"}`, 200, "")
+	step(handler, `{"status":"verified"}`, 403, "status")
+	step(dispatcher, `{"status":"verified"}`, 403, "status")
+	step(inspector, `{"status":"verified"}`, 200, "")
+	step(inspector, `{"status":"closed"}`, 403, "status")
+	step(handler, `{"status":"closed"}`, 403, "status")
+	step(dispatcher, `{"status":"closed"}`, 200, "")
 }
