@@ -123,3 +123,32 @@ func RoleCaseActions(r Role) []cases.Action {
 	}
 	return out
 }
+
+// reportStatuses are the statuses a role may give a case it reports: a
+// report starts the loop, and a dispatcher may file what it takes in at
+// once. Admin and integrations (other systems' cases, imported histories)
+// may send any status.
+var reportStatuses = map[Role][]cases.Status{
+	RoleDispatcher: {cases.StatusReported, cases.StatusAccepted},
+	RoleInspector:  {cases.StatusReported},
+}
+
+// MayReportAs reports whether r may create a case in status st.
+func (r Role) MayReportAs(st cases.Status) bool {
+	if r == RoleAdmin || r == RoleIntegration {
+		return true
+	}
+	return slices.Contains(reportStatuses[r], st)
+}
+
+// ReportStatuses names the statuses r may create cases in, for refusals.
+func (r Role) ReportStatuses() []string {
+	if r == RoleAdmin || r == RoleIntegration {
+		return []string{"any status"}
+	}
+	var out []string
+	for _, st := range reportStatuses[r] {
+		out = append(out, string(st))
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paulmach/orb/geojson"
@@ -75,6 +76,9 @@ func (s *Server) mayCreate(r *http.Request, c *cases.Case) error {
 	}
 	if !s.scopeOf(r).Sees(c) {
 		return access.Forbidden("case", c.Source+"/"+c.ExternalID, "location", "location: grid %q lies outside your scope", c.Grid)
+	}
+	if !p.Role.MayReportAs(c.Status) {
+		return access.Forbidden("case", c.Source+"/"+c.ExternalID, "status", "status %q: a %s key reports cases as %s", c.Status, p.Role, strings.Join(p.Role.ReportStatuses(), " or "))
 	}
 	return nil
 }
