@@ -49,6 +49,7 @@ func TestSignIn(t *testing.T) {
 		if eval[bool](b, `document.querySelector('#signin').hidden || sessionStorage.getItem('citygrid.key') !== null`) {
 			t.Error("a refused key closed the form or was kept")
 		}
+		b.screenshot("signin.png")
 		// The one refusal the browser logs is the key tried.
 		b.dropErrors(func(s string) bool { return strings.Contains(s, "401") && strings.Contains(s, "/v1/me") })
 		b.noConsoleErrors("after a wrong key")

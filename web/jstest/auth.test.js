@@ -144,8 +144,8 @@ test('viewsOf follows the permissions, whatever the role is called', async (t) =
 });
 
 test('roleWords and scopeWords', () => {
-  assert.equal(roleWords('dispatcher'), 'Dispatcher 派遣员');
-  assert.equal(roleWords('auditor'), 'auditor');
+  assert.deepEqual(roleWords('dispatcher'), {label: 'Dispatcher', zh: '派遣员'});
+  assert.deepEqual(roleWords('auditor'), {label: 'auditor', zh: ''});
   assert.equal(scopeWords(null), 'Whole district');
   assert.equal(scopeWords([]), 'Whole district');
   const names = {370203005: '辽宁路街道', 370203005001: '某社区'};

@@ -147,14 +147,16 @@ export function viewsOf(me) {
   };
 }
 
-/** ROLE_WORDS name the roles in the header; a role the page does not know shows its name. */
+/** ROLE_WORDS name the roles in the header, in English and Chinese; a role the page does not know shows its name. */
 const ROLE_WORDS = {
-  admin: 'Admin 管理员', dispatcher: 'Dispatcher 派遣员', handler: 'Handler 处置单位', inspector: 'Inspector 监督员',
-  planner: 'Planner 研判', viewer: 'Viewer 浏览', integration: 'Integration 接口',
+  admin: ['Admin', '管理员'], dispatcher: ['Dispatcher', '派遣员'], handler: ['Handler', '处置单位'], inspector: ['Inspector', '监督员'],
+  planner: ['Planner', '研判'], viewer: ['Viewer', '浏览'], integration: ['Integration', '接口'],
 };
 
+/** roleWords is role's name for the header: {label, zh}. */
 export function roleWords(role) {
-  return ROLE_WORDS[role] || role;
+  const w = ROLE_WORDS[role];
+  return w ? {label: w[0], zh: w[1]} : {label: role, zh: ''};
 }
 
 /**

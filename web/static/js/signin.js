@@ -67,10 +67,11 @@ export function askForKey(message, tryKey) {
 export function showAccount(me, nameOf, onSignOut) {
   const who = $('#who');
   const all = me.scope ? me.scope.map((c) => (nameOf(c) ? `${nameOf(c)} (${c})` : c)).join(', ') : 'the whole district';
-  const title = [`Signed in with the key “${me.name || me.keyID}”`, `role ${me.role}`, `scope: ${all}`,
+  const role = roleWords(me.role);
+  const title = [`Signed in with the key “${me.name || me.keyID}”`, `role ${me.role}${role.zh ? ` (${role.zh})` : ''}`, `scope: ${all}`,
     me.unit ? `unit ${me.unit}` : '', me.expiresAt ? `expires ${me.expiresAt}` : ''].filter(Boolean).join('; ');
   fill(who,
-    h('span.who-role', {dataset: {role: me.role}}, roleWords(me.role)),
+    h('span.who-role', {dataset: {role: me.role}}, role.label),
     h('span.who-scope', {id: 'who-scope'}, scopeWords(me.scope, nameOf)),
     h('button.who-out', {type: 'button', id: 'sign-out', onclick: onSignOut}, 'Sign out'));
   who.title = title;
