@@ -86,32 +86,34 @@ var routeRules = map[string]rule{
 // ruleFor finds the rule of the route r goes to. A path no route serves
 // needs a credential like any other (an unknown endpoint tells an
 // anonymous caller nothing); with one, the router answers 404 or 405.
-func (s *Server) ruleFor(r *http.Request) (rule, bool) {
+// The route's pattern is returned too, for the request log of a refusal
+// (the router never sees a refused request).
+func (s *Server) ruleFor(r *http.Request) (rule, string, bool) {
 	method := r.Method
 	if method == http.MethodHead {
 		method = http.MethodGet // middleware.GetHead serves HEAD as GET
-		if rl, ok := s.matchRule(http.MethodHead, r); ok {
-			return rl, true
+		if rl, pattern, ok := s.matchRule(http.MethodHead, r); ok {
+			return rl, pattern, true
 		}
 	}
 	return s.matchRule(method, r)
 }
 
-func (s *Server) matchRule(method string, r *http.Request) (rule, bool) {
+func (s *Server) matchRule(method string, r *http.Request) (rule, string, bool) {
 	path := r.URL.Path
 	if r.URL.RawPath != "" {
 		path = r.URL.RawPath
 	}
 	rctx := chi.NewRouteContext()
 	if !s.router.Match(rctx, method, path) {
-		return rule{}, false
+		return rule{}, "", false
 	}
 	pattern := rctx.RoutePattern()
 	if rl, ok := routeRules[method+" "+pattern]; ok {
-		return rl, true
+		return rl, pattern, true
 	}
 	rl, ok := routeRules["* "+pattern]
-	return rl, ok
+	return rl, pattern, ok
 }
 
 // maxAuthorizationBytes caps the Authorization header: a key is 46 bytes,
@@ -129,10 +131,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := access.WithRequest(r.Context(), access.Request{ID: middleware.GetReqID(r.Context()), Addr: clientAddr(r)})
 		r = r.WithContext(ctx)
-		rl, known := s.ruleFor(r)
+		rl, pattern, known := s.ruleFor(r)
 		if known && rl.public {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && pattern != "" {
+			// Logged and counted under its route even when refused here;
+			// the router, when it runs, sets the same pattern again.
+			defer func() {
+				if rctx.RoutePattern() == "" {
+					rctx.RoutePatterns = []string{pattern}
+				}
+			}()
 		}
 		p, err := s.principalOf(r)
 		if err != nil {
@@ -206,20 +217,4 @@ func principal(r *http.Request) *access.Principal { return access.PrincipalFrom(
 // scopeOf returns the request's scope under the current grids.
 func (s *Server) scopeOf(r *http.Request) *access.Scope {
 	return s.scopes.Scope(principal(r), s.index.Locator())
-}
-
-// hidden answers an object outside the caller's scope exactly as one that
-// does not exist (message is the store's not-found message), and records
-// the attempt.
-func (s *Server) hidden(r *http.Request, objectType, id, message string) error {
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusNotFound, Detail: "out of scope"})
-	return citygrid.Errorf(citygrid.CodeNotFound, "%s", message)
-}
-
-// forbidden refuses an action of the caller's role, naming it, and records
-// the attempt.
-func (s *Server) forbidden(r *http.Request, objectType, id, format string, a ...any) error {
-	e := citygrid.Errorf(citygrid.CodeForbidden, format, a...)
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusForbidden, Detail: e.Message})
-	return e
 }

@@ -77,7 +77,8 @@ func setup(tb testing.TB) *env {
 	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		tb.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30}, httpapi.Deps{
+	// No rate limit: the benchmarks ask as fast as they can.
+	api := httpapi.New(httpapi.Config{MaxImportBytes: 1 << 30, RateLimit: -1}, httpapi.Deps{
 		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
