@@ -44,8 +44,8 @@ test('actionPatch: each action is one PATCH body', async (t) => {
     {action: 'resume', status: 'accepted', want: {pause: false}},
     {action: 'request_extension', status: 'in_progress', days: 2, want: {request_extension: {value: 2, unit: EXTENSION_UNIT}}},
     {action: 'extend', status: 'dispatched', days: 3, want: {extend: {value: 3, unit: EXTENSION_UNIT}}},
-    {action: 'approve', status: 'in_progress', request: {event: 912, kind: 'extension'}, want: {approve: '912'}},
-    {action: 'decline', status: 'in_progress', request: {event: '913', kind: 'pause'}, want: {decline: '913'}},
+    {action: 'approve', status: 'in_progress', pending: {event: '912', kind: 'extension'}, want: {approve: '912'}},
+    {action: 'decline', status: 'in_progress', pending: {event: '913', kind: 'pause'}, want: {decline: '913'}},
     {name: 'a status action from another status', action: 'close', status: 'resolved', want: null},
     {name: 'an extension without days', action: 'request_extension', status: 'in_progress', want: null},
     {name: 'an extension of no days', action: 'request_extension', status: 'in_progress', days: 0, want: null},
@@ -57,7 +57,7 @@ test('actionPatch: each action is one PATCH body', async (t) => {
   ];
   for (const c of cases) {
     await t.test(c.name || `${c.action} from ${c.status}`, () => {
-      assert.deepEqual(actionPatch(c.action, {status: c.status, request: c.request}, moves, {days: c.days}), c.want);
+      assert.deepEqual(actionPatch(c.action, {status: c.status, pending_request: c.pending || null}, moves, {days: c.days}), c.want);
     });
   }
   await t.test('return without the lifecycle: back to accepted, as the API defines it', () => {
@@ -101,7 +101,7 @@ test('caseButtons', async (t) => {
   await t.test('approve and decline only with the request they decide', () => {
     const p = {status: 'in_progress', actions: ['approve', 'decline']};
     assert.deepEqual(caseButtons(p, {moves}, dispatcher), []);
-    assert.deepEqual(caseButtons({...p, request: {event: 5}}, {moves}, dispatcher).map((b) => b.action), ['approve', 'decline']);
+    assert.deepEqual(caseButtons({...p, pending_request: {event: '5', kind: 'pause'}}, {moves}, dispatcher).map((b) => b.action), ['approve', 'decline']);
   });
   await t.test('without cases.update: none', () => {
     assert.deepEqual(caseButtons({status: 'reported', next_statuses: ['accepted'], actions: ['accept']}, {moves}, {canUpdate: false, caseActions: null}), []);

@@ -27,7 +27,7 @@ function actionName(a) {
  *   - return (退单): {status: to, returned: true} (to: accepted);
  *   - request_pause: {request_pause: true}; pause, resume: {pause: true | false};
  *   - request_extension, extend: {<action>: {value: days, unit: working_days}}, days a whole number above 0;
- *   - approve, decline: {<action>: the pending request's event id (p.request.event)};
+ *   - approve, decline: {<action>: the pending request's event id (p.pending_request.event)};
  *   - anything else (reassign, merge: they need a target the panel does not ask for): null.
  */
 export function actionPatch(action, p, moves, {days} = {}) {
@@ -43,7 +43,7 @@ export function actionPatch(action, p, moves, {days} = {}) {
       return Number.isInteger(days) && days > 0 ? {[action]: {value: days, unit: EXTENSION_UNIT}} : null;
     case 'approve':
     case 'decline': {
-      const ev = p.request && p.request.event;
+      const ev = p.pending_request && p.pending_request.event;
       return ev ? {[action]: String(ev)} : null;
     }
   }

@@ -84,6 +84,7 @@ export class Panels {
       fact('Priority', String(p.priority)),
       fact('Location', h('span.code', `${lng.toFixed(6)}, ${lat.toFixed(6)}`)),
       p.external_id ? fact('External ID', h('span.code', p.external_id)) : null,
+      p.pending_request ? fact('Request', requestWords(p.pending_request)) : null,
       p.merged_into ? fact('Merged into', h('button.link', {type: 'button', onclick: () => this.openCase(p.merged_into, {push: true, fly: true})}, `#${p.merged_into}`)) : null,
     );
     const {views, me} = this;
@@ -306,6 +307,12 @@ export class Panels {
   liveRow(ev) {
     return liveRow(this.data, ev, (id) => this.openCase(id, {fly: true}), this.views.freeText);
   }
+}
+
+/** requestWords says what a handler's pending request ({kind, at, extension}) asks for. */
+function requestWords(rq) {
+  const ext = rq.extension ? ` of ${rq.extension.value} ${String(rq.extension.unit).replace('_', ' ')}` : '';
+  return `${rq.kind === 'pause' ? 'Parking' : `An extension${ext}`}, asked ${fmtTime(rq.at)}, awaiting a decision`;
 }
 
 async function downloadCSV(area, filters) {
