@@ -19,7 +19,7 @@ function actionName(a) {
 }
 
 /**
- * actionPatch returns the PATCH body (without note and actor) that takes
+ * actionPatch returns the PATCH body (without the note) that takes
  * action on the case whose properties are p, or null when one button
  * cannot send it. moves is parseActions' (or null); days the working days
  * typed for an extension.

@@ -71,8 +71,9 @@ function eventWords(e) {
  * caseActions is the "Next step" section of case properties p: a button
  * for each of buttons (caseButtons': what the server lets this caller do
  * to the case now), a field for working days when one asks for them, a
- * note and the actor's name. move({button, days, note, actor}) makes the
- * change and resolves to an error message to show, or null. Without
+ * note, and whose name the change is recorded under (the key's: actorName).
+ * move({button, days, note}) makes the change and resolves to an error
+ * message to show, or null. Without
  * buttons, the section says why, or is left out when the caller may
  * change no case (canUpdate false).
  */
@@ -85,7 +86,6 @@ export function caseActions(p, buttons, move, {canUpdate, actorName = ''}) {
     return h('section.actions', h('h3', 'Next step'), h('p.muted', why));
   }
   const note = h('textarea', {id: 'action-note', rows: 2, maxlength: 2000, placeholder: 'What was done, or why'});
-  const actor = h('input', {id: 'action-actor', type: 'text', maxlength: 200, value: localStorage.getItem('citygrid.actor') || actorName, placeholder: 'Your name'});
   const days = buttons.some((b) => b.days)
     ? h('input', {id: 'action-days', type: 'number', min: 1, max: 365, step: 1, value: 1, inputmode: 'numeric'})
     : null;
@@ -102,8 +102,7 @@ export function caseActions(p, buttons, move, {canUpdate, actorName = ''}) {
         btn.classList.add('busy');
         msg.textContent = 'Saving…';
         msg.classList.remove('late');
-        localStorage.setItem('citygrid.actor', actor.value.trim());
-        const failed = await move({button: b, days: days ? Number(days.value) : undefined, note: note.value.trim(), actor: actor.value.trim()});
+        const failed = await move({button: b, days: days ? Number(days.value) : undefined, note: note.value.trim()});
         if (failed === null) return; // the panel shows the case afresh
         els.forEach((e) => { e.disabled = false; });
         btn.classList.remove('busy');
@@ -117,7 +116,7 @@ export function caseActions(p, buttons, move, {canUpdate, actorName = ''}) {
     h('div.btn-row', els),
     days ? h('label.field.inline', h('span', 'Working days'), days) : null,
     h('label.field', h('span', 'Note'), note),
-    h('label.field.inline', h('span', 'Acting as'), actor),
+    actorName ? h('p.muted.small', 'Recorded as ', h('strong', actorName), ', the name of your key.') : null,
     msg);
 }
 

@@ -107,12 +107,12 @@ export class Panels {
    * when someone else changed the case first (the panel then shows their
    * version), or the error.
    */
-  async moveCase(p, etag, {button, days, note, actor}) {
+  async moveCase(p, etag, {button, days, note}) {
     const body = buttonPatch(button, p, this.lifecycle.moves, days);
     if (!body) return 'Enter the working days to ask for: a whole number from 1.';
     const again = () => this.openCase(p.id, {push: this.panel.stack.length > 0});
     try {
-      await request(`/v1/cases/${p.id}`, {method: 'PATCH', json: {...body, note, actor}, headers: {'If-Match': etag}});
+      await request(`/v1/cases/${p.id}`, {method: 'PATCH', json: {...body, note}, headers: {'If-Match': etag}});
       const what = body.status ? `${statusWord(p.status)} → ${statusWord(body.status)}` : actionLook(button.action).label;
       toast(`Case #${p.id}: ${what}`, 'ok');
       again();
