@@ -85,36 +85,52 @@ var routeRules = map[string]rule{
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
 // needs a credential like any other (an unknown endpoint tells an
-// anonymous caller nothing); with one, the router answers 404 or 405.
+// anonymous caller nothing); with one, the router answers 404 or 405. A
+// route the router serves but the table lacks is refused to everyone
+// (matched, not known): deny by default.
 // The route's pattern is returned too, for the request log of a refusal
 // (the router never sees a refused request).
-func (s *Server) ruleFor(r *http.Request) (rule, string, bool) {
+func (s *Server) ruleFor(r *http.Request) (rl rule, pattern string, matched, known bool) {
 	method := r.Method
 	if method == http.MethodHead {
 		method = http.MethodGet // middleware.GetHead serves HEAD as GET
-		if rl, pattern, ok := s.matchRule(http.MethodHead, r); ok {
-			return rl, pattern, true
+		if rl, pattern, matched, known := s.matchRule(http.MethodHead, r); matched {
+			return rl, pattern, matched, known
 		}
 	}
 	return s.matchRule(method, r)
 }
 
-func (s *Server) matchRule(method string, r *http.Request) (rule, string, bool) {
+func (s *Server) matchRule(method string, r *http.Request) (rl rule, pattern string, matched, known bool) {
 	path := r.URL.Path
 	if r.URL.RawPath != "" {
 		path = r.URL.RawPath
 	}
 	rctx := chi.NewRouteContext()
 	if !s.router.Match(rctx, method, path) {
-		return rule{}, "", false
+		return rule{}, "", false, false
 	}
-	pattern := rctx.RoutePattern()
-	if rl, ok := routeRules[method+" "+pattern]; ok {
-		return rl, pattern, true
-	}
-	rl, ok := routeRules["* "+pattern]
-	return rl, pattern, ok
+	pattern = rctx.RoutePattern()
+	rl, known = lookupRule(method, pattern)
+	return rl, pattern, true, known
 }
+
+// lookupRule finds the rule of a route by method and pattern. chi.Walk
+// names a mounted subrouter's root route with a trailing slash
+// (/v1/grids/import/), a matched request without: both name one rule.
+func lookupRule(method, pattern string) (rule, bool) {
+	for _, p := range []string{pattern, pattern + "/", strings.TrimSuffix(pattern, "/")} {
+		for _, m := range []string{method, "*"} {
+			if rl, ok := routeRules[m+" "+p]; ok {
+				return rl, true
+			}
+		}
+	}
+	return rule{}, false
+}
+
+// eventsRoute is the one route a stream ticket opens.
+const eventsRoute = "/v1/events"
 
 // maxAuthorizationBytes caps the Authorization header: a key is 46 bytes,
 // and a huge header is refused before any work.
@@ -131,7 +147,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := access.WithRequest(r.Context(), access.Request{ID: middleware.GetReqID(r.Context()), Addr: clientAddr(r)})
 		r = r.WithContext(ctx)
-		rl, pattern, known := s.ruleFor(r)
+		rl, pattern, matched, known := s.ruleFor(r)
 		if known && rl.public {
 			next.ServeHTTP(w, r)
 			return
@@ -145,7 +161,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				}
 			}()
 		}
-		p, err := s.principalOf(r)
+		p, err := s.principalOf(r, pattern)
 		if err != nil {
 			s.refuse(r, access.Entry{Action: "authn_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusUnauthorized, Detail: err.Error()})
 			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
@@ -153,6 +169,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(access.WithPrincipal(r.Context(), p))
+		if matched && !known {
+			s.logger.ErrorContext(r.Context(), "route without a rule refused", "method", r.Method, "route", pattern)
+			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "%s %s has no access rule", r.Method, pattern))
+			return
+		}
 		if known && !p.Role.Allows(rl.perm) {
 			s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusForbidden, Detail: "needs " + string(rl.perm)})
 			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "a %s key may not %s %s (needs %s)", p.Role, r.Method, r.URL.Path, rl.perm))
@@ -163,8 +184,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // principalOf authenticates the request's bearer token (or, on the event
-// stream, its single-use ticket).
-func (s *Server) principalOf(r *http.Request) (*access.Principal, error) {
+// stream only, its single-use ticket).
+func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal, error) {
 	q := r.URL.Query()
 	for _, name := range queryCredentials {
 		if q.Has(name) {
@@ -172,7 +193,7 @@ func (s *Server) principalOf(r *http.Request) (*access.Principal, error) {
 		}
 	}
 	h := r.Header.Get("Authorization")
-	if h == "" && q.Has("ticket") && s.tickets != nil {
+	if h == "" && q.Has("ticket") && s.tickets != nil && r.Method == http.MethodGet && pattern == eventsRoute {
 		return s.tickets.redeem(q.Get("ticket"))
 	}
 	if h == "" {
