@@ -70,6 +70,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 		// The public routes: the page and its assets, health.
 		{route: "* /", method: "GET", path: "/", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "* /static/*", method: "GET", path: "/static/app.css", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /favicon.ico", method: "GET", path: "/favicon.ico", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)}, // after the redirect to /static/favicon.svg
 		{route: "* /fonts/*", method: "GET", path: "/fonts/Go%20Regular/0-255.pbf", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /healthz", method: "GET", path: "/healthz", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /readyz", method: "GET", path: "/readyz", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},

@@ -43,6 +43,7 @@ var routeRules = map[string]rule{
 	"* /":                               public, // the battle map: no case data in the page
 	"* /static/*":                       public,
 	"* /fonts/*":                        public,
+	"GET /favicon.ico":                  public,
 	"* /metrics":                        needs(access.PermMetricsRead),
 	"GET /tiles":                        needs(access.PermMapRead),
 	"GET /tiles/{file}":                 needs(access.PermMapRead),

@@ -206,6 +206,11 @@ func New(cfg Config, d Deps) *Server {
 	r.Handle("/", page)
 	r.Handle("/static/*", page)
 	r.Handle("/fonts/*", page)
+	// Browsers ask for /favicon.ico on any document without an icon of its
+	// own (/healthz opened in a tab): the page's icon, without a key.
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	if s.tiles != nil {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
