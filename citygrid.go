@@ -21,6 +21,7 @@ const (
 	// CodeForbidden is an action the caller's role may not take (403).
 	CodeForbidden    Code = "forbidden"
 	CodeMethod       Code = "method_not_allowed" // 405
+	CodeTimeout      Code = "request_timeout"    // the client stopped sending its body (408)
 	CodeConflict     Code = "conflict"           // e.g. a duplicate key (409)
 	CodePrecondition Code = "precondition"       // a stale If-Match version (412)
 	CodeTooLarge     Code = "too_large"          // request body over the limit (413)
@@ -29,6 +30,9 @@ const (
 	CodeUnsupportedMedia Code = "unsupported_media_type"
 	CodeUnavailable      Code = "unavailable" // not ready yet, or a deadline passed (503)
 	CodeInternal         Code = "internal"    // what clients see for any non-*Error (500)
+	// CodeTooManyRequests is a client over a rate or concurrency limit
+	// (429); the reply says when to retry (Retry-After).
+	CodeTooManyRequests Code = "too_many_requests"
 )
 
 // Error is a failure whose Message is safe to show to an API client.

@@ -40,6 +40,10 @@ func (k *Key) Validate(now time.Time) error {
 		return fieldErr("unit", "a handler key needs the unit whose cases it handles")
 	case k.Role == RoleIntegration && k.Source == "":
 		return fieldErr("source", "an integration key needs the source it writes")
+	case k.Role == RoleAdmin && len(k.Scope) > 0:
+		// An admin manages keys, grids and the audit trail of the whole
+		// district: a scoped admin could make itself a wider key.
+		return fieldErr("scope", "admin keys cover the whole district: give an admin key no scope")
 	case k.Unit != "" && k.Role != RoleHandler:
 		return fieldErr("unit", "only handler keys have a unit")
 	case k.Source != "" && k.Role != RoleIntegration:

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"citygrid/cases"
 )
 
 // Role is what an identity is for, after the separation of duties in
@@ -95,27 +97,58 @@ func (r Role) Permissions() []Permission { return slices.Clone(grants[r]) }
 // contact data (a case's title, description and properties).
 func (r Role) SeesFreeText() bool { return r != RolePlanner && r != RoleViewer }
 
-// caseActions is what each role may do to a case (the names of
-// cases.Action). Admin may do everything.
-var caseActions = map[Role][]string{
-	RoleDispatcher: {"accept", "reject", "dispatch", "rework", "close", "reassign", "merge", "extend", "pause", "resume", "approve", "decline"},
-	RoleHandler:    {"start", "resolve", "return", "request_extension", "request_pause"},
-	RoleInspector:  {"verify", "send_back"},
+// caseActions is what each role may do to a case. Admin may do
+// everything.
+var caseActions = map[Role][]cases.Action{
+	RoleDispatcher: {cases.ActionAccept, cases.ActionReject, cases.ActionDispatch, cases.ActionRework, cases.ActionClose,
+		cases.ActionReassign, cases.ActionMerge, cases.ActionExtend, cases.ActionPause, cases.ActionResume,
+		cases.ActionApprove, cases.ActionDecline},
+	RoleHandler:   {cases.ActionStart, cases.ActionResolve, cases.ActionReturn, cases.ActionRequestExtension, cases.ActionRequestPause},
+	RoleInspector: {cases.ActionVerify, cases.ActionSendBack},
 }
 
-// MayAct reports whether r may perform the case action named.
-func (r Role) MayAct(action string) bool {
-	return r == RoleAdmin || slices.Contains(caseActions[r], action)
+// MayAct reports whether r may take the case action.
+func (r Role) MayAct(a cases.Action) bool {
+	return r == RoleAdmin || slices.Contains(caseActions[r], a)
 }
 
-// RoleCaseActions lists the case actions r may take (every one for admin).
-func RoleCaseActions(r Role) []string {
-	if r == RoleAdmin {
-		var all []string
-		for _, role := range []Role{RoleDispatcher, RoleHandler, RoleInspector} {
-			all = append(all, caseActions[role]...)
+// RoleCaseActions lists the case actions r may take, in cases.Actions'
+// order.
+func RoleCaseActions(r Role) []cases.Action {
+	out := []cases.Action{}
+	for _, a := range cases.Actions {
+		if r.MayAct(a) {
+			out = append(out, a)
 		}
-		return all
 	}
-	return slices.Clone(caseActions[r])
+	return out
+}
+
+// reportStatuses are the statuses a role may give a case it reports: a
+// report starts the loop, and a dispatcher may file what it takes in at
+// once. Admin and integrations (other systems' cases, imported histories)
+// may send any status.
+var reportStatuses = map[Role][]cases.Status{
+	RoleDispatcher: {cases.StatusReported, cases.StatusAccepted},
+	RoleInspector:  {cases.StatusReported},
+}
+
+// MayReportAs reports whether r may create a case in status st.
+func (r Role) MayReportAs(st cases.Status) bool {
+	if r == RoleAdmin || r == RoleIntegration {
+		return true
+	}
+	return slices.Contains(reportStatuses[r], st)
+}
+
+// ReportStatuses names the statuses r may create cases in, for refusals.
+func (r Role) ReportStatuses() []string {
+	if r == RoleAdmin || r == RoleIntegration {
+		return []string{"any status"}
+	}
+	var out []string
+	for _, st := range reportStatuses[r] {
+		out = append(out, string(st))
+	}
+	return out
 }

@@ -17,7 +17,7 @@ import (
 type Visibility int
 
 const (
-	Hidden  Visibility = iota // beside the scope: not shown at all
+	Absent  Visibility = iota // beside the scope: not shown at all
 	Outline                   // above the scope: its outline and name, no counts or units
 	Full                      // in the scope
 )
@@ -73,6 +73,23 @@ func (s *Scope) Roots() []string {
 	return s.roots
 }
 
+// VisibleGrids lists the codes of the grids the scope shows at all (its
+// subtrees and their ancestors), nil for the whole district.
+func (s *Scope) VisibleGrids() []string {
+	if s.whole {
+		return nil
+	}
+	out := slices.Clone(s.codes)
+	for code := range s.outlines {
+		out = append(out, code)
+	}
+	slices.Sort(out)
+	if out == nil {
+		out = []string{}
+	}
+	return out
+}
+
 // Grid tells how much of grid code the scope shows.
 func (s *Scope) Grid(code string) Visibility {
 	switch {
@@ -81,7 +98,7 @@ func (s *Scope) Grid(code string) Visibility {
 	case s.outlines[code]:
 		return Outline
 	}
-	return Hidden
+	return Absent
 }
 
 // Sees reports whether c lies in the scope.

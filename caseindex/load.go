@@ -122,12 +122,17 @@ type SourceCount struct {
 // Sources counts the cases per source, most cases first (then by name):
 // the sources a filter can offer are those in the data. Merged duplicates
 // are left out, as every filter leaves them out.
-func (x *Index) Sources() []SourceCount {
+func (x *Index) Sources() []SourceCount { return x.SourcesMatching(Filter{}) }
+
+// SourcesMatching is Sources over the cases f selects: a caller's scope
+// offers the sources of its own cases, not those used only beside it.
+func (x *Index) SourcesMatching(f Filter) []SourceCount {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	cf := x.compile(f)
 	counts := make([]int, len(x.strs.sources.names))
 	for i, s := range x.source {
-		if !x.merged[i] {
+		if cf.match(x, i) {
 			counts[s]++
 		}
 	}

@@ -1,6 +1,7 @@
 package caseindex
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -54,6 +55,7 @@ func TestRestriction(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var want []int64
 			wantByGrid := map[string]int{}
+			wantBySource := map[string]int{}
 			for _, e := range all {
 				c := &cases.Case{Grid: e.Grid, Unit: e.Unit, Source: e.Source}
 				if e.Merged || !tt.f.Restriction.Allows(c) || tt.f.Unit != "" && e.Unit != tt.f.Unit ||
@@ -62,6 +64,7 @@ func TestRestriction(t *testing.T) {
 				}
 				want = append(want, e.ID)
 				wantByGrid[e.Grid]++
+				wantBySource[e.Source]++
 			}
 			var got []int64
 			x.Within(box, tt.f, func(e Entry) { got = append(got, e.ID) })
@@ -78,6 +81,13 @@ func TestRestriction(t *testing.T) {
 			}
 			if n != len(want) {
 				t.Errorf("Clusters: %d cases, want %d", n, len(want))
+			}
+			bySource := map[string]int{}
+			for _, sc := range x.SourcesMatching(tt.f) {
+				bySource[sc.Source] = sc.Count
+			}
+			if !maps.Equal(bySource, wantBySource) {
+				t.Errorf("SourcesMatching = %v, want %v", bySource, wantBySource)
 			}
 			byGrid := x.ByGridMatching(tt.f, now)
 			for _, g := range grids {

@@ -126,6 +126,10 @@ type Case struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	Properties json.RawMessage
+
+	// Request is the handler's request awaiting the dispatcher's decision
+	// (request.go), or nil.
+	Request *Request
 }
 
 // Overdue reports whether the case is late at now: open, not parked, and
@@ -340,6 +344,8 @@ type Filter struct {
 	After *Cursor
 	// Now is the instant OverdueNow is judged at.
 	Now time.Time
+	// Restrict is the caller's scope: cases outside it are never found.
+	Restrict Restriction
 }
 
 // Cursor is a position in a sorted case listing.
@@ -364,10 +370,27 @@ type Update struct {
 	Calendar   *Calendar
 	Categories *Categories
 	Locator    *grid.Locator // re-derives the unit by the ownership rule when only the grid changes
+	// Guard is the caller's access, checked in the update's transaction
+	// with the case locked; nil checks nothing.
+	Guard Guard
+
+	// Returned, with Status accepted, is a return (退单) from dispatched or
+	// in_progress: the handler gives the case back to the dispatcher.
+	Returned bool
+	// RequestExtension and RequestPause are the handler's requests (see
+	// request.go); Approve and Decline decide the pending one, named by
+	// the id of its event.
+	RequestExtension *TimeLimit
+	RequestPause     bool
+	Approve          *int64
+	Decline          *int64
 }
 
 // Event is one entry of a case's history.
 type Event struct {
+	// ID is the event's id, which a decision names (the request it
+	// decides); zero for the creation, which is the case's own row.
+	ID    int64           `json:"id,omitempty,string"`
 	At    time.Time       `json:"at"`
 	Actor string          `json:"actor"`
 	Kind  string          `json:"kind"`

@@ -13,11 +13,20 @@ import (
 //
 // An extension (延期) or parking (挂账) is asked for before the deadline or
 // not at all: once a case has run past its deadline it stays overdue, in
-// the case list and in the indicators of the period it happened in.
+// the case list and in the indicators of the period it happened in. A
+// handler's request made in time may be decided after it (request.go).
+//
+// The parts of an update apply in a fixed order: a merge, the decision on
+// a request, the status change, the re-assignment, a direct extension or
+// parking, a new request; a request the case can no longer take lapses
+// last.
 func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 	// The database keeps microseconds: times in the events' data must be
 	// the ones stored, or the history would not rebuild the case exactly.
 	u.Now = u.Now.Truncate(time.Microsecond)
+	if err := checkRequestShape(&u); err != nil {
+		return nil, err
+	}
 	if u.IfVersion != c.Version {
 		return nil, citygrid.Errorf(citygrid.CodePrecondition, "case %d is at version %d, not %d: reload it and try again", c.ID, c.Version, u.IfVersion)
 	}
@@ -46,18 +55,32 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 		next.ClosedAt = &now
 		event("merge", string(c.Status), string(StatusClosed), map[string]int64{"into": *u.MergeInto})
 	}
+	if err := decide(&next, u, event); err != nil {
+		return nil, err
+	}
+	if u.Returned && !canReturn(next.Status) {
+		return nil, fieldProblem(citygrid.CodeUnprocessable, "returned", "case %d is %s: a case is returned (退单) from %s", c.ID, next.Status, joinStatuses(returnFrom))
+	}
 	if u.Status != nil && *u.Status != next.Status {
 		to := *u.Status
 		if next.Status.Final() {
 			return nil, unprocessable("status: case %d is %s, a final status: a case that has left the loop takes no further status (a problem found again is a new case)", c.ID, next.Status)
 		}
-		if !next.Status.CanMoveTo(to) {
-			return nil, unprocessable("status: case %d cannot move from %s to %s: from %s it may move to %s", c.ID, next.Status, to, next.Status, joinStatuses(next.Status.Next()))
+		kind := "status"
+		switch {
+		case u.Returned: // from where a return goes (checked above)
+			kind = EventReturned
+		case !next.Status.CanMoveTo(to):
+			hint := ""
+			if to == StatusAccepted && canReturn(next.Status) {
+				hint = ` (to give it back to the dispatcher, 退单, add "returned": true)`
+			}
+			return nil, unprocessable("status: case %d cannot move from %s to %s: from %s it may move to %s%s", c.ID, next.Status, to, next.Status, joinStatuses(next.Status.Next()), hint)
 		}
 		if next.PausedAt != nil && to != StatusRejected {
 			return nil, unprocessable("case %d is parked on the backlog ledger: resume it first", c.ID)
 		}
-		event("status", string(next.Status), string(to), nil)
+		event(kind, string(next.Status), string(to), nil)
 		next.Status = to
 		if to == StatusAccepted && next.FiledAt == nil {
 			now := u.Now
@@ -72,14 +95,11 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 		return nil, err
 	}
 	if u.ExtendBy != nil {
-		if !next.Status.Open() {
-			return nil, unprocessable("case %d is %s: only open cases can be extended", c.ID, next.Status)
+		if !validExtension(*u.ExtendBy) {
+			return nil, fieldProblem(citygrid.CodeInvalid, "extend", "want 1 to 1000 working_hours or working_days")
 		}
-		if u.ExtendBy.Value <= 0 || u.ExtendBy.Value > 1000 || (u.ExtendBy.Unit != WorkingHours && u.ExtendBy.Unit != WorkingDays) {
-			return nil, citygrid.Errorf(citygrid.CodeInvalid, "extend: want 1 to 1000 working_hours or working_days")
-		}
-		if pastDeadline(&next, u.Now) {
-			return nil, unprocessable("case %d was due at %s: an extension is asked for before the deadline, not after", c.ID, deadlineText(next.DueAt, u.Calendar))
+		if err := deadlineWorkAllowed(&next, u, "extend", "an extension", true); err != nil {
+			return nil, err
 		}
 		old := next.DueAt
 		next.DueAt = u.Calendar.AddWorking(next.DueAt, u.ExtendBy.Duration(u.Calendar))
@@ -87,13 +107,10 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 	}
 	if u.Pause != nil {
 		switch {
-		case *u.Pause && next.PausedAt != nil:
-			return nil, unprocessable("case %d is already parked", c.ID)
-		case *u.Pause && !next.Status.Open():
-			return nil, unprocessable("case %d is %s: only open cases can be parked", c.ID, next.Status)
-		case *u.Pause && pastDeadline(&next, u.Now):
-			return nil, unprocessable("case %d was due at %s: parking is asked for before the deadline, not after", c.ID, deadlineText(next.DueAt, u.Calendar))
 		case *u.Pause:
+			if err := deadlineWorkAllowed(&next, u, "pause", "parking", false); err != nil {
+				return nil, err
+			}
 			now := u.Now
 			next.PausedAt = &now
 			event("pause", "", "", nil)
@@ -109,6 +126,10 @@ func ApplyUpdate(c *Case, u Update) ([]Event, error) {
 			event("resume", "", "", map[string]any{"stopped_working_hours": stopped.Hours(), "due_from": old, "due_to": next.DueAt})
 		}
 	}
+	if err := request(&next, u, event); err != nil {
+		return nil, err
+	}
+	lapse(&next, event)
 	if next.Status.Final() && next.PausedAt != nil {
 		// A case that leaves the loop (rejected, or closed as a duplicate)
 		// leaves the backlog ledger too: a closed case shown as parked

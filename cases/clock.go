@@ -15,6 +15,12 @@ import "time"
 // moment is a fact of the past once it has happened: extensions and
 // parking are refused after the deadline (ApplyUpdate), and nothing that
 // happens later takes it back.
+//
+// A handler's request for an extension or for parking, made before the
+// deadline, holds that moment while it awaits the dispatcher's decision
+// (request.go): the case does not run past its deadline then, and the
+// decision settles when it does, if it does: never before the decision,
+// so that no moment already past changes.
 
 // Filed reports whether a case in status s has been filed (立案): every
 // status after acceptance. A rejected report never was.
@@ -36,13 +42,14 @@ func (c *Case) ClockRuns() bool {
 //
 // An OverdueAt equal to t has not happened: a case is overdue only after
 // its deadline (Overdue uses After), and a change at that very instant
-// comes first.
+// comes first. While a request awaits a decision the moment is not known
+// yet: nil.
 func (c *Case) retime(t time.Time) {
 	if c.OverdueAt != nil && c.OverdueAt.Before(t) {
 		return
 	}
 	c.OverdueAt = nil
-	if c.ClockRuns() {
+	if c.ClockRuns() && c.Request == nil {
 		m := maxTime(t, c.DueAt)
 		c.OverdueAt = &m
 	}

@@ -56,6 +56,9 @@ type Ingester struct {
 	}
 	// Progress, when set, is told the number of lines read so far.
 	Progress func(lines int)
+	// Admit, when set, checks each valid case against the caller's access:
+	// a case it refuses is a rejected line, the others are stored.
+	Admit func(c *Case) error
 }
 
 // csvColumns maps the CSV header names citygrid reads to setters.
@@ -156,6 +159,9 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 	}
 	add := func(line int, in *Input) {
 		c, err := in.Prepare(ing.Categories, ing.Calendar, ing.Locator, ing.Now())
+		if err == nil && ing.Admit != nil {
+			err = ing.Admit(c)
+		}
 		if err != nil {
 			reject(line, err)
 			return

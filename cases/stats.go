@@ -120,6 +120,8 @@ type StatsQuery struct {
 	From, To time.Time
 	Now      time.Time
 	TimeZone string // the calendar's: days, for By = day
+	// Restrict is the caller's scope: only its cases are counted.
+	Restrict Restriction
 }
 
 // End is the instant a period's figures are taken at: its end, or now if

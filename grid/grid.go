@@ -52,6 +52,8 @@ type Filter struct {
 	Limit  int        // 0 = no limit
 	// After is the keyset position: the last grid of the previous page.
 	After *Cursor
+	// Codes, when not nil, keeps only these grids (the caller's scope).
+	Codes []string
 }
 
 // Cursor is a position in the grid listing, which is ordered by level, then

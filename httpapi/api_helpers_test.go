@@ -36,6 +36,18 @@ type api struct {
 
 func newAPI(t *testing.T, deps func(*httpapi.Deps)) *api {
 	t.Helper()
+	return newAPIWith(t, httpapi.Config{}, func(d *httpapi.Deps, _ pgx.Tx) {
+		if deps != nil {
+			deps(d)
+		}
+	})
+}
+
+// newAPIWith is newAPI with the server's settings given (zero ones take the
+// defaults, MaxImportBytes the tests' own) and deps given the transaction,
+// for stores beyond the grids.
+func newAPIWith(t *testing.T, cfg httpapi.Config, deps func(*httpapi.Deps, pgx.Tx)) *api {
+	t.Helper()
 	tx := dbtest.Tx(t)
 	index := grid.NewIndex(grid.LocatorOptions{})
 	d := httpapi.Deps{
@@ -46,9 +58,12 @@ func newAPI(t *testing.T, deps func(*httpapi.Deps)) *api {
 	}
 	token := withKeys(t, tx, &d)
 	if deps != nil {
-		deps(&d)
+		deps(&d, tx)
 	}
-	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)))
+	if cfg.MaxImportBytes == 0 {
+		cfg.MaxImportBytes = maxImportBytes
+	}
+	srv := httptest.NewServer(authed(token, httpapi.New(cfg, d)))
 	t.Cleanup(srv.Close)
 	return &api{t: t, url: srv.URL, tx: tx, index: index}
 }

@@ -43,6 +43,7 @@ var routeRules = map[string]rule{
 	"* /":                               public, // the battle map: no case data in the page
 	"* /static/*":                       public,
 	"* /fonts/*":                        public,
+	"GET /favicon.ico":                  public,
 	"* /metrics":                        needs(access.PermMetricsRead),
 	"GET /tiles":                        needs(access.PermMapRead),
 	"GET /tiles/{file}":                 needs(access.PermMapRead),
@@ -85,34 +86,52 @@ var routeRules = map[string]rule{
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
 // needs a credential like any other (an unknown endpoint tells an
-// anonymous caller nothing); with one, the router answers 404 or 405.
-func (s *Server) ruleFor(r *http.Request) (rule, bool) {
+// anonymous caller nothing); with one, the router answers 404 or 405. A
+// route the router serves but the table lacks is refused to everyone
+// (matched, not known): deny by default.
+// The route's pattern is returned too, for the request log of a refusal
+// (the router never sees a refused request).
+func (s *Server) ruleFor(r *http.Request) (rl rule, pattern string, matched, known bool) {
 	method := r.Method
 	if method == http.MethodHead {
 		method = http.MethodGet // middleware.GetHead serves HEAD as GET
-		if rl, ok := s.matchRule(http.MethodHead, r); ok {
-			return rl, true
+		if rl, pattern, matched, known := s.matchRule(http.MethodHead, r); matched {
+			return rl, pattern, matched, known
 		}
 	}
 	return s.matchRule(method, r)
 }
 
-func (s *Server) matchRule(method string, r *http.Request) (rule, bool) {
+func (s *Server) matchRule(method string, r *http.Request) (rl rule, pattern string, matched, known bool) {
 	path := r.URL.Path
 	if r.URL.RawPath != "" {
 		path = r.URL.RawPath
 	}
 	rctx := chi.NewRouteContext()
 	if !s.router.Match(rctx, method, path) {
-		return rule{}, false
+		return rule{}, "", false, false
 	}
-	pattern := rctx.RoutePattern()
-	if rl, ok := routeRules[method+" "+pattern]; ok {
-		return rl, true
-	}
-	rl, ok := routeRules["* "+pattern]
-	return rl, ok
+	pattern = rctx.RoutePattern()
+	rl, known = lookupRule(method, pattern)
+	return rl, pattern, true, known
 }
+
+// lookupRule finds the rule of a route by method and pattern. chi.Walk
+// names a mounted subrouter's root route with a trailing slash
+// (/v1/grids/import/), a matched request without: both name one rule.
+func lookupRule(method, pattern string) (rule, bool) {
+	for _, p := range []string{pattern, pattern + "/", strings.TrimSuffix(pattern, "/")} {
+		for _, m := range []string{method, "*"} {
+			if rl, ok := routeRules[m+" "+p]; ok {
+				return rl, true
+			}
+		}
+	}
+	return rule{}, false
+}
+
+// eventsRoute is the one route a stream ticket opens.
+const eventsRoute = "/v1/events"
 
 // maxAuthorizationBytes caps the Authorization header: a key is 46 bytes,
 // and a huge header is refused before any work.
@@ -129,12 +148,21 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := access.WithRequest(r.Context(), access.Request{ID: middleware.GetReqID(r.Context()), Addr: clientAddr(r)})
 		r = r.WithContext(ctx)
-		rl, known := s.ruleFor(r)
+		rl, pattern, matched, known := s.ruleFor(r)
 		if known && rl.public {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := s.principalOf(r)
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && pattern != "" {
+			// Logged and counted under its route even when refused here;
+			// the router, when it runs, sets the same pattern again.
+			defer func() {
+				if rctx.RoutePattern() == "" {
+					rctx.RoutePatterns = []string{pattern}
+				}
+			}()
+		}
+		p, err := s.principalOf(r, pattern)
 		if err != nil {
 			s.refuse(r, access.Entry{Action: "authn_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusUnauthorized, Detail: err.Error()})
 			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
@@ -142,6 +170,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		r = r.WithContext(access.WithPrincipal(r.Context(), p))
+		if matched && !known {
+			s.logger.ErrorContext(r.Context(), "route without a rule refused", "method", r.Method, "route", pattern)
+			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "%s %s has no access rule", r.Method, pattern))
+			return
+		}
 		if known && !p.Role.Allows(rl.perm) {
 			s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusForbidden, Detail: "needs " + string(rl.perm)})
 			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "a %s key may not %s %s (needs %s)", p.Role, r.Method, r.URL.Path, rl.perm))
@@ -152,8 +185,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // principalOf authenticates the request's bearer token (or, on the event
-// stream, its single-use ticket).
-func (s *Server) principalOf(r *http.Request) (*access.Principal, error) {
+// stream only, its single-use ticket).
+func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal, error) {
 	q := r.URL.Query()
 	for _, name := range queryCredentials {
 		if q.Has(name) {
@@ -161,7 +194,7 @@ func (s *Server) principalOf(r *http.Request) (*access.Principal, error) {
 		}
 	}
 	h := r.Header.Get("Authorization")
-	if h == "" && q.Has("ticket") && s.tickets != nil {
+	if h == "" && q.Has("ticket") && s.tickets != nil && r.Method == http.MethodGet && pattern == eventsRoute {
 		return s.tickets.redeem(q.Get("ticket"))
 	}
 	if h == "" {
@@ -206,20 +239,4 @@ func principal(r *http.Request) *access.Principal { return access.PrincipalFrom(
 // scopeOf returns the request's scope under the current grids.
 func (s *Server) scopeOf(r *http.Request) *access.Scope {
 	return s.scopes.Scope(principal(r), s.index.Locator())
-}
-
-// hidden answers an object outside the caller's scope exactly as one that
-// does not exist (message is the store's not-found message), and records
-// the attempt.
-func (s *Server) hidden(r *http.Request, objectType, id, message string) error {
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusNotFound, Detail: "out of scope"})
-	return citygrid.Errorf(citygrid.CodeNotFound, "%s", message)
-}
-
-// forbidden refuses an action of the caller's role, naming it, and records
-// the attempt.
-func (s *Server) forbidden(r *http.Request, objectType, id, format string, a ...any) error {
-	e := citygrid.Errorf(citygrid.CodeForbidden, format, a...)
-	s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: objectType, ObjectID: id, HTTPStatus: http.StatusForbidden, Detail: e.Message})
-	return e
 }

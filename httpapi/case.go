@@ -10,14 +10,15 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 	"citygrid/grid"
 )
 
 func (s *Server) registerCaseRoutes(r chi.Router) {
-	r.Get("/cases", s.handle(s.handleCasesList))
+	r.Get("/cases", s.limited(limitRead, s.handle(s.handleCasesList)))
 	r.Post("/cases", s.handle(s.handleCaseCreate))
-	r.Post("/cases/search", s.handle(s.handleCasesSearch))
+	r.Post("/cases/search", s.limited(limitRead, s.handle(s.handleCasesSearch)))
 	r.Get("/cases/{id}", s.handle(s.handleCaseGet))
 	r.Patch("/cases/{id}", s.handle(s.handleCasePatch))
 	r.Get("/cases/{id}/history", s.handle(s.handleCaseHistory))
@@ -56,6 +57,16 @@ func caseProperties(c *cases.Case, now time.Time) geojson.Properties {
 	}
 	if c.MergedInto != nil {
 		p["merged_into"] = strconv.FormatInt(*c.MergedInto, 10)
+	}
+	p["pending_request"] = nil
+	if rq := c.Request; rq != nil {
+		// The event id as the history writes it, and as approve/decline
+		// take it.
+		pending := map[string]any{"event": strconv.FormatInt(rq.Event, 10), "kind": rq.Kind, "at": rq.At.UTC().Format(time.RFC3339)}
+		if rq.Extension != nil {
+			pending["extension"] = rq.Extension
+		}
+		p["pending_request"] = pending
 	}
 	if c.Properties == nil {
 		p["properties"] = map[string]any{}
@@ -132,19 +143,36 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return fieldError(err)
 	}
-	stored, created, err := s.cases.CreateCase(r.Context(), c, actorOf(r))
+	if err := s.mayCreate(r, c); err != nil {
+		return err
+	}
+	stored, created, err := s.cases.CreateCase(r.Context(), c, principal(r).Actor())
 	if err != nil {
 		return err
 	}
-	f := newCaseFeature(stored, now)
+	if !created && !s.scopeOf(r).Sees(stored) {
+		// Another part of the district holds a case under this (source,
+		// external_id): say the id is taken, show nothing of the case.
+		return &access.Denied{Err: citygrid.Errorf(citygrid.CodeConflict, "external_id %q of source %q is taken by a case outside your scope", truncate(c.ExternalID, 80), truncate(c.Source, 40)),
+			ObjectType: "case", ObjectID: strconv.FormatInt(stored.ID, 10), Reason: "re-sent report of a case out of scope"}
+	}
+	f := s.caseView(r, now).feature(stored)
 	dups, dists, err := s.cases.PossibleDuplicates(r.Context(), stored, s.cfg.DuplicateRadiusM, s.cfg.DuplicateWindow)
 	if err != nil {
 		return err
 	}
-	list := make([]map[string]any, len(dups))
+	list := []map[string]any{}
+	scope := s.scopeOf(r)
 	for i, d := range dups {
-		list[i] = map[string]any{"id": strconv.FormatInt(d.ID, 10), "distance_m": dists[i], "status": d.Status,
-			"reported_at": d.ReportedAt.UTC().Format(time.RFC3339), "title": d.Title}
+		if !scope.Sees(d) {
+			continue
+		}
+		dup := map[string]any{"id": strconv.FormatInt(d.ID, 10), "distance_m": dists[i], "status": d.Status,
+			"reported_at": d.ReportedAt.UTC().Format(time.RFC3339)}
+		if principal(r).Role.SeesFreeText() {
+			dup["title"] = d.Title
+		}
+		list = append(list, dup)
 	}
 	f.Properties["possible_duplicates"] = list
 	status := http.StatusCreated
@@ -165,17 +193,20 @@ func (s *Server) handleCaseGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := s.cases.FindCaseByID(r.Context(), id)
+	c, err := s.visibleCase(r, id)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("ETag", etagOf(c.Version))
-	return writeGeoJSON(w, newCaseFeature(c, s.now()))
+	return writeGeoJSON(w, s.caseView(r, s.now()).feature(c))
 }
 
 func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error {
 	id, err := parseCaseID(r)
 	if err != nil {
+		return err
+	}
+	if _, err := s.visibleCase(r, id); err != nil {
 		return err
 	}
 	events, err := s.cases.CaseHistory(r.Context(), id)
@@ -185,7 +216,9 @@ func (s *Server) handleCaseHistory(w http.ResponseWriter, r *http.Request) error
 	return writeJSON(w, http.StatusOK, map[string]any{"id": strconv.FormatInt(id, 10), "events": events})
 }
 
-// casePatch is the body of PATCH /v1/cases/{id}.
+// casePatch is the body of PATCH /v1/cases/{id}. Ids are decimal strings,
+// as every id the API gives out: merge_into names a case, approve and
+// decline the event of the request they decide (its id in the history).
 type casePatch struct {
 	Status    *string          `json:"status"`
 	Grid      *string          `json:"grid"`
@@ -193,8 +226,13 @@ type casePatch struct {
 	Extend    *cases.TimeLimit `json:"extend"`
 	Pause     *bool            `json:"pause"`
 	MergeInto *string          `json:"merge_into"`
-	Actor     string           `json:"actor"`
 	Note      string           `json:"note"`
+
+	Returned         *bool            `json:"returned"`
+	RequestExtension *cases.TimeLimit `json:"request_extension"`
+	RequestPause     *bool            `json:"request_pause"`
+	Approve          *string          `json:"approve"`
+	Decline          *string          `json:"decline"`
 }
 
 func etagOf(version int) string { return `"` + strconv.Itoa(version) + `"` }
@@ -225,18 +263,16 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &p); err != nil {
 		return err
 	}
-	if len(p.Note) > 2000 || len(p.Actor) > 200 {
-		return invalid("note or actor too long")
+	if len(p.Note) > 2000 {
+		return invalid("note: longer than 2000 bytes")
 	}
 	cats, cal, l, err := s.caseContext(r)
 	if err != nil {
 		return err
 	}
-	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: p.Actor, Note: p.Note,
-		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l}
-	if u.Actor == "" {
-		u.Actor = actorOf(r)
-	}
+	u := cases.Update{Grid: p.Grid, Unit: p.Unit, ExtendBy: p.Extend, Pause: p.Pause, Actor: principal(r).Actor(), Note: p.Note,
+		IfVersion: version, Now: s.now(), Calendar: cal, Categories: cats, Locator: l,
+		RequestExtension: p.RequestExtension, Guard: access.CaseGuard{P: principal(r), Scope: s.scopeOf(r)}}
 	if p.Status != nil {
 		st, err := cases.ParseStatus(*p.Status)
 		if err != nil {
@@ -250,6 +286,30 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 			return invalid("merge_into: %q is not a case id", truncate(*p.MergeInto, 40))
 		}
 		u.MergeInto = &into
+	}
+	// A flag is true or left out: false would ask for nothing.
+	for _, f := range []struct {
+		name string
+		v    *bool
+		to   *bool
+	}{{"returned", p.Returned, &u.Returned}, {"request_pause", p.RequestPause, &u.RequestPause}} {
+		if f.v != nil && !*f.v {
+			return fieldInvalid(f.name, "false asks for nothing: send true, or leave it out")
+		}
+		*f.to = f.v != nil
+	}
+	for _, f := range []struct {
+		name string
+		raw  *string
+		to   **int64
+	}{{"approve", p.Approve, &u.Approve}, {"decline", p.Decline, &u.Decline}} {
+		if f.raw != nil {
+			id, err := patchID(f.name, *f.raw, "a request's event")
+			if err != nil {
+				return err
+			}
+			*f.to = &id
+		}
 	}
 	for _, f := range []*string{p.Grid, p.Unit} {
 		if f != nil && *f != "" {
@@ -274,17 +334,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	w.Header().Set("ETag", etagOf(c.Version))
-	return writeGeoJSON(w, newCaseFeature(c, u.Now))
-}
-
-// actorOf names who made a change: the X-Actor header until access control
-// arrives (see DESIGN: every write goes through one place that can check it).
-func actorOf(r *http.Request) string {
-	a := r.Header.Get("X-Actor")
-	if len(a) > 200 {
-		a = a[:200]
-	}
-	return a
+	return writeGeoJSON(w, s.caseView(r, u.Now).feature(c))
 }
 
 func (s *Server) handleCalendarGet(w http.ResponseWriter, r *http.Request) error {

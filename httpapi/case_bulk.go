@@ -3,10 +3,12 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 )
 
@@ -33,8 +35,21 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	store := &announcing{Store: s.cases}
-	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: store}
-	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), format)
+	refused := 0
+	admit := func(c *cases.Case) error {
+		err := s.mayCreate(r, c)
+		if err != nil {
+			refused++
+		}
+		return err
+	}
+	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: store, Admit: admit}
+	body := s.cutIdleBody(w, r)
+	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, body, s.cfg.MaxImportBytes), format)
+	if refused > 0 {
+		s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: "cases", HTTPStatus: http.StatusForbidden,
+			Detail: fmt.Sprintf("bulk: %d lines outside the key's scope or source rejected", refused)})
+	}
 	if store.announced {
 		// Once per ingest, as other processes are told, and also when it
 		// failed after storing some batches: what is stored must show.
@@ -43,6 +58,8 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	var maxErr *http.MaxBytesError
 	var bodyErr *bodyEncodingError
 	switch {
+	case err != nil && body.problem() != nil:
+		return body.problem()
 	case errors.As(err, &maxErr):
 		return citygrid.Errorf(citygrid.CodeTooLarge, "body larger than %d bytes: nothing after the limit was read (%v)", maxErr.Limit, err)
 	case errors.As(err, &bodyErr):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	orbgeo "github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/geojson"
 
+	"citygrid/access"
 	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -344,12 +346,18 @@ func parseArea(q url.Values, a *cases.Area) error {
 // serveCases runs the query and writes a FeatureCollection (with the next
 // page's cursor) or CSV.
 func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filter, format string) error {
+	scope := s.scopeOf(r)
 	if f.Area.Grid != "" {
 		if _, err := s.grids.FindGridByCode(r.Context(), f.Area.Grid); err != nil {
 			return err
 		}
+		if scope.Grid(f.Area.Grid) == access.Absent {
+			return access.Hidden("grid", f.Area.Grid, fmt.Sprintf("grid %q not found", f.Area.Grid))
+		}
 	}
+	f.Restrict = scope.Restriction()
 	f.Now = s.now()
+	view := s.caseView(r, f.Now)
 	limit := f.Limit
 	f.Limit = limit + 1 // one more tells whether there is a next page
 	found, dists, err := s.cases.FindCases(r.Context(), f)
@@ -368,11 +376,11 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 		next = &c
 	}
 	if format == "csv" {
-		return writeCasesCSV(w, found, dists, f.Now, next)
+		return writeCasesCSV(w, view.redact(found), dists, f.Now, next)
 	}
 	fc := geojson.NewFeatureCollection()
 	for i, c := range found {
-		feat := newCaseFeature(c, f.Now)
+		feat := view.feature(c)
 		if f.Area.Near != nil {
 			feat.Properties["distance_m"] = dists[i]
 		}

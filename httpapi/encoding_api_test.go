@@ -205,6 +205,7 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/":                             "/",
 		"/static/*":                     "/static/app.css",
 		"/fonts/*":                      "/fonts/Go%20Regular/0-255.pbf",
+		"/favicon.ico":                  "/favicon.ico",
 		"/healthz":                      "/healthz",
 		"/readyz":                       "/readyz",
 		"/metrics":                      "/metrics",

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"citygrid"
+	"citygrid/access"
 )
 
 // problems gives each error code exactly one HTTP status and a title.
@@ -24,10 +25,12 @@ var problems = map[citygrid.Code]struct {
 	citygrid.CodeUnauthenticated:  {http.StatusUnauthorized, "Unauthorized"},
 	citygrid.CodeForbidden:        {http.StatusForbidden, "Forbidden"},
 	citygrid.CodeMethod:           {http.StatusMethodNotAllowed, "Method not allowed"},
+	citygrid.CodeTimeout:          {http.StatusRequestTimeout, "Request timeout"},
 	citygrid.CodeConflict:         {http.StatusConflict, "Conflict"},
 	citygrid.CodePrecondition:     {http.StatusPreconditionFailed, "Precondition failed"},
 	citygrid.CodeTooLarge:         {http.StatusRequestEntityTooLarge, "Request too large"},
 	citygrid.CodeUnsupportedMedia: {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	citygrid.CodeTooManyRequests:  {http.StatusTooManyRequests, "Too many requests"},
 	citygrid.CodeUnavailable:      {http.StatusServiceUnavailable, "Service unavailable"},
 	citygrid.CodeInternal:         {http.StatusInternalServerError, "Internal error"},
 }
@@ -48,6 +51,11 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		err := h(w, r)
 		if err == nil || (errors.Is(err, context.Canceled) && r.Context().Err() != nil) {
 			return
+		}
+		var denied *access.Denied
+		if errors.As(err, &denied) {
+			s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: denied.ObjectType, ObjectID: denied.ObjectID,
+				HTTPStatus: statusOf(denied.Err.Code), Detail: denied.Reason})
 		}
 		var e *citygrid.Error
 		switch {

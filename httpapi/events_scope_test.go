@@ -27,8 +27,8 @@ func TestEventStreamsAreScoped(t *testing.T) {
 	all := a.openStream("", as(a.admin)...)
 
 	const title = "张先生 13800138000 门口堆物"
-	east := a.report("east", inG3, title)
-	west := a.report("west", inG1, title)
+	east := a.report("east", edgeG3, title)
+	west := a.report("west", edgeG1, title)
 	// Events arrive in order: S1's first event being the west case's
 	// means the east case never reached it.
 	for name, s := range map[string]*stream{"S1": s1, "planner": plan} {
@@ -71,7 +71,7 @@ func TestEventStreamsAreScoped(t *testing.T) {
 
 	// Later changes of the case are S2's alone: S1 next hears of its own.
 	a.must(http.StatusOK, "PATCH", "/v1/cases/"+west, `{"status":"accepted"}`, "If-Match", `"2"`)
-	mine := a.report("west-2", inG2, title)
+	mine := a.report("west-2", edgeG2, title)
 	if _, data := s1.next(); data["id"] != mine {
 		t.Errorf("S1: %v, want its own new case %s (not the case that left)", data, mine)
 	}
@@ -106,7 +106,7 @@ func TestRevokedKeyEndsStream(t *testing.T) {
 	}
 	t.Logf("streams ended %s after the revocation", time.Since(revoked).Round(100*time.Millisecond))
 	// The other key's stream still hears of its cases.
-	id := a.report("after", inG1, "")
+	id := a.report("after", edgeG1, "")
 	if _, data := stays.next(); data["id"] != id {
 		t.Errorf("the other key's stream: %v, want case %s", data, id)
 	}

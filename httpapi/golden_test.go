@@ -70,7 +70,7 @@ func TestGoldenReplies(t *testing.T) {
 		{name: "case-created", method: http.MethodPost, path: "/v1/cases", body: caseJSON("12345-1", 120.365, 36.075), status: 201, contentType: geo},
 		{name: "case-created-near-another", method: http.MethodPost, path: "/v1/cases", body: caseJSON("12345-2", 120.3651, 36.0751), status: 201, contentType: geo},
 		{name: "case-feature", path: "/v1/cases/{case1}", status: 200, contentType: geo},
-		{name: "case-accepted", method: http.MethodPatch, path: "/v1/cases/{case1}", body: `{"status":"accepted","actor":"d","note":"ok"}`,
+		{name: "case-accepted", method: http.MethodPatch, path: "/v1/cases/{case1}", body: `{"status":"accepted","note":"ok"}`,
 			header: []string{"If-Match", `"1"`}, status: 200, contentType: geo},
 
 		// problem+json replies, one or more of each status.

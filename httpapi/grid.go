@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/paulmach/orb/geojson"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/grid"
 )
 
@@ -65,6 +67,15 @@ func newGridFeature(g *grid.Grid) *geojson.Feature {
 	return f
 }
 
+// outlineFeature is a grid above the caller's scope: its outline and name,
+// nothing of who is responsible for it.
+func outlineFeature(g *grid.Grid) *geojson.Feature {
+	f := geojson.NewFeature(g.Geometry)
+	f.ID = g.Code
+	f.Properties = geojson.Properties{"code": g.Code, "name": g.Name, "level": g.Level.String(), "parent": nullString(g.Parent), "outline_only": true}
+	return f
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil
@@ -90,6 +101,10 @@ func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	vis := s.scopeOf(r).Grid(code)
+	if vis == access.Absent {
+		return access.Hidden("grid", code, fmt.Sprintf("grid %q not found", code))
+	}
 	// The path to the root, read from the store: at most three more lookups.
 	path := []gridRef{newGridRef(g)}
 	for p := g; p.Parent != "" && len(path) <= len(grid.Levels); {
@@ -99,6 +114,9 @@ func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
 		path = append(path, newGridRef(p))
 	}
 	f := newGridFeature(g)
+	if vis == access.Outline {
+		f = outlineFeature(g)
+	}
 	f.Properties["path"] = path
 	return writeGeoJSON(w, f)
 }
@@ -143,6 +161,8 @@ func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.After = c
 	}
+	scope := s.scopeOf(r)
+	f.Codes = scope.VisibleGrids()
 	grids, err := s.grids.FindGrids(r.Context(), f)
 	if err != nil {
 		return err
@@ -156,7 +176,11 @@ func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 	}
 	fc := geojson.NewFeatureCollection()
 	for _, g := range grids {
-		fc.Append(newGridFeature(g))
+		if scope.Grid(g.Code) == access.Outline {
+			fc.Append(outlineFeature(g))
+		} else {
+			fc.Append(newGridFeature(g))
+		}
 	}
 	fc.ExtraMembers = geojson.Properties{"next": next}
 	return writeGeoJSON(w, fc)

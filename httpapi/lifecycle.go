@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
+	"citygrid/caseindex"
 	"citygrid/cases"
 )
 
@@ -23,28 +25,55 @@ type statusJSON struct {
 	Open   bool           `json:"open"`
 	Final  bool           `json:"final"`
 	Next   []cases.Status `json:"next"`
+	// Actions are the status actions that leave this status.
+	Actions []cases.Action `json:"actions"`
+}
+
+// actionJSON is one action: the statuses it moves a case from and the one
+// it moves it to (none for an action that changes no status).
+type actionJSON struct {
+	Action cases.Action   `json:"action"`
+	From   []cases.Status `json:"from"`
+	To     *cases.Status  `json:"to"`
 }
 
 // handleStatuses serves GET /v1/statuses: every status in lifecycle order,
-// whether its cases are open (their deadline runs) and where it may go.
+// whether its cases are open (their deadline runs), where it may go and by
+// which actions; and every action's name, the words PATCH and access
+// control speak.
 func (s *Server) handleStatuses(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(r.URL.Query()); err != nil {
 		return err
 	}
 	out := make([]statusJSON, len(cases.Statuses))
 	for i, st := range cases.Statuses {
-		out[i] = statusJSON{Status: st, Open: st.Open(), Final: st.Final(), Next: nextStatuses(st)}
+		out[i] = statusJSON{Status: st, Open: st.Open(), Final: st.Final(), Next: nextStatuses(st), Actions: []cases.Action{}}
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"statuses": out})
+	actions := make([]actionJSON, len(cases.Actions))
+	for i, a := range cases.Actions {
+		from, to := a.Moves()
+		actions[i] = actionJSON{Action: a, From: from}
+		if from == nil {
+			actions[i].From = []cases.Status{}
+			continue
+		}
+		actions[i].To = &to
+		for _, f := range from {
+			j := slices.Index(cases.Statuses, f)
+			out[j].Actions = append(out[j].Actions, a)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"statuses": out, "actions": actions})
 }
 
-// handleSources serves GET /v1/sources: the sources of the cases held, most
-// cases first.
+// handleSources serves GET /v1/sources: the sources of the cases held in
+// the caller's scope, most cases first.
 func (s *Server) handleSources(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(r.URL.Query()); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"sources": s.live.Index().Sources()})
+	f := caseindex.Filter{Restriction: s.scopeOf(r).Restriction()}
+	return writeJSON(w, http.StatusOK, map[string]any{"sources": s.live.Index().SourcesMatching(f)})
 }
 
 // nextStatuses is st.Next() as JSON wants it: [] rather than null.

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb"
 
+	"citygrid/access"
 	"citygrid/geo"
 	"citygrid/grid"
 )
@@ -51,6 +52,39 @@ type locationJSON struct {
 	BoundaryDistanceM *float64     `json:"boundary_distance_m"`
 	Alternatives      []nearbyJSON `json:"alternatives"`
 	Nearest           *nearbyJSON  `json:"nearest,omitempty"`
+	// InScope is false where the point's grid lies outside the caller's
+	// scope: then its grid, owner and rule are not shown.
+	InScope bool `json:"in_scope"`
+}
+
+// cut shows of a location only what scope may see: the grid, owner and
+// rule of a point in scope, the path's grids the scope shows (ancestors
+// as outlines), alternatives and the nearest grid in scope.
+func (out *locationJSON) cut(scope *access.Scope) {
+	out.InScope = out.Grid != nil && scope.Grid(out.Grid.Code) == access.Full
+	if scope.Whole() || scope.Grids() == nil {
+		return
+	}
+	if !out.InScope {
+		out.Grid, out.Unit, out.Rule, out.BoundaryDistanceM = nil, nil, nil, nil
+	}
+	path := out.Path[:0]
+	for _, g := range out.Path {
+		if scope.Grid(g.Code) != access.Absent {
+			path = append(path, g)
+		}
+	}
+	out.Path = path
+	alts := out.Alternatives[:0]
+	for _, a := range out.Alternatives {
+		if scope.Grid(a.Code) == access.Full {
+			alts = append(alts, a)
+		}
+	}
+	out.Alternatives = alts
+	if out.Nearest != nil && scope.Grid(out.Nearest.Code) != access.Full {
+		out.Nearest = nil
+	}
 }
 
 // inputJSON echoes a point given in another coordinate system.
@@ -122,6 +156,7 @@ func (s *Server) handleLocateGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out.cut(s.scopeOf(r))
 	s.metrics.located.Inc()
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -170,6 +205,7 @@ func (s *Server) handleLocatePost(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	results := make([]locationJSON, len(req.Points))
+	scope := s.scopeOf(r)
 	for i, pt := range req.Points {
 		if len(pt) != 2 {
 			return invalid("points[%d]: want [lng, lat], got %d numbers", i, len(pt))
@@ -180,6 +216,7 @@ func (s *Server) handleLocatePost(w http.ResponseWriter, r *http.Request) error 
 		if results[i], err = s.locateOne(l, orb.Point{*pt[0], *pt[1]}, crs, req.Category, "points["+strconv.Itoa(i)+"]: "); err != nil {
 			return err
 		}
+		results[i].cut(scope)
 	}
 	s.metrics.located.Add(float64(len(req.Points)))
 	return writeJSON(w, http.StatusOK, map[string]any{"results": results})

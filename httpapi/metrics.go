@@ -19,6 +19,8 @@ type metrics struct {
 	tileFeatures *prometheus.HistogramVec
 	tileRequests *prometheus.CounterVec
 	tileCapped   *prometheus.CounterVec
+
+	rateLimited *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry, index *grid.Index) *metrics {
@@ -56,7 +58,11 @@ func newMetrics(reg *prometheus.Registry, index *grid.Index) *metrics {
 		Name: "citygrid_tile_capped_total",
 		Help: "Tiles whose source layer reached the per-tile feature cap, by source layer.",
 	}, []string{"layer"})
-	reg.MustRegister(m.requests, m.located, m.tileSeconds, m.tileBytes, m.tileFeatures, m.tileRequests, m.tileCapped)
+	m.rateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "citygrid_rate_limited_total",
+		Help: "Requests refused with a 429 for being over a per-client rate or concurrency limit, by route.",
+	}, []string{"route"})
+	reg.MustRegister(m.requests, m.located, m.tileSeconds, m.tileBytes, m.tileFeatures, m.tileRequests, m.tileCapped, m.rateLimited)
 	if index != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "citygrid_grid_index_grids", Help: "Grids in the in-memory locator.",

@@ -45,6 +45,18 @@ type Config struct {
 	// CORSOrigin is the Access-Control-Allow-Origin of tile responses
 	// (default "*": tiles are read-only; "none" sends none).
 	CORSOrigin string
+	// RateLimit and RateBurst limit each client's expensive reads (case
+	// lists, searches and exports; hotspots) together: RateLimit a second
+	// on average, RateBurst at once (default 10 and 20; a negative
+	// RateLimit: no limit). BulkConcurrency caps each client's bulk
+	// ingests in flight (default 2; negative: no cap). Over a limit is a
+	// 429 with Retry-After.
+	RateLimit       float64
+	RateBurst       int
+	BulkConcurrency int
+	// BulkIdleTimeout cuts a bulk body of which no byte arrives for that
+	// long with a 408 (default 30 s; negative: never).
+	BulkIdleTimeout time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -75,6 +87,18 @@ func (c *Config) setDefaults() {
 	if c.TileCacheControl["*"] == "" {
 		c.TileCacheControl["*"] = "no-cache"
 	}
+	if c.RateLimit == 0 {
+		c.RateLimit = 10
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = 20
+	}
+	if c.BulkConcurrency == 0 {
+		c.BulkConcurrency = 2
+	}
+	if c.BulkIdleTimeout == 0 {
+		c.BulkIdleTimeout = 30 * time.Second
+	}
 }
 
 // Server serves the citygrid API.
@@ -91,6 +115,7 @@ type Server struct {
 	ready    func(ctx context.Context) error
 	logger   *slog.Logger
 	metrics  *metrics
+	limits   *limiter
 	router   chi.Router
 
 	authn   Authenticator
@@ -157,10 +182,11 @@ func New(cfg Config, d Deps) *Server {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
 	s.metrics = newMetrics(d.Registry, d.Index)
+	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.authenticate,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -180,6 +206,11 @@ func New(cfg Config, d Deps) *Server {
 	r.Handle("/", page)
 	r.Handle("/static/*", page)
 	r.Handle("/fonts/*", page)
+	// Browsers ask for /favicon.ico on any document without an icon of its
+	// own (/healthz opened in a tab): the page's icon, without a key.
+	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	if s.tiles != nil {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
@@ -207,8 +238,8 @@ func New(cfg Config, d Deps) *Server {
 				r.Get("/stats", s.handle(s.handleStats))
 			}
 			if s.analysis != nil {
-				r.Get("/hotspots", s.handle(s.handleHotspots))
-				r.Get("/hotspots/emerging", s.handle(s.handleHotspotsEmerging))
+				r.Get("/hotspots", s.limited(limitRead, s.handle(s.handleHotspots)))
+				r.Get("/hotspots/emerging", s.limited(limitRead, s.handle(s.handleHotspotsEmerging)))
 			}
 		})
 		r.Group(func(r chi.Router) {
@@ -221,7 +252,7 @@ func New(cfg Config, d Deps) *Server {
 				r.Post("/events/ticket", s.handle(s.handleEventTicket))
 			}
 			if s.cases != nil {
-				r.Post("/cases/bulk", s.handle(s.handleCasesBulk))
+				r.Post("/cases/bulk", s.limited(limitBulk, s.handle(s.handleCasesBulk)))
 			}
 		})
 	})

@@ -50,6 +50,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	}
 	sq.TimeZone = cal.TimeZone
 	sq.Now = now
+	sq.Restrict = s.scopeOf(r).Restriction()
 	rows, err := s.stats.Stats(r.Context(), sq)
 	if err != nil {
 		return err

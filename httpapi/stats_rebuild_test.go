@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ type statsDemo struct {
 	t   *testing.T
 	url string
 	db  postgres.DBTX
+	// clock is the server's now: statsNow, but for changes made at other
+	// times.
+	clock time.Time
 }
 
 func newStatsDemo(t *testing.T) *statsDemo {
@@ -60,15 +64,17 @@ func newStatsDemo(t *testing.T) *statsDemo {
 		t.Fatal(err)
 	}
 	store := postgres.NewCaseStore(tx)
-	d := httpapi.Deps{
+	d := &statsDemo{t: t, db: tx, clock: statsNow}
+	deps := httpapi.Deps{
 		Grids: grids, Cases: store, Stats: store, Index: index,
-		Now:    func() time.Time { return statsNow },
+		Now:    func() time.Time { return d.clock },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
-	token := withKeys(t, tx, &d)
-	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{}, d)))
+	token := withKeys(t, tx, &deps)
+	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{}, deps)))
 	t.Cleanup(srv.Close)
-	return &statsDemo{t: t, url: srv.URL, db: tx}
+	d.url = srv.URL
+	return d
 }
 
 func (d *statsDemo) stats(by cases.StatsBy, from, to time.Time) statsReply {
@@ -95,6 +101,25 @@ func (d *statsDemo) patch(id int64, version int, body string) (int, string) {
 	d.t.Helper()
 	code, b, _ := raw(d.t, "PATCH", fmt.Sprintf("%s/v1/cases/%d", d.url, id), "application/json", body, "If-Match", fmt.Sprintf(`"%d"`, version))
 	return code, string(b)
+}
+
+// lastEventID returns the id of the case's last event of the kind given.
+func (d *statsDemo) lastEventID(id int64, kind string) string {
+	d.t.Helper()
+	code, body := d.get(fmt.Sprintf("/v1/cases/%d/history", id))
+	var h struct {
+		Events []cases.Event `json:"events"`
+	}
+	if err := json.Unmarshal(body, &h); code != 200 || err != nil {
+		d.t.Fatalf("history of %d = %d %s", id, code, body)
+	}
+	for i := len(h.Events) - 1; i >= 0; i-- {
+		if h.Events[i].Kind == kind {
+			return strconv.FormatInt(h.Events[i].ID, 10)
+		}
+	}
+	d.t.Fatalf("case %d has no %s event", id, kind)
+	return ""
 }
 
 // pick returns a case matching the SQL condition on cases c, and its version.
@@ -176,7 +201,8 @@ func (d *statsDemo) ancestors() map[string][2]string {
 // agrees exactly, row by row, with an independent count from the case
 // histories for past, current and one-day periods in every grouping; that
 // every row adds up; that the demo makes every indicator non-trivial; and
-// that a past period reads the same after the changes.
+// that a past period reads the same after the changes, among them
+// requests decided after the period's end.
 func TestStatsRebuiltFromHistories(t *testing.T) {
 	d := newStatsDemo(t)
 	shanghai, _ := time.LoadLocation("Asia/Shanghai")
@@ -200,8 +226,58 @@ func TestStatsRebuiltFromHistories(t *testing.T) {
 		before[by] = d.stats(by, october, november)
 	}
 
+	// A handler's requests, made on Monday 16 November at 13:00 in
+	// Shanghai before the deadlines, decided a week later at 10:00, after
+	// them: the extension approved (never overdue), the parking declined
+	// (overdue from the decline). The figures of 16 and 17 November,
+	// judged at their end while both waited, read the same after the
+	// decisions.
+	asked, decided := time.Date(2026, 11, 16, 5, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	waiting := fmt.Sprintf(`status IN ('dispatched', 'in_progress') AND paused_at IS NULL AND merged_into IS NULL
+		AND updated_at < '%s' AND due_at > '%[1]s' AND due_at < '%s'`, asked.Format(time.RFC3339), decided.Format(time.RFC3339))
+	extended, v := d.pick(waiting)
+	declined, v2 := d.pick(waiting + fmt.Sprintf(` AND id <> %d`, extended))
+	d.clock = asked
+	if code, body := d.patch(extended, v, `{"request_extension":{"value":10,"unit":"working_days"},"note":"需协调燃气公司"}`); code != 200 {
+		t.Fatalf("request an extension: %d %s", code, body)
+	}
+	if code, body := d.patch(declined, v2, `{"request_pause":true}`); code != 200 {
+		t.Fatalf("request parking: %d %s", code, body)
+	}
+	d.clock = decided
+	waited, waitedEnd := local(2026, 11, 16), local(2026, 11, 18)
+	waitedBefore := map[cases.StatsBy]statsReply{}
+	for _, by := range []cases.StatsBy{cases.ByStreet, cases.ByStatus, cases.ByDay} {
+		waitedBefore[by] = d.stats(by, waited, waitedEnd)
+	}
+	if code, body := d.patch(extended, v+1, `{"approve":"`+d.lastEventID(extended, "extension_requested")+`"}`); code != 200 {
+		t.Fatalf("approve: %d %s", code, body)
+	}
+	if code, body := d.patch(declined, v2+1, `{"decline":"`+d.lastEventID(declined, "pause_requested")+`"}`); code != 200 {
+		t.Fatalf("decline: %d %s", code, body)
+	}
+	for by, before := range waitedBefore {
+		if after := d.stats(by, waited, waitedEnd); !equalJSON(before.Rows, after.Rows) {
+			t.Errorf("16–17 November by %s changed after the decisions:\nbefore %+v\nafter  %+v", by, before.Rows, after.Rows)
+		}
+	}
+	var extendedLate, declinedLate bool
+	if err := d.db.QueryRow(context.Background(), `SELECT
+		(SELECT overdue_at <= $3 FROM cases WHERE id = $1), (SELECT overdue_at = $4 FROM cases WHERE id = $2)`,
+		extended, declined, statsNow, decided).Scan(&extendedLate, &declinedLate); err != nil {
+		t.Fatal(err)
+	}
+	if extendedLate || !declinedLate {
+		t.Errorf("the approved case ran late: %t; the declined one ran late at the decline: %t", extendedLate, declinedLate)
+	}
+	d.clock = statsNow
+
 	// Changes made now through the API: they must show in the current
 	// period and leave October as it was.
+	returned, v := d.pick(fmt.Sprintf(`status IN ('dispatched', 'in_progress') AND paused_at IS NULL AND merged_into IS NULL AND id NOT IN (%d, %d)`, extended, declined))
+	if code, body := d.patch(returned, v, `{"status":"accepted","returned":true,"note":"不属于本单位职责"}`); code != 200 {
+		t.Fatalf("return: %d %s", code, body)
+	}
 	id, v := d.pick(`status = 'in_progress' AND paused_at IS NULL AND due_at > '2026-11-23T03:00:00Z'`)
 	if code, body := d.patch(id, v, `{"extend":{"value":1,"unit":"working_days"}}`); code != 200 {
 		t.Fatalf("extend: %d %s", code, body)

@@ -47,6 +47,9 @@ func replay(events []cases.Event) replayed {
 	r := replayed{reported: create.At, initial: map[string]string{
 		"category": arrived.Category, "grid": arrived.Grid, "unit": arrived.Unit, "status": create.To}}
 	status, paused, due := cases.Status(create.To), false, arrived.DueAt
+	// asking: a request awaits a decision. It holds the moment the case
+	// runs past its deadline until it is decided (or lapses).
+	asking := false
 	if status.Filed() {
 		r.filed = &create.At
 	}
@@ -54,7 +57,7 @@ func replay(events []cases.Event) replayed {
 		r.ended, r.endKind = &create.At, string(status)
 	}
 	running := func() bool {
-		return !paused && (status == cases.StatusAccepted || status == cases.StatusDispatched || status == cases.StatusInProgress)
+		return !paused && !asking && (status == cases.StatusAccepted || status == cases.StatusDispatched || status == cases.StatusInProgress)
 	}
 	// The clock runs from the last change; it passes the deadline at the
 	// later of that change and the deadline, if nothing happens first.
@@ -74,7 +77,7 @@ func replay(events []cases.Event) replayed {
 		passes(e.At)
 		at := e.At
 		switch e.Kind {
-		case "status", "merge":
+		case "status", "merge", "returned":
 			from := status
 			status = cases.Status(e.To)
 			r.changes = append(r.changes, keyChange{at, "status", e.To})
@@ -90,7 +93,8 @@ func replay(events []cases.Event) replayed {
 			}
 		case "extend", "resume":
 			var d struct {
-				DueTo time.Time `json:"due_to"`
+				DueTo   time.Time `json:"due_to"`
+				Request int64     `json:"request"` // an approval
 			}
 			if err := json.Unmarshal(e.Data, &d); err != nil {
 				panic(err)
@@ -101,8 +105,28 @@ func replay(events []cases.Event) replayed {
 			} else {
 				r.extended = append(r.extended, at)
 			}
+			if d.Request != 0 {
+				asking = false
+			}
 		case "pause":
+			// Parked now, or, approving a request, since the request: the
+			// clock did not run past the deadline meanwhile either way.
 			paused = true
+			var d struct {
+				Request int64 `json:"request"` // an approval
+			}
+			if len(e.Data) > 0 {
+				if err := json.Unmarshal(e.Data, &d); err != nil {
+					panic(err)
+				}
+			}
+			if d.Request != 0 {
+				asking = false
+			}
+		case "extension_requested", "pause_requested":
+			asking = true
+		case "declined", "lapsed":
+			asking = false
 		case "assign":
 			var d struct{ Field, To string }
 			if err := json.Unmarshal(e.Data, &d); err != nil {

@@ -20,10 +20,10 @@ import (
 // Points of the small district's four unit grids, near the line between
 // the streets (x0+0.01), so that one z15 tile shows all four.
 var (
-	inG1 = orb.Point{x0 + 0.0097, y0 + 0.0097} // S1, C1
-	inG2 = orb.Point{x0 + 0.0097, y0 + 0.0103} // S1, C1
-	inG3 = orb.Point{x0 + 0.0103, y0 + 0.0097} // S2, C2
-	inG4 = orb.Point{x0 + 0.0103, y0 + 0.0103} // S2, C2
+	edgeG1 = orb.Point{x0 + 0.0097, y0 + 0.0097} // S1, C1
+	edgeG2 = orb.Point{x0 + 0.0097, y0 + 0.0103} // S1, C1
+	edgeG3 = orb.Point{x0 + 0.0103, y0 + 0.0097} // S2, C2
+	edgeG4 = orb.Point{x0 + 0.0103, y0 + 0.0103} // S2, C2
 )
 
 // gridsOf lists the grid property of a tile reply's case features
@@ -63,7 +63,7 @@ func TestTileCacheAcrossScopes(t *testing.T) {
 	a := newScopedAPI(t)
 	s1 := a.key(access.Key{Role: access.RoleDispatcher, Scope: []string{"S1"}})
 	s2 := a.key(access.Key{Role: access.RoleDispatcher, Scope: []string{"S2"}})
-	for i, p := range []orb.Point{inG1, inG2, inG3, inG4, inG1, inG3} {
+	for i, p := range []orb.Point{edgeG1, edgeG2, edgeG3, edgeG4, edgeG1, edgeG3} {
 		a.report(fmt.Sprintf("scope-%d", i), p, "")
 	}
 	keys := []struct {
@@ -77,9 +77,9 @@ func TestTileCacheAcrossScopes(t *testing.T) {
 		{"S1 again", s1, []string{"G1", "G2"}, []string{"S1"}},
 	}
 	paths := map[string]string{
-		"points":    tilePath("cases", inG1, 15, ""), // the four points' tile
-		"battlemap": tilePath("battlemap", inG1, 15, ""),
-		"streets":   tilePath("grids", inG1, 11, ""),
+		"points":    tilePath("cases", edgeG1, 15, ""), // the four points' tile
+		"battlemap": tilePath("battlemap", edgeG1, 15, ""),
+		"streets":   tilePath("grids", edgeG1, 11, ""),
 	}
 	etags := map[string]map[string]string{}
 	for _, k := range keys {
@@ -129,7 +129,7 @@ func TestTileCacheAcrossScopes(t *testing.T) {
 	errs := make(chan string, 100)
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, z := range []int{14, 15, 16, 17} {
-		path := tilePath("battlemap", inG4, z, "level=grid") // points, and unit grids
+		path := tilePath("battlemap", edgeG4, z, "level=grid") // points, and unit grids
 		for i := range 24 {
 			k := keys[rng.IntN(3)]
 			wg.Go(func() {
@@ -169,21 +169,21 @@ func TestTileCacheAcrossScopes(t *testing.T) {
 // above it as outlines (code, name, level), grids beside it not at all.
 func TestScopedGridsLayer(t *testing.T) {
 	a := newScopedAPI(t)
-	a.report("g1", inG1, "")
+	a.report("g1", edgeG1, "")
 	s1 := a.key(access.Key{Role: access.RoleViewer, Scope: []string{"S1"}})
 	g1 := a.key(access.Key{Role: access.RoleInspector, Scope: []string{"G1"}})
 	tests := []struct {
 		name, token, path string
 		full, outline     []string
 	}{
-		{"street at z11", s1, tilePath("grids", inG1, 11, ""), []string{"S1"}, []string{"D"}},
-		{"street at z13", s1, tilePath("grids", inG1, 13, ""), []string{"C1"}, nil},
-		{"street at z15", s1, tilePath("grids", inG1, 15, ""), []string{"G1", "G2"}, nil},
-		{"street, district level", s1, tilePath("grids", inG1, 16, "level=district"), nil, []string{"D"}},
-		{"unit grid at z11", g1, tilePath("grids", inG1, 11, ""), nil, []string{"D", "S1"}},
-		{"unit grid at z13", g1, tilePath("grids", inG1, 13, ""), nil, []string{"C1"}},
-		{"unit grid at z16", g1, tilePath("grids", inG1, 16, ""), []string{"G1"}, nil},
-		{"unit grid in a battlemap", g1, tilePath("battlemap", inG1, 13, ""), nil, []string{"C1"}},
+		{"street at z11", s1, tilePath("grids", edgeG1, 11, ""), []string{"S1"}, []string{"D"}},
+		{"street at z13", s1, tilePath("grids", edgeG1, 13, ""), []string{"C1"}, nil},
+		{"street at z15", s1, tilePath("grids", edgeG1, 15, ""), []string{"G1", "G2"}, nil},
+		{"street, district level", s1, tilePath("grids", edgeG1, 16, "level=district"), nil, []string{"D"}},
+		{"unit grid at z11", g1, tilePath("grids", edgeG1, 11, ""), nil, []string{"D", "S1"}},
+		{"unit grid at z13", g1, tilePath("grids", edgeG1, 13, ""), nil, []string{"C1"}},
+		{"unit grid at z16", g1, tilePath("grids", edgeG1, 16, ""), []string{"G1"}, nil},
+		{"unit grid in a battlemap", g1, tilePath("battlemap", edgeG1, 13, ""), nil, []string{"C1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

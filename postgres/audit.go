@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"citygrid/access"
 )
@@ -32,15 +34,30 @@ func audit(ctx context.Context, db DBTX, e access.Entry) error {
 	if e.HTTPStatus != 0 {
 		status = &e.HTTPStatus
 	}
-	if len(e.Detail) > 2000 {
-		e.Detail = e.Detail[:2000]
-	}
-	_, err := db.Exec(ctx, insertAuditSQL, actor, role, keyID, e.Action, e.ObjectType, e.ObjectID, e.Outcome(), status,
-		e.FromVersion, e.ToVersion, e.Detail, req.ID, req.Addr)
+	_, err := db.Exec(ctx, insertAuditSQL, auditText(actor, 200), role, keyID, e.Action, e.ObjectType, auditText(e.ObjectID, 300),
+		e.Outcome(), status, e.FromVersion, e.ToVersion, auditText(e.Detail, 2000), auditText(req.ID, 100), auditText(req.Addr, 100))
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// auditText makes text from a request fit for the trail: valid UTF-8 (a
+// request id or path that is not would make PostgreSQL refuse the row, and
+// with it the change or the record of a refusal), no control characters,
+// at most max bytes.
+func auditText(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "")
+	}
+	return s
 }
 
 // AuditStore reads the audit trail and records refused attempts (changes

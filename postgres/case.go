@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 	"citygrid/geo"
 	"citygrid/grid"
@@ -37,7 +40,7 @@ const CasesChannel = "citygrid_cases"
 const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.description, c.priority,
     ST_X(c.geom), ST_Y(c.geom), c.h3, COALESCE(c.grid, ''), COALESCE(c.unit, ''), COALESCE(c.unit_rule, ''), c.status,
     c.reported_at, c.due_at, c.closed_at, c.paused_at, c.merged_into, c.version, c.created_at, c.updated_at, c.properties,
-    c.filed_at, c.overdue_at`
+    c.filed_at, c.overdue_at, c.pending_request`
 
 func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 	var (
@@ -46,11 +49,12 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 		status string
 		props  []byte
 		cell   int64
+		req    []byte
 	)
 	dest := []any{&c.ID, &c.Source, &c.ExternalID, &c.Category, &c.Title, &c.Description, &c.Priority,
 		&x, &y, &cell, &c.Grid, &c.Unit, &c.UnitRule, &status,
 		&c.ReportedAt, &c.DueAt, &c.ClosedAt, &c.PausedAt, &c.MergedInto, &c.Version, &c.CreatedAt, &c.UpdatedAt, &props,
-		&c.FiledAt, &c.OverdueAt}
+		&c.FiledAt, &c.OverdueAt, &req}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -59,6 +63,11 @@ func scanCase(row pgx.Row, extra ...any) (*cases.Case, error) {
 	c.Status = cases.Status(status)
 	if len(props) > 0 {
 		c.Properties = json.RawMessage(props)
+	}
+	if len(req) > 0 {
+		if err := json.Unmarshal(req, &c.Request); err != nil {
+			return nil, fmt.Errorf("case %d: pending request: %w", c.ID, err)
+		}
 	}
 	return &c, nil
 }
@@ -101,6 +110,10 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 		return existing, false, nil
 	} else if err != nil {
 		return nil, false, fmt.Errorf("create case: %w", err)
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "case.create", ObjectType: "case", ObjectID: strconv.FormatInt(stored.ID, 10),
+		ToVersion: &stored.Version, Detail: stored.Source + "/" + stored.ExternalID}); err != nil {
+		return nil, false, err
 	}
 	if actor != "" {
 		// Who reported it is worth keeping; the creation itself is the row.
@@ -157,6 +170,10 @@ UPDATE cases SET status = $2, grid = NULLIF($3, ''), unit = NULLIF($4, ''), due_
     paused_at = $7, merged_into = $8, version = $9, updated_at = $10, unit_rule = NULLIF($11, ''), filed_at = $12, overdue_at = $13
 WHERE id = $1`
 
+// setCaseRequestSQL keeps the request awaiting a decision on the case
+// (migration 009), with the id of its event once that is stored.
+const setCaseRequestSQL = `UPDATE cases SET pending_request = $2 WHERE id = $1`
+
 const bumpCaseVersionSQL = `UPDATE cases SET version = version + 1, updated_at = $2 WHERE id = $1`
 
 // UpdateCase applies u under a row lock, so that of two writers holding the
@@ -175,13 +192,26 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 	} else if err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
+	if u.Guard != nil {
+		if !u.Guard.Sees(c) {
+			return nil, access.Hidden("case", strconv.FormatInt(id, 10), fmt.Sprintf("case %d not found", id))
+		}
+		if err := u.Guard.Permit(c, &u); err != nil {
+			return nil, err
+		}
+	}
+	fromVersion := c.Version
 	if u.MergeInto != nil {
 		// Lock the original too, and record the merge in its history.
 		orig, err := scanCase(tx.QueryRow(ctx, lockCaseSQL, *u.MergeInto))
+		missing := citygrid.Errorf(citygrid.CodeUnprocessable, "case %d to merge into does not exist", *u.MergeInto)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d to merge into does not exist", *u.MergeInto)
+			return nil, missing
 		} else if err != nil {
 			return nil, fmt.Errorf("update case %d: %w", id, err)
+		}
+		if u.Guard != nil && !u.Guard.Sees(orig) {
+			return nil, &access.Denied{Err: missing, ObjectType: "case", ObjectID: strconv.FormatInt(orig.ID, 10), Reason: "merge into a case out of scope"}
 		}
 		if orig.MergedInto != nil {
 			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "case %d is itself merged into %d: merge into that one", orig.ID, *orig.MergedInto)
@@ -205,8 +235,22 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 			return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "unit %q is not registered", *u.Unit)
 		}
 	}
+	pending := c.Request
 	events, err := cases.ApplyUpdate(c, u)
 	if err != nil {
+		return nil, err
+	}
+	if u.Guard != nil {
+		if err := u.Guard.Keep(c); err != nil {
+			return nil, err
+		}
+	}
+	kinds := make([]string, len(events))
+	for i, e := range events {
+		kinds[i] = e.Kind
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "case.update", ObjectType: "case", ObjectID: strconv.FormatInt(c.ID, 10),
+		FromVersion: &fromVersion, ToVersion: &c.Version, Detail: strings.Join(kinds, ",")}); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, updateCaseSQL, c.ID, string(c.Status), c.Grid, c.Unit, c.DueAt, c.ClosedAt, c.PausedAt, c.MergedInto, c.Version, c.UpdatedAt,
@@ -214,8 +258,25 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
 	for _, e := range events {
+		if c.Request != nil && c.Request.Event == 0 && e.Kind == cases.RequestEventKind(c.Request.Kind) {
+			// A new request: decisions name it by its event's id.
+			if err := tx.QueryRow(ctx, insertEventSQL+` RETURNING id`, c.ID, e.At, e.Actor, e.Kind, e.From, e.To, e.Note, nullJSON(e.Data)).Scan(&c.Request.Event); err != nil {
+				return nil, fmt.Errorf("update case %d: event: %w", id, err)
+			}
+			continue
+		}
 		if _, err := tx.Exec(ctx, insertEventSQL, c.ID, e.At, e.Actor, e.Kind, e.From, e.To, e.Note, nullJSON(e.Data)); err != nil {
 			return nil, fmt.Errorf("update case %d: event: %w", id, err)
+		}
+	}
+	if c.Request != pending { // made, decided or lapsed (ApplyUpdate copies an unchanged one's pointer)
+		var req any
+		if c.Request != nil {
+			b, _ := json.Marshal(c.Request)
+			req = string(b)
+		}
+		if _, err := tx.Exec(ctx, setCaseRequestSQL, c.ID, req); err != nil {
+			return nil, fmt.Errorf("update case %d: request: %w", id, err)
 		}
 	}
 	if u.MergeInto != nil {
@@ -248,9 +309,10 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 // status change), with what it arrived with in data: its first deadline
 // (the due_from of its first deadline change) and its category, grid and
 // unit before any re-assignment. With that, the history alone replays the
-// case (the indicators' test does).
+// case (the indicators' test does). Every other row carries its event's id
+// (seq), by which a decision names the request it decides.
 const caseHistorySQL = `
-SELECT at, actor, kind, from_status, to_status, note, data FROM (
+SELECT seq, at, actor, kind, from_status, to_status, note, data FROM (
 SELECT 0 AS seq, c.reported_at AS at, COALESCE((SELECT e.actor FROM case_events e WHERE e.case_id = c.id AND e.kind = 'reported_by' LIMIT 1), ''),
        'create', '', COALESCE((SELECT e.from_status FROM case_events e WHERE e.case_id = c.id AND e.from_status IS NOT NULL ORDER BY e.at, e.id LIMIT 1), c.status),
        '', jsonb_build_object(
@@ -282,7 +344,7 @@ func (s *CaseStore) CaseHistory(ctx context.Context, id int64) ([]cases.Event, e
 	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cases.Event, error) {
 		var e cases.Event
 		var data []byte
-		err := r.Scan(&e.At, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &data)
+		err := r.Scan(&e.ID, &e.At, &e.Actor, &e.Kind, &e.From, &e.To, &e.Note, &data)
 		if len(data) > 0 {
 			e.Data = json.RawMessage(data)
 		}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"citygrid/access"
 	"citygrid/cases"
 	"context"
 	"encoding/json"
@@ -126,6 +127,11 @@ func (s *CaseStore) InsertRecords(ctx context.Context, recs []cases.Record) (int
 	}
 	if err := copyEvents(ctx, tx, recs, ids, stored, into); err != nil {
 		return 0, err
+	}
+	if len(stored) > 0 {
+		if err := audit(ctx, tx, access.Entry{Action: "cases.bulk", ObjectType: "cases", Detail: fmt.Sprintf("%d cases stored of %d", len(stored), len(recs))}); err != nil {
+			return 0, err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("insert cases: %w", err)

@@ -63,6 +63,19 @@ const sphereWithinSQL = `ST_DWithin(c.geom::geography, %[1]s, %[3]s, false) AND 
 // in SQL by migration 005 (cases.Status.Open in Go).
 const openStatusSQL = `case_status_open(c.status)`
 
+// addRestriction cuts a query to the caller's part of the district.
+func addRestriction(q *caseQuery, r cases.Restriction) {
+	if r.Grids != nil {
+		q.add("c.grid = ANY(%s::text[])", r.Grids)
+	}
+	if r.Unit != "" {
+		q.add("c.unit = %s", r.Unit)
+	}
+	if r.Source != "" {
+		q.add("c.source = %s", r.Source)
+	}
+}
+
 // FindCases returns the cases matching f, newest first (nearest first for a
 // radius query), at most f.Limit of them, after the cursor f.After. For a
 // radius query the second result holds each case's distance in metres.
@@ -164,6 +177,7 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	if f.Source != "" {
 		q.add("c.source = %s", f.Source)
 	}
+	addRestriction(&q, f.Restrict)
 	if f.From != nil {
 		q.add("c.reported_at >= %s", *f.From)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"citygrid"
+	"citygrid/access"
 	"citygrid/cases"
 )
 
@@ -84,6 +85,9 @@ func (s *CaseStore) ReplaceCategories(ctx context.Context, cs *cases.Categories)
 	if err := writeCategories(ctx, tx, cs); err != nil {
 		return err
 	}
+	if err := audit(ctx, tx, access.Entry{Action: "categories.replace", ObjectType: "categories", Detail: fmt.Sprintf("%d categories", len(cs.List()))}); err != nil {
+		return err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("replace categories: %w", err)
 	}
@@ -140,6 +144,9 @@ func (s *CaseStore) PutCategory(ctx context.Context, c cases.Category) (bool, er
 		return false, err
 	}
 	if err := writeCategories(ctx, tx, next); err != nil {
+		return false, err
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "category.put", ObjectType: "category", ObjectID: c.Code}); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(ctx); err != nil {

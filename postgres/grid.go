@@ -56,6 +56,7 @@ WHERE ($1::smallint = 0 OR level = $1)
         geom && ST_MakeEnvelope($3, $4, $5, $6, 4326)
         AND ST_Intersects(geom, ST_MakeEnvelope($3, $4, $5, $6, 4326))))
   AND ($8::smallint IS NULL OR (level, code) > ($8, $9::text))
+  AND ($10::text[] IS NULL OR code = ANY($10))
 ORDER BY level, code
 LIMIT NULLIF($7::int, 0)`
 
@@ -72,7 +73,7 @@ func (s *GridStore) FindGrids(ctx context.Context, f grid.Filter) ([]*grid.Grid,
 		l := int16(f.After.Level)
 		afterLevel, afterCode = &l, f.After.Code
 	}
-	rows, err := s.db.Query(ctx, findGridsSQL, int16(f.Level), f.Parent, box[0], box[1], box[2], box[3], f.Limit, afterLevel, afterCode)
+	rows, err := s.db.Query(ctx, findGridsSQL, int16(f.Level), f.Parent, box[0], box[1], box[2], box[3], f.Limit, afterLevel, afterCode, f.Codes)
 	if err != nil {
 		return nil, fmt.Errorf("find grids: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb/encoding/wkb"
 
+	"citygrid/access"
 	"citygrid/grid"
 )
 
@@ -256,6 +257,10 @@ func (s *GridStore) ImportGrids(ctx context.Context, in []grid.GridInput, opt gr
 	}
 	if _, err := tx.Exec(ctx, notifyGridsSQL, GridsChannel, s.Instance); err != nil {
 		return nil, fmt.Errorf("import grids: notify: %w", err)
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "grids.import", ObjectType: "grids",
+		Detail: fmt.Sprintf("%d inserted, %d updated", res.Inserted, res.Updated)}); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("import grids: commit: %w", err)

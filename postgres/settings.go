@@ -1,13 +1,15 @@
 package postgres
 
 import (
-	"citygrid/cases"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"citygrid/access"
+	"citygrid/cases"
 )
 
 const (
@@ -42,8 +44,16 @@ func (s *CaseStore) ReplaceCalendar(ctx context.Context, c *cases.Calendar) erro
 	if err != nil {
 		return fmt.Errorf("replace calendar: %w", err)
 	}
-	if _, err := s.db.Exec(ctx, upsertSettingSQL, "calendar", string(raw)); err != nil {
+	tx, err := s.db.Begin(ctx)
+	if err != nil {
 		return fmt.Errorf("replace calendar: %w", err)
 	}
-	return nil
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	if _, err := tx.Exec(ctx, upsertSettingSQL, "calendar", string(raw)); err != nil {
+		return fmt.Errorf("replace calendar: %w", err)
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "calendar.replace", ObjectType: "calendar"}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
 }

@@ -27,7 +27,13 @@ import (
 // report and its end, which bounds the scan of cases.
 
 // statsParamsSQL types the parameters, whichever a query uses.
-const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::smallint, $4::text, $5::timestamptz)`
+const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::smallint, $4::text, $5::timestamptz,
+    $6::text[], $7::text, $8::text)`
+
+// statsScopeSQL keeps the cases of the caller's scope ($6 its grids, NULL
+// for all; $7 a handler's unit; $8 an integration's source), by the grid a
+// case has now.
+const statsScopeSQL = `($6::text[] IS NULL OR c.grid = ANY($6)) AND ($7 = '' OR c.unit = $7) AND ($8 = '' OR c.source = $8)`
 
 // statsEventsSQL lists the period's reworks and extensions.
 const statsEventsSQL = `
@@ -80,7 +86,7 @@ judged AS (
         c.merged_into IS NOT NULL AS merged, (c.merged_into IS NOT NULL AND c.closed_at < $2) AS dup,
         ` + statsLateSQL + ` AS late, COALESCE(e.reworks, 0) AS reworks, COALESCE(e.extensions, 0) AS extensions
     FROM cases c LEFT JOIN per_case e ON e.case_id = c.id %[3]s
-    WHERE c.reported_at < $2 AND (c.closed_at IS NULL OR c.closed_at >= $1)
+    WHERE c.reported_at < $2 AND (c.closed_at IS NULL OR c.closed_at >= $1) AND ` + statsScopeSQL + `
 ),
 counted AS (
     SELECT key, reported_at, closed_at,
@@ -107,11 +113,12 @@ moments AS (
     FROM cases c
     CROSS JOIN LATERAL (VALUES ('received', c.reported_at), ('filed', c.filed_at), ('ended', c.closed_at),
                                ('overdue', c.overdue_at)) AS x (what, at)
-    WHERE c.reported_at < $2 AND (c.closed_at IS NULL OR c.closed_at >= $1)
+    WHERE c.reported_at < $2 AND (c.closed_at IS NULL OR c.closed_at >= $1) AND ` + statsScopeSQL + `
       AND x.at >= $1 AND x.at < $2 AND (x.what <> 'overdue' OR x.at < $5)
     UNION ALL
     SELECT c.reported_at, c.closed_at, c.status, c.merged_into IS NOT NULL, ` + statsLateSQL + `, e.what, e.at
     FROM events e JOIN cases c ON c.id = e.case_id
+    WHERE ` + statsScopeSQL + `
 ),
 days AS (
     SELECT m.*, timezone($4, at)::date AS key FROM moments m
@@ -216,7 +223,7 @@ func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.Stat
 	if q.Now.Before(q.To) {
 		end = q.Now.Truncate(time.Microsecond).Add(time.Microsecond) // the database's precision
 	}
-	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now)
+	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"citygrid/access"
 	"citygrid/grid"
 )
 
@@ -31,6 +32,9 @@ func (s *GridStore) UpsertUnits(ctx context.Context, units []grid.Unit) (inserte
 		} else {
 			updated++
 		}
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "units.upsert", ObjectType: "units", Detail: fmt.Sprintf("%d inserted, %d updated", inserted, updated)}); err != nil {
+		return 0, 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, 0, fmt.Errorf("upsert units: %w", err)

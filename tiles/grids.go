@@ -109,7 +109,7 @@ func (s *Service) gridsLayer(l *grid.Locator, t geo.Tile, p Params, now time.Tim
 			}
 			shown := access.Full
 			if p.Scope != nil {
-				if shown = p.Scope.Grid(g.Code); shown == access.Hidden {
+				if shown = p.Scope.Grid(g.Code); shown == access.Absent {
 					return
 				}
 			}

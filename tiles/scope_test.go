@@ -86,7 +86,7 @@ func TestScopedLayers(t *testing.T) {
 							_, hasCounts := feat.Properties["open"]
 							_, hasUnit := feat.Properties["unit"]
 							switch scope.Grid(code) {
-							case access.Hidden:
+							case access.Absent:
 								t.Fatalf("z%d %s: grid %s beside the scope drawn", z, tile, code)
 							case access.Outline:
 								if hasCounts || hasUnit || feat.Properties["name"] == nil || feat.Properties["level"] == nil {

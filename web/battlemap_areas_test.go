@@ -3,9 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strings"
@@ -16,7 +14,7 @@ import (
 )
 
 // testBoxListsAreaQuery is TestBattleMap's subtest "a box lists exactly the cases of the area query".
-func testBoxListsAreaQuery(t *testing.T, b *browser, srv *httptest.Server) {
+func testBoxListsAreaQuery(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	b.jump(market[0], market[1], 16)
 	b.do(chromedp.Click(`#tool-box`))
@@ -49,7 +47,7 @@ func testBoxListsAreaQuery(t *testing.T, b *browser, srv *httptest.Server) {
 		} `json:"features"`
 		Next *string `json:"next"`
 	}
-	apiGet(t, srv.URL, "/v1/cases?"+q, &fc)
+	apiGet(t, srv, "/v1/cases?"+q, &fc)
 	var want []string
 	for _, f := range fc.Features {
 		want = append(want, f.ID)
@@ -72,7 +70,7 @@ func testBoxListsAreaQuery(t *testing.T, b *browser, srv *httptest.Server) {
 }
 
 // testPolygonListsSearch is TestBattleMap's subtest "a polygon lists exactly the cases of the polygon search".
-func testPolygonListsSearch(t *testing.T, b *browser, srv *httptest.Server) {
+func testPolygonListsSearch(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	b.jump(market[0], market[1], 16)
 	b.do(chromedp.Click(`#tool-polygon`))
@@ -91,19 +89,14 @@ func testPolygonListsSearch(t *testing.T, b *browser, srv *httptest.Server) {
 	if params["status"] != "" {
 		req["status"] = strings.Split(params["status"], ",")
 	}
-	resp, err := http.Post(srv.URL+"/v1/cases/search", "application/json", strings.NewReader(mustJSON(req)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, raw := srv.call(t, http.MethodPost, "/v1/cases/search", srv.admin, mustJSON(req))
 	var fc struct {
 		Features []struct {
 			ID string `json:"id"`
 		} `json:"features"`
 	}
-	raw, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || json.Unmarshal(raw, &fc) != nil {
-		t.Fatalf("POST /v1/cases/search = %d %s", resp.StatusCode, raw)
+	if status != 200 || json.Unmarshal(raw, &fc) != nil {
+		t.Fatalf("POST /v1/cases/search = %d %s", status, raw)
 	}
 	var want []string
 	for _, f := range fc.Features {
@@ -119,7 +112,7 @@ func testPolygonListsSearch(t *testing.T, b *browser, srv *httptest.Server) {
 }
 
 // testClickGridOpensPanel is TestBattleMap's subtest "clicking a grid opens its panel".
-func testClickGridOpensPanel(t *testing.T, b *browser, srv *httptest.Server) {
+func testClickGridOpensPanel(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	// A point on the map with no case near it.
 	at := eval[map[string]float64](b, `(() => {
@@ -140,7 +133,7 @@ func testClickGridOpensPanel(t *testing.T, b *browser, srv *httptest.Server) {
 			Code string `json:"code"`
 		} `json:"grid"`
 	}
-	apiGet(t, srv.URL, fmt.Sprintf("/v1/locate?lng=%v&lat=%v", at["lng"], at["lat"]), &loc)
+	apiGet(t, srv, fmt.Sprintf("/v1/locate?lng=%v&lat=%v", at["lng"], at["lat"]), &loc)
 	if code != loc.Grid.Code {
 		t.Errorf("clicked at %v,%v: panel shows grid %s, locate says %s", at["lng"], at["lat"], code, loc.Grid.Code)
 	}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -10,7 +9,7 @@ import (
 )
 
 // testPlannerView is TestBattleMap's subtest "planner view".
-func testPlannerView(t *testing.T, b *browser, srv *httptest.Server) {
+func testPlannerView(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	b.do(chromedp.Click(`#tab-plan`))
 	b.settle()
@@ -28,7 +27,7 @@ func testPlannerView(t *testing.T, b *browser, srv *httptest.Server) {
 		Rows []map[string]any `json:"rows"`
 	}
 	from := eval[string](b, `(() => { const f = citygrid.filterParams(); return f.from; })()`)
-	apiGet(t, srv.URL, "/v1/stats?by=street&from="+from+"&to="+time.Now().UTC().Add(time.Hour).Truncate(time.Hour).Format(time.RFC3339), &stats)
+	apiGet(t, srv, "/v1/stats?by=street&from="+from+"&to="+time.Now().UTC().Add(time.Hour).Truncate(time.Hour).Format(time.RFC3339), &stats)
 	if rows != len(stats.Rows) {
 		t.Errorf("indicators table has %d rows, /v1/stats by street %d", rows, len(stats.Rows))
 	}
@@ -77,7 +76,7 @@ func testPlannerView(t *testing.T, b *browser, srv *httptest.Server) {
 				} `json:"properties"`
 			} `json:"features"`
 		}
-		apiGet(t, srv.URL, "/v1/cases?"+q, &fc)
+		apiGet(t, srv, "/v1/cases?"+q, &fc)
 		if n != fmt.Sprint(len(fc.Features)) {
 			t.Errorf("cell %s lists %s cases, GET /v1/cases?%s returns %d", cell.H3, n, q, len(fc.Features))
 		}

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,14 +11,14 @@ import (
 )
 
 // testSearchFlies is TestBattleMap's subtest "search flies to a case and a grid".
-func testSearchFlies(t *testing.T, b *browser, srv *httptest.Server) {
+func testSearchFlies(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	var fc struct {
 		Features []struct {
 			ID string `json:"id"`
 		} `json:"features"`
 	}
-	apiGet(t, srv.URL, "/v1/cases?bbox=120.30,36.06,120.44,36.17&limit=1", &fc)
+	apiGet(t, srv, "/v1/cases?bbox=120.30,36.06,120.44,36.17&limit=1", &fc)
 	id := fc.Features[0].ID
 	b.do(chromedp.Click(`#search-input`), chromedp.SendKeys(`#search-input`, "#"+id+"\r"))
 	poll[bool](b, "the searched case's panel", fmt.Sprintf(`(() => { const c = document.querySelector('#panel[data-state=done] .case'); return !!c && c.dataset.caseId === %q; })()`, id), 15*time.Second)
@@ -32,7 +31,7 @@ func testSearchFlies(t *testing.T, b *browser, srv *httptest.Server) {
 }
 
 // testLocateGCJ02 is TestBattleMap's subtest "locate a GCJ-02 coordinate".
-func testLocateGCJ02(t *testing.T, b *browser, srv *httptest.Server) {
+func testLocateGCJ02(t *testing.T, b *browser, srv *site) {
 	b.t = t
 	b.do(chromedp.Click(`#locate-toggle`),
 		chromedp.SendKeys(`#locate-lng`, "120.37"), chromedp.SendKeys(`#locate-lat`, "36.09"),
@@ -43,7 +42,7 @@ func testLocateGCJ02(t *testing.T, b *browser, srv *httptest.Server) {
 			Code string `json:"code"`
 		} `json:"grid"`
 	}
-	apiGet(t, srv.URL, "/v1/locate?lng=120.37&lat=36.09&crs=gcj02", &want)
+	apiGet(t, srv, "/v1/locate?lng=120.37&lat=36.09&crs=gcj02", &want)
 	if got != want.Grid.Code {
 		t.Errorf("located grid %q, API says %q", got, want.Grid.Code)
 	}

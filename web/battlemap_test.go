@@ -3,8 +3,6 @@ package web_test
 import (
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 )
 
 // Market is the centre of the demo's planted vendor hotspot: dense with cases.
@@ -14,11 +12,11 @@ var market = [2]float64{120.3655, 36.0890}
 // in one tab, checking each step against the API.
 func TestBattleMap(t *testing.T) {
 	chromium(t)
-	srv, _ := server(t, demoCases)
+	srv := server(t, demoCases)
 	b := newBrowser(t, 1280, 800)
 
 	start := time.Now()
-	b.do(chromedp.Navigate(srv.URL + "/"))
+	b.open(srv, srv.admin)
 	metrics := eval[map[string]float64](b, `citygrid.ready`)
 	t.Logf("first load to an idle map: %.0f ms after navigation (%v wall clock, %d cases)", metrics["firstIdleSinceNavigationMs"], time.Since(start).Round(time.Millisecond), demoCases)
 	b.settle()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"citygrid/access"
 	"citygrid/caseindex"
 	"citygrid/demo"
 	"citygrid/grid"
@@ -73,11 +74,40 @@ func chromium(t testing.TB) string {
 var (
 	demoOnce sync.Once
 	demoErr  error
+
+	// The grid index of the demo district takes seconds to build, and no
+	// browser test changes a grid: one index serves them all.
+	indexOnce sync.Once
+	gridIndex *grid.Index
+	indexErr  error
 )
+
+// site is a test server of the battle map and its API, with an admin key
+// for the tests' own API calls.
+type site struct {
+	*httptest.Server
+	api   *httpapi.Server
+	keys  *postgres.KeyStore
+	admin string // an admin key's token
+}
+
+// key makes a key (named for its role unless k names it) and returns its
+// token and id.
+func (s *site) key(t testing.TB, k access.Key) (string, int64) {
+	t.Helper()
+	if k.Name == "" {
+		k.Name = "browser test " + string(k.Role)
+	}
+	stored, token, err := httpapi.CreateKey(context.Background(), s.keys, k, time.Now())
+	if err != nil {
+		t.Fatalf("creating a %s key: %v", k.Role, err)
+	}
+	return token, stored.ID
+}
 
 // server serves the demo district with at least n demo cases from the
 // shared test database, as `citygrid serve -demo` does.
-func server(t testing.TB, n int) (*httptest.Server, *httpapi.Server) {
+func server(t testing.TB, n int) *site {
 	t.Helper()
 	pool := dbtest.Pool(t)
 	ctx := context.Background()
@@ -99,17 +129,23 @@ func server(t testing.TB, n int) (*httptest.Server, *httpapi.Server) {
 		t.Logf("loaded %d demo cases in %v", n-have, time.Since(start).Round(time.Millisecond))
 	}
 	grids := postgres.NewGridStore(pool)
-	index := grid.NewIndex(grid.LocatorOptions{})
-	if err := index.Rebuild(ctx, grids); err != nil {
-		t.Fatal(err)
+	indexOnce.Do(func() {
+		gridIndex = grid.NewIndex(grid.LocatorOptions{})
+		indexErr = gridIndex.Rebuild(ctx, grids)
+	})
+	if indexErr != nil {
+		t.Fatal("grid index:", indexErr)
 	}
+	index := gridIndex
 	caseStore := postgres.NewCaseStore(pool)
 	caseIndex := caseindex.New()
 	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
 		t.Fatal(err)
 	}
+	keys := postgres.NewKeyStore(pool)
 	api := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
+		Keys: keys, Audit: postgres.NewAuditStore(pool),
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	srv := httptest.NewServer(api)
@@ -118,7 +154,9 @@ func server(t testing.TB, n int) (*httptest.Server, *httpapi.Server) {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	return srv, api
+	s := &site{Server: srv, api: api, keys: keys}
+	s.admin, _ = s.key(t, access.Key{Role: access.RoleAdmin})
+	return s
 }
 
 // browser is a headless Chromium tab that records what the page writes to
@@ -159,6 +197,12 @@ func newBrowser(t *testing.T, width, height int64) *browser {
 			if err != nil {
 				return
 			}
+			// A document other than the page (open's first stop) makes
+			// the browser ask for /favicon.ico, which needs a key; the
+			// page names its own icon (TestPage).
+			if strings.HasSuffix(m.URL, "/favicon.ico") && !m.IsException() {
+				continue
+			}
 			if m.Type == "error" || m.IsException() {
 				b.mu.Lock()
 				msg := m.String()
@@ -172,6 +216,47 @@ func newBrowser(t *testing.T, width, height int64) *browser {
 	}()
 	b.do(chromedp.EmulateViewport(width, height))
 	return b
+}
+
+// open loads the battle map signed in with key, as the sign-in form
+// leaves it: the key in the tab's sessionStorage (set on a public page of
+// the same origin first, so that the map's first load is measured as a
+// returning person's). An empty key opens the page signed out.
+func (b *browser) open(srv *site, key string) {
+	b.t.Helper()
+	if key != "" {
+		b.do(chromedp.Navigate(srv.URL + "/static/favicon.svg"))
+		eval[bool](b, fmt.Sprintf(`sessionStorage.setItem('citygrid.key', %q), true`, key))
+	}
+	b.do(chromedp.Navigate(srv.URL + "/"))
+}
+
+// reloading runs action, which reloads the page, and waits for the new
+// document (a poll would fail while the old one goes).
+func (b *browser) reloading(action chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	eval[bool](b, `window.citygridOldDocument = true`)
+	b.do(action)
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		fresh, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.citygridOldDocument && document.readyState !== 'loading'`))
+		cancel()
+		if err == nil && fresh {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("the page did not reload (last: %v, %v)", fresh, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dropErrors forgets the console errors keep matches: failures the test
+// caused on purpose (the browser logs every refused request).
+func (b *browser) dropErrors(keep func(string) bool) {
+	b.mu.Lock()
+	b.errors = slices.DeleteFunc(b.errors, keep)
+	b.mu.Unlock()
 }
 
 // do runs actions with a time limit.
@@ -290,19 +375,41 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// apiGet decodes a GET of the API into v.
-func apiGet(t *testing.T, base, path string, v any) {
+// apiGet decodes a GET of the API, as admin, into v.
+func apiGet(t *testing.T, srv *site, path string, v any) {
 	t.Helper()
-	resp, err := http.Get(base + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s = %d: %s", path, resp.StatusCode, body)
+	status, body := srv.call(t, http.MethodGet, path, srv.admin, "")
+	if status != 200 {
+		t.Fatalf("GET %s = %d: %s", path, status, body)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
+}
+
+// call makes a request of the API with key (none when empty) and a JSON
+// body (none when empty), and returns the status and the body.
+func (s *site) call(t *testing.T, method, path, key, body string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, raw
 }

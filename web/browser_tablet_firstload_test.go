@@ -18,9 +18,9 @@ import (
 // drawer, the panel becomes a sheet, and the map still works.
 func TestTablet(t *testing.T) {
 	chromium(t)
-	srv, _ := server(t, demoCases)
+	srv := server(t, demoCases)
 	b := newBrowser(t, 820, 1180)
-	b.do(chromedp.Navigate(srv.URL + "/"))
+	b.open(srv, srv.admin)
 	eval[map[string]float64](b, `citygrid.ready`)
 	b.settle()
 	if vis := eval[bool](b, `getComputedStyle(document.querySelector('#sidebar-toggle')).display !== 'none'`); !vis {
@@ -72,11 +72,11 @@ func TestFirstLoad(t *testing.T) {
 	if n == 0 {
 		t.Skip("set CITYGRID_WEB_CASES=1000000 to measure the first load with a million demo cases")
 	}
-	srv, _ := server(t, n)
+	srv := server(t, n)
 	var loads []time.Duration
 	for i := range 5 {
 		b := newBrowser(t, 1280, 800)
-		b.do(chromedp.Navigate(srv.URL + "/"))
+		b.open(srv, srv.admin)
 		m := eval[map[string]float64](b, `citygrid.ready`)
 		b.settle()
 		full := eval[map[string]float64](b, `citygrid.metrics`)

@@ -10,5 +10,13 @@
 // fonts/LICENSE); Chinese names are drawn with the browser's own CJK fonts
 // through MapLibre's localIdeographFontFamily.
 //
+// The page and its files are public and hold no case data; everything the
+// page shows comes from the API, which needs a key (Authorization: Bearer).
+// The page asks for one with a small sign-in form, keeps it for the tab in
+// sessionStorage, sends it with every request and every tile request, opens
+// the live stream with single-use tickets (EventSource cannot send a
+// header), and shows the views and controls GET /v1/me says the key's role
+// may use.
+//
 // The package imports only the standard library; httpapi mounts Handler.
 package web

@@ -80,6 +80,11 @@ func TestPage(t *testing.T) {
 	if !seen["/static/js/panels.js"] {
 		t.Errorf("module imports were not followed: saw %v", seen)
 	}
+	// A page without its own icon makes browsers ask for /favicon.ico,
+	// which, like every path but the public ones, needs a key.
+	if !strings.Contains(page, `<link rel="icon" href="/static/`) {
+		t.Error("the page names no icon under /static/")
+	}
 }
 
 func TestAssets(t *testing.T) {

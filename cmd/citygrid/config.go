@@ -42,10 +42,16 @@ type Config struct {
 	TileCacheBytes   int64  // CITYGRID_TILE_CACHE_BYTES
 	TileCacheControl string // CITYGRID_TILE_CACHE_CONTROL: layer=value;... ("*" for the rest)
 	CORSOrigin       string // CITYGRID_CORS_ORIGIN: Access-Control-Allow-Origin of tiles ("none": none)
+
+	RateLimit       float64       // CITYGRID_RATE_LIMIT: expensive reads a second per client (0: no limit)
+	RateBurst       int           // CITYGRID_RATE_BURST: of which at once
+	BulkConcurrency int           // CITYGRID_BULK_CONCURRENCY: bulk ingests in flight per client (0: no cap)
+	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
 }
 
-// parseConfig reads flags (after the subcommand) with environment defaults.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+// parseConfig reads flags (after the subcommand) with environment defaults;
+// flags, if not nil, adds the command's own flags.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer, flags func(*flag.FlagSet)) (*Config, []string, error) {
 	c := &Config{}
 	fs := flag.NewFlagSet("citygrid "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -106,6 +112,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.Int64Var(&c.TileCacheBytes, "tile-cache-bytes", int64(envInt("CITYGRID_TILE_CACHE_BYTES", 256<<20)), "memory for cached tiles (env CITYGRID_TILE_CACHE_BYTES)")
 	fs.StringVar(&c.TileCacheControl, "tile-cache-control", env("CITYGRID_TILE_CACHE_CONTROL", "*=no-cache"), "Cache-Control of tiles by layer, e.g. \"grids=public, max-age=60;*=no-cache\" (env CITYGRID_TILE_CACHE_CONTROL)")
 	fs.StringVar(&c.CORSOrigin, "cors-origin", env("CITYGRID_CORS_ORIGIN", "*"), "Access-Control-Allow-Origin of tile responses; none for no CORS header (env CITYGRID_CORS_ORIGIN)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", envFloat("CITYGRID_RATE_LIMIT", 10), "case lists, searches, CSV exports and hotspots a second per client, on average; over it a 429 (env CITYGRID_RATE_LIMIT); 0: no limit")
+	fs.IntVar(&c.RateBurst, "rate-burst", envInt("CITYGRID_RATE_BURST", 20), "of those, how many a client may make at once (env CITYGRID_RATE_BURST)")
+	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
+	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
+	if flags != nil {
+		flags(fs)
+	}
 	if len(errs) > 0 {
 		return nil, nil, errors.Join(errs...)
 	}
@@ -159,6 +172,9 @@ func (c *Config) Validate() error {
 	if _, err := c.tileCacheControl(); err != nil {
 		errs = append(errs, err)
 	}
+	if c.RateLimit < 0 || c.RateBurst < 1 || c.BulkConcurrency < 0 || c.BulkIdleTimeout < 0 {
+		errs = append(errs, errors.New("rate-limit, bulk-concurrency and bulk-idle-timeout must not be negative, and rate-burst must be at least 1"))
+	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))
 	}
@@ -180,6 +196,15 @@ func (c *Config) newLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// offIfZero turns a limit's zero, which turns it off here, into
+// httpapi.Config's "off", a negative value (zero is its default there).
+func offIfZero[T float64 | int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // locatorOptions are the settings of the grid index.

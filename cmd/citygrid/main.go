@@ -5,6 +5,7 @@
 //	citygrid import grids FILE  import a GeoJSON FeatureCollection of grids
 //	citygrid demo               load the Shibei demo district
 //	citygrid data-dir           print the directory of the private PostgreSQL cluster
+//	citygrid keys create|list|revoke  make, list and revoke API keys
 //
 // Every setting has a flag and an environment variable; see -help.
 package main

@@ -99,6 +99,7 @@ func TestServeSmoke(t *testing.T) {
 	}
 
 	client := &http.Client{Timeout: 10 * time.Second}
+	token := adminKey(t, "-database-url", dbURL)
 	call := func(method, path, body string) (int, []byte) {
 		t.Helper()
 		var r io.Reader
@@ -112,6 +113,7 @@ func TestServeSmoke(t *testing.T) {
 		if body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,39 +28,55 @@ type replica struct {
 	name   string
 	base   string
 	client *http.Client
+	stdout *syncBuffer
+	// token is the API key requests send (Authorization: Bearer), unless
+	// the request sets its own Authorization header.
+	token string
+	stop  func() // cancels serve and waits for it; again is a no-op
 }
 
-// startReplica runs serve on a free port until the test ends.
+// startReplica runs serve on a free port on dbURL until the test ends.
 func startReplica(t *testing.T, name, dbURL string) *replica {
+	t.Helper()
+	return startServe(t, name, "-database-url", dbURL, "-log-level", "warn")
+}
+
+// startServe runs serve with args on a free port until the test ends (or
+// stop) and returns once it listens.
+func startServe(t *testing.T, name string, args ...string) *replica {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-shutdown-grace", "5s", "-log-level", "warn"}, &stdout, &stderr)
+		done <- Run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0", "-shutdown-grace", "5s"}, args...), &stdout, &stderr)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("replica %s returned %d\nstderr: %s", name, code, stderr.String())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("replica %s returned %d\nstderr: %s", name, code, stderr.String())
+				}
+			case <-time.After(10 * time.Second):
+				t.Errorf("replica %s did not stop within 10 s of cancel", name)
 			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("replica %s did not stop within 10 s of cancel", name)
-		}
-	})
-	deadline := time.After(30 * time.Second)
+		})
+	}
+	t.Cleanup(stop)
+	deadline := time.After(2 * time.Minute)
 	for {
 		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			return &replica{t: t, name: name, base: "http://" + m[1], client: &http.Client{Timeout: 10 * time.Second}}
+			return &replica{t: t, name: name, base: "http://" + m[1], client: &http.Client{Timeout: 10 * time.Second}, stdout: &stdout, stop: stop}
 		}
 		select {
 		case code := <-done:
 			done <- code
 			t.Fatalf("replica %s returned %d before listening\nstderr: %s", name, code, stderr.String())
 		case <-deadline:
-			t.Fatalf("replica %s did not print its address in 30 s\nstderr: %s", name, stderr.String())
+			t.Fatalf("replica %s did not print its address in 2 minutes\nstderr: %s", name, stderr.String())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -74,6 +91,9 @@ func (r *replica) call(method, path, contentType, body string, header ...string)
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if r.token != "" {
+		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
@@ -204,6 +224,8 @@ func startPair(t *testing.T, pool *pgxpool.Pool, dbURL string) (a, b *replica) {
 	}
 	a = startReplica(t, "A", dbURL)
 	b = startReplica(t, "B", dbURL)
+	a.token = adminKey(t, "-database-url", dbURL)
+	b.token = a.token
 	for ch, n := range before {
 		poll(t, 5*time.Second, "both replicas listening on "+ch, func() bool { return listeners(t, pool, ch) >= n+2 })
 	}

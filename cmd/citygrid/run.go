@@ -23,7 +23,14 @@ commands:
   import grids FILE   import a GeoJSON FeatureCollection of grids ("-" reads stdin)
   import cases FILE   import cases from NDJSON or CSV (.csv) ("-" reads NDJSON from stdin)
   demo                load the Shibei demo district (grids and units; -demo-cases N adds cases)
+  keys create -role R -name N [-scope CODE,...] [-unit U] [-source S] [-expires 90d]
+                      make an API key: prints the token (shown once) and its id
+  keys list           list the API keys (never their tokens)
+  keys revoke ID      revoke an API key
   data-dir            print the directory of the private PostgreSQL cluster
+
+Every command but serve uses the private cluster a running serve runs from
+-data-dir, and starts it only when none runs.
 `
 
 // Run executes one command and returns the process exit code.
@@ -34,6 +41,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	name, rest := args[0], args[1:]
 	var cmd func(context.Context, *Config, []string, *env) error
+	var flags func(*flag.FlagSet) // the command's own flags, if any
 	switch name {
 	case "serve":
 		cmd = runServe
@@ -45,6 +53,27 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd = runDemo
 	case "data-dir":
 		cmd = runDataDir
+	case "keys":
+		if len(rest) == 0 {
+			fmt.Fprint(stderr, keysUsage)
+			return 2
+		}
+		k := &keysCommand{}
+		switch rest[0] {
+		case "create":
+			cmd, flags = k.create, k.createFlags
+		case "list":
+			cmd, flags = k.list, k.usage
+		case "revoke":
+			cmd, flags = k.revoke, k.usage
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, keysUsage)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "citygrid keys: unknown action %q\n\n%s", rest[0], keysUsage)
+			return 2
+		}
+		name, rest = "keys "+rest[0], rest[1:]
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -52,7 +81,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "citygrid: unknown command %q\n\n%s", name, usage)
 		return 2
 	}
-	cfg, rest, err := parseConfig(name, rest, os.Getenv, stderr)
+	cfg, rest, err := parseConfig(name, rest, os.Getenv, stderr, flags)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -74,21 +103,33 @@ type env struct {
 	logger         *slog.Logger
 }
 
-// openDatabase connects to cfg.DatabaseURL, or starts the private local
-// cluster when it is empty, and applies migrations. close stops what it
+// openDatabase connects to cfg.DatabaseURL, or with none to the private
+// cluster in cfg.DataDir: the one a running citygrid process (serve) runs
+// from there, so that a command works on the same database while serve
+// runs, else one it starts. It applies migrations. closeFn stops what it
 // started.
 func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool, closeFn func(), err error) {
+	return connect(ctx, cfg, e, true)
+}
+
+// openServeDatabase is openDatabase for serve, which never attaches: it
+// owns the private cluster it uses (a second serve on the same data dir is
+// refused), so that its database never stops under it.
+func openServeDatabase(ctx context.Context, cfg *Config, args []string, e *env) (*pgxpool.Pool, func(), error) {
+	if len(args) > 0 {
+		return nil, nil, fmt.Errorf("unexpected arguments %q", args)
+	}
+	return connect(ctx, cfg, e, false)
+}
+
+func connect(ctx context.Context, cfg *Config, e *env, attach bool) (pool *pgxpool.Pool, closeFn func(), err error) {
 	url := cfg.DatabaseURL
 	var local *pglocal.Cluster
 	if url == "" {
-		e.logger.Info("starting private PostgreSQL cluster", "data_dir", cfg.DataDir)
-		local, err = pglocal.Start(ctx, pglocal.Config{DataDir: cfg.DataDir, Logger: e.logger})
-		if err != nil {
+		if local, err = privateCluster(ctx, cfg, e, attach); err != nil {
 			return nil, nil, err
 		}
 		url = local.URL()
-		// Say where the data is, whatever the log level: it differs for root.
-		fmt.Fprintf(e.stdout, "citygrid: private PostgreSQL cluster in %s\n", local.DataDir())
 	}
 	stopLocal := func() {
 		if local != nil {
@@ -103,6 +144,38 @@ func openDatabase(ctx context.Context, cfg *Config, e *env) (pool *pgxpool.Pool,
 		return nil, nil, err
 	}
 	return pool, func() { pool.Close(); stopLocal() }, nil
+}
+
+// privateCluster attaches to the private cluster a live process runs from
+// cfg.DataDir (when attach is set), or starts it. Should another process
+// start it between the two, it attaches after all.
+func privateCluster(ctx context.Context, cfg *Config, e *env, attach bool) (*pglocal.Cluster, error) {
+	pcfg := pglocal.Config{DataDir: cfg.DataDir, Logger: e.logger}
+	attachTo := func() (*pglocal.Cluster, error) {
+		local, err := pglocal.Attach(ctx, pcfg)
+		if err == nil {
+			// Say where the data is, whatever the log level: it differs for root.
+			fmt.Fprintf(e.stdout, "citygrid: private PostgreSQL cluster in %s (run by process %d)\n", local.DataDir(), local.Owner())
+		}
+		return local, err
+	}
+	if attach {
+		local, err := attachTo()
+		if !errors.Is(err, pglocal.ErrNotRunning) {
+			return local, err
+		}
+		e.logger.Debug("no running private cluster to attach to", "reason", err)
+	}
+	e.logger.Info("starting private PostgreSQL cluster", "data_dir", cfg.DataDir)
+	local, err := pglocal.Start(ctx, pcfg)
+	if attach && errors.Is(err, pglocal.ErrInUse) {
+		return attachTo() // started meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.stdout, "citygrid: private PostgreSQL cluster in %s\n", local.DataDir())
+	return local, nil
 }
 
 // openDatabaseNoArgs is openDatabase for a subcommand that takes no

@@ -23,7 +23,7 @@ import (
 )
 
 func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
-	pool, closeDB, err := openDatabaseNoArgs(ctx, cfg, args, e)
+	pool, closeDB, err := openServeDatabase(ctx, cfg, args, e)
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,15 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
+	if cfg.Demo {
+		var sources []string // most cases first
+		for _, s := range application.Cases.Sources() {
+			sources = append(sources, s.Source)
+		}
+		if err := issueDemoKeys(ctx, postgres.NewKeyStore(pool), store, sources, demoKeysFile, e); err != nil {
+			return err
+		}
+	}
 
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	api := httpapi.New(httpapi.Config{
@@ -92,6 +101,10 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		RequestTimeout:   cfg.RequestTimeout,
 		DuplicateRadiusM: cfg.DupRadiusM,
 		DuplicateWindow:  cfg.DupWindow,
+		RateLimit:        offIfZero(cfg.RateLimit),
+		RateBurst:        cfg.RateBurst,
+		BulkConcurrency:  offIfZero(cfg.BulkConcurrency),
+		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool)})
 	srv := &http.Server{

@@ -103,9 +103,11 @@ func (e *env) key(tb testing.TB, k access.Key) string {
 	return token
 }
 
-// handler is a server with the bench database's keys whose requests
-// without a credential speak as the admin.
+// handler is a server with the bench database's keys, and no rate limit
+// (the benchmarks ask as fast as they can), whose requests without a
+// credential speak as the admin.
 func (e *env) handler(cfg httpapi.Config, d httpapi.Deps) http.Handler {
+	cfg.RateLimit = -1
 	d.Keys = e.keys
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

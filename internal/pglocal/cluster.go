@@ -40,6 +40,8 @@ type Cluster struct {
 	socketDir string
 	watchdog  *exec.Cmd
 	created   bool // initdb ran in this Start
+	attached  bool // another process's server (Attach): Stop leaves it alone
+	owner     int  // attached: the PID of the process that runs it
 
 	mu      sync.Mutex
 	stopped bool
@@ -63,7 +65,8 @@ const (
 // error that names it.
 //
 // If a server is still running from DataDir: when the process that started
-// it is alive, the data dir is in use and Start fails; when that
+// it is alive, the data dir is in use and Start fails (Attach uses that
+// server instead); when that
 // process died without Stop (or the server was started by hand), the
 // server is stopped and started again with this configuration. A stale
 // postmaster.pid whose process is gone is removed.
@@ -116,11 +119,12 @@ func (c *Cluster) DataDir() string { return c.cfg.DataDir }
 
 // Stop stops the server (pg_ctl stop -m fast) and removes its socket dir;
 // for an ephemeral cluster it also removes the data dir. Calling it again
-// returns the first call's result.
+// returns the first call's result. An attached cluster (Attach) is not
+// ours to stop: Stop does nothing.
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.stopped {
+	if c.stopped || c.attached {
 		return c.stopErr
 	}
 	c.stopped = true

@@ -97,7 +97,7 @@ func TestStartLeftoverServer(t *testing.T) {
 	first := start(t, cfg)
 
 	_, err := pglocal.Start(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "is in use") {
+	if !errors.Is(err, pglocal.ErrInUse) || !strings.Contains(err.Error(), "is in use") {
 		t.Fatalf("second start while the owner runs: err = %v, want in use", err)
 	}
 

@@ -12,6 +12,15 @@ import (
 	"time"
 )
 
+// ErrInUse is Start's error when a live process runs the data dir's server
+// (Attach uses it instead).
+var ErrInUse = errors.New("local postgres: data dir in use")
+
+type inUseError struct{ msg string }
+
+func (e *inUseError) Error() string        { return e.msg }
+func (e *inUseError) Is(target error) bool { return target == ErrInUse }
+
 // handleRunningServer deals with a postmaster.pid left in the data dir. If
 // its postmaster is alive and the process that started it (citygrid.owner)
 // still runs, the data dir is in use: error. If that process died without
@@ -52,7 +61,7 @@ func (c *Cluster) handleRunningServer(ctx context.Context) error {
 			if len(lines) > 3 {
 				port = strings.TrimSpace(lines[3])
 			}
-			return fmt.Errorf("local postgres: data dir %s is in use: its server (pid %d, port %s) belongs to running process %d; stop that process or use another data dir", c.cfg.DataDir, pid, port, owner)
+			return &inUseError{fmt.Sprintf("local postgres: data dir %s is in use: its server (pid %d, port %s) belongs to running process %d; stop that process or use another data dir", c.cfg.DataDir, pid, port, owner)}
 		}
 		c.log.Info("local postgres: a server from an earlier run is still running from the data dir; stopping it to restart it", "data_dir", c.cfg.DataDir, "pid", pid)
 		if _, err := c.pgctl(ctx, "stop", "-D", c.cfg.DataDir, "-m", "fast", "-w", "-t", "60"); err != nil {

@@ -1,6 +1,6 @@
 import {test} from 'node:test';
 import assert from 'node:assert/strict';
-import {parseStatuses, parseCatalogue, levelsAt} from '../static/js/rules.js';
+import {parseStatuses, parseActions, parseCatalogue, levelsAt} from '../static/js/rules.js';
 
 test('parseStatuses', async (t) => {
   await t.test('keeps the lifecycle order', () => {
@@ -54,4 +54,27 @@ test('levelsAt', async (t) => {
     {z: 2.7, want: ['community'], name: 'a fractional zoom is floored'},
   ];
   for (const c of cases) await t.test(c.name || `z${c.z}`, () => assert.deepEqual(levelsAt(levels, c.z), c.want));
+});
+
+test('parseActions', async (t) => {
+  await t.test('reads each action\'s moves', () => {
+    const body = {statuses: [], actions: [
+      {action: 'accept', from: ['reported'], to: 'accepted'},
+      {action: 'return', from: ['dispatched', 'in_progress'], to: 'accepted'},
+      {action: 'pause', from: [], to: null},
+    ]};
+    assert.deepEqual(parseActions(body), {
+      accept: {from: ['reported'], to: 'accepted'},
+      return: {from: ['dispatched', 'in_progress'], to: 'accepted'},
+      pause: {from: [], to: null},
+    });
+  });
+  await t.test('a server that names no actions: null', () => assert.equal(parseActions({statuses: []}), null));
+  const bad = [
+    {name: 'not a list', body: {actions: {accept: 'accepted'}}},
+    {name: 'no name', body: {actions: [{from: ['reported'], to: 'accepted'}]}},
+    {name: 'no from', body: {actions: [{action: 'accept', to: 'accepted'}]}},
+    {name: 'a target that is no status', body: {actions: [{action: 'accept', from: ['reported'], to: 3}]}},
+  ];
+  for (const c of bad) await t.test(`refuses ${c.name}`, () => assert.throws(() => parseActions(c.body), /actions?/));
 });

@@ -1,8 +1,38 @@
-// API access: every request goes through here, so that failures become
-// sentences a person can act on and the loading bar knows what is pending.
+// API access: every request goes through here, so that each carries the
+// API key, failures become sentences a person can act on, a refused key
+// sends the person back to the sign-in form, and the loading bar knows
+// what is pending.
+
+import {authHeaders, needsKey} from './auth.js';
 
 let pending = 0;
 const listeners = new Set();
+
+/** key is the API key requests carry (null: none yet). */
+let key = null;
+const refusedListeners = new Set();
+
+/** setKey sets the key every request carries from now on (null: none). */
+export function setKey(k) {
+  key = k || null;
+}
+
+/** currentKey is the key requests carry, for what does not go through request (map tiles). */
+export function currentKey() {
+  return key;
+}
+
+/**
+ * onRefused registers fn(message) to hear that the server refused the
+ * page's key (HTTP 401), with the server's words; keyRefused tells them.
+ */
+export function onRefused(fn) {
+  refusedListeners.add(fn);
+}
+
+export function keyRefused(message) {
+  for (const fn of refusedListeners) fn(message);
+}
 
 /** onPending registers fn(count) to hear how many requests are in flight. */
 export function onPending(fn) {
@@ -27,11 +57,16 @@ export class APIError extends Error {
 /**
  * request fetches path and returns {body, response}. JSON bodies are parsed;
  * failures throw an APIError whose message says what went wrong in words:
- * the server's problem detail, or what a network failure means.
+ * the server's problem detail, or what a network failure means. The page's
+ * key goes along, unless options.key names another (a key being tried at
+ * sign-in: its refusal is the form's to show, not the page's).
  */
 export async function request(path, options = {}) {
   const {json, headers = {}, raw = false, signal, method = json === undefined ? 'GET' : 'POST'} = options;
-  const init = {method, headers: {Accept: 'application/json, application/geo+json;q=0.9, */*;q=0.5', ...headers}, signal};
+  const tried = options.key !== undefined;
+  const sent = tried ? options.key : key;
+  const auth = needsKey(path, window.location.origin) ? authHeaders(sent) : {};
+  const init = {method, headers: {Accept: 'application/json, application/geo+json;q=0.9, */*;q=0.5', ...auth, ...headers}, signal};
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(json);
@@ -54,6 +89,8 @@ export async function request(path, options = {}) {
         // not problem+json; fall back to the status line
       }
       const detail = problem && (problem.detail || problem.title);
+      // Only a refusal of the key in use now signs the page out: a late reply to a key since replaced says nothing.
+      if (response.status === 401 && !tried && sent && sent === key) keyRefused(detail || 'The server refused the API key.');
       throw new APIError(detail ? `${detail} (HTTP ${response.status})` : `The server answered HTTP ${response.status} ${response.statusText}.`, response.status, problem);
     }
     if (raw) return {body: await response.blob(), response};

@@ -1,9 +1,11 @@
-// Live updates from GET /v1/events: a "case" event names the tiles the
-// change made stale (the server computes them as its own tile cache does);
-// the map reloads those it is showing, the activity list gains a row, the
-// open panel follows. A "bulk" event, or a reconnect after missed events,
-// refreshes everything.
+// Live updates from GET /v1/events, opened with a stream ticket: a "case"
+// event names the tiles the change made stale (the server computes them
+// as its own tile cache does); the map reloads those it is showing, the
+// activity list gains a row, the open panel follows. A "bulk" event, or a
+// reconnect after missed events, refreshes everything.
 
+import {request} from './api.js';
+import {readTicket, streamURL, backoff} from './auth.js';
 import {$, debounce} from './dom.js';
 import {inArea} from './geometry.js';
 import {levelsAt} from './rules.js';
@@ -36,28 +38,69 @@ export class Live {
     this.flush = debounce(() => this.apply(this.pending.splice(0)), 250);
   }
 
-  /** connect opens the event stream; EventSource reconnects by itself. */
+  /**
+   * connect opens the event stream. EventSource cannot send the key, so
+   * each connection asks for a single-use ticket first (POST
+   * /v1/events/ticket) and opens /v1/events with it; on an error the
+   * stream is closed (its own retry would spend the ticket again) and
+   * opened afresh with a new ticket, after a backoff.
+   */
   connect() {
-    const box = $('#live');
-    const text = $('#live-text');
-    const set = (s, words) => {
-      box.dataset.state = s;
-      text.textContent = words;
-    };
-    let connectedBefore = false;
-    const es = new EventSource('/v1/events');
+    this.closed = false;
+    this.attempt = 0;
+    this.connectedBefore = false;
+    this.open();
+  }
+
+  /** close stops the stream for good (signed out). */
+  close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    if (this.es) this.es.close();
+    this.es = null;
+  }
+
+  status(state, words) {
+    $('#live').dataset.state = state;
+    $('#live-text').textContent = words;
+  }
+
+  async open() {
+    let ticket;
+    try {
+      ticket = readTicket((await request('/v1/events/ticket', {method: 'POST'})).body);
+    } catch (err) {
+      if (err.status === 401) return this.close(); // the sign-in form is up
+      this.retry();
+      return;
+    }
+    if (this.closed) return;
+    const es = new EventSource(streamURL(ticket));
+    this.es = es;
     es.addEventListener('hello', () => {
-      set('live', 'Live');
+      this.attempt = 0;
+      this.status('live', 'Live');
       if (!this.metrics.liveMs) this.metrics.liveMs = Math.round(performance.now());
-      if (connectedBefore) this.refreshAll(); // events may have been missed while away
-      connectedBefore = true;
+      if (this.connectedBefore) this.refreshAll(); // events may have been missed while away
+      this.connectedBefore = true;
     });
     es.addEventListener('case', (m) => this.onCase(JSON.parse(m.data)));
     es.addEventListener('bulk', () => {
       toast('Many cases were imported; the map is refreshing.', 'info');
       this.refreshAll();
     });
-    es.addEventListener('error', () => set('down', 'Reconnecting…'));
+    es.addEventListener('error', () => {
+      es.close();
+      if (this.es === es) this.retry();
+    });
+  }
+
+  retry() {
+    if (this.closed) return;
+    this.es = null;
+    this.status('down', 'Reconnecting…');
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), backoff(this.attempt++, Math.random()));
   }
 
   onCase(ev) {

@@ -1,12 +1,16 @@
-// The battle map's entry point. It asks the API for the rules the page
-// follows (the case lifecycle, what the tiles show at each zoom), builds
-// the map and hands each part exactly what it needs. window.citygrid
-// exposes the map and state for the browser tests.
+// The battle map's entry point. Without an API key it shows the sign-in
+// form and asks nothing else of the API. With one, it asks who the key is
+// (GET /v1/me) and the rules the page follows (the case lifecycle, what
+// the tiles show at each zoom), builds the map with the views the key may
+// see and hands each part exactly what it needs. window.citygrid exposes
+// the map and state for the browser tests.
 
-import {get, onPending} from './api.js';
+import {get, onPending, setKey, currentKey, onRefused} from './api.js';
+import {storedKey, storeKey, forgetKey, readMe, viewsOf, scopeWords} from './auth.js';
+import {askForKey, showAccount} from './signin.js';
 import {$, debounce, setTimeZone} from './dom.js';
 import {buildStyle, LAYER_GROUPS} from './style.js';
-import {parseStatuses, parseCatalogue} from './rules.js';
+import {parseStatuses, parseActions, parseCatalogue} from './rules.js';
 import {defaultFilters, filterParams, tileURL} from './params.js';
 import {toast} from './toast.js';
 import {createMap, setupDrawTools, setMapStatus} from './mapsetup.js';
@@ -66,32 +70,70 @@ async function loadReference() {
 async function loadRules() {
   const [tj, catalogue, statuses] = await Promise.all([get('/tiles/grids.json'), get('/tiles'), get('/v1/statuses')]);
   const {pointZoom, levelsByZoom} = parseCatalogue(catalogue);
-  return {tj, lifecycle: parseStatuses(statuses), tiles: {pointZoom, levelsByZoom, minZoom: tj.minzoom, maxZoom: tj.maxzoom}};
+  const lifecycle = {...parseStatuses(statuses), moves: parseActions(statuses)};
+  return {tj, lifecycle, tiles: {pointZoom, levelsByZoom, minZoom: tj.minzoom, maxZoom: tj.maxzoom}};
 }
 
-async function boot() {
+/** refused tells whether err is the server refusing the key: the sign-in form is up, nothing else to say. */
+const refused = (err) => err && err.status === 401;
+
+/** settled turns a promise into one that never rejects: {value} or {error}, so that an abandoned one is no unhandled rejection. */
+const settled = (p) => p.then((value) => ({value}), (error) => ({error}));
+
+/**
+ * boot builds the page for the key set in api.js. meBody is GET /v1/me's
+ * answer when the sign-in form has it already. The rules and reference
+ * data load at the same time as /v1/me, so the key costs no round trip.
+ */
+async function boot(meBody) {
+  session.booted = true;
+  maplibregl.prewarm(); // start the tile workers while the page asks for its first data
   let busy = 0;
   let mapBusy = true;
   const progress = () => $('#progress').classList.toggle('on', busy > 0 || mapBusy);
   onPending((n) => { busy = n; progress(); });
+  setMapStatus('Loading the map…');
 
+  const whoP = settled(meBody ? Promise.resolve(meBody) : get('/v1/me'));
+  const rulesP = settled(loadRules());
   const reference = loadReference().then(() => true, (err) => {
-    toast(`Could not load categories and units: ${err.message}`, 'error');
+    if (!refused(err)) toast(`Could not load categories and units: ${err.message}`, 'error');
     return false;
   });
-  const sources = get('/v1/sources').then((b) => b.sources, (err) => {
-    toast(`Could not load the case sources: ${err.message}`, 'error');
-    return [];
-  });
-  let rules;
-  try {
-    rules = await loadRules();
-  } catch (err) {
-    setMapStatus(`The map cannot start: ${err.message}`);
-    toast(`The map cannot start: ${err.message}`, 'error');
+  const who = await whoP;
+  if (who.error) {
+    if (!refused(who.error)) fail(who.error);
     return;
   }
-  const {tj, lifecycle, tiles} = rules;
+  let me;
+  try {
+    me = readMe(who.value);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  const views = viewsOf(me);
+  if (!views.map) {
+    signOut(`A key of role ${me.role} cannot read the map: sign in with another key.`);
+    return;
+  }
+  Object.assign(window.citygrid, {me, views});
+  const nameOf = (code) => (data.gridByCode[code] ? data.gridByCode[code].name : null);
+  showAccount(me, nameOf, () => signOut(''));
+  for (const el of document.querySelectorAll('[data-view]')) el.hidden = !views[el.dataset.view];
+  if (!views.hotspots) state.modeLayers.plan = {grids: true, cases: false, hotspots: false};
+  const sources = views.cases
+    ? get('/v1/sources').then((b) => b.sources, (err) => {
+      if (!refused(err)) toast(`Could not load the case sources: ${err.message}`, 'error');
+      return [];
+    })
+    : Promise.resolve([]);
+  const loaded = await rulesP;
+  if (loaded.error) {
+    if (!refused(loaded.error)) fail(loaded.error);
+    return;
+  }
+  const {tj, lifecycle, tiles} = loaded.value;
   state.filters = defaultFilters('dispatch', lifecycle);
   state.filtersByMode.plan = defaultFilters('plan', lifecycle);
 
@@ -125,7 +167,7 @@ async function boot() {
       view.markLocation(null);
     },
   });
-  const panels = new Panels({panel, data, view, filterParams: currentParams, onArea: (area) => { state.area = area; }});
+  const panels = new Panels({panel, data, view, filterParams: currentParams, onArea: (area) => { state.area = area; }, me, views, lifecycle});
   const planner = new Planner({map, state, filterParams: currentParams, panel, data, view});
   draw = setupDrawTools(map, {
     onDone: (area) => panels.openArea(area),
@@ -169,8 +211,8 @@ async function boot() {
     const want = state.modeLayers[mode];
     for (const name of Object.keys(LAYER_GROUPS)) layers.setLayer(name, want[name]);
     if (mode === 'plan') {
-      layers.applyAnalysisMode();
-      planner.openStats();
+      if (views.hotspots) layers.applyAnalysisMode();
+      if (views.stats) planner.openStats();
       if (data.district) view.fitGeometry(data.gridByCode[data.district.code].geometry);
     } else {
       for (const id of ['analysis-fill', 'analysis-line']) view.setVisible(id, false);
@@ -201,7 +243,7 @@ async function boot() {
   setupPointer({map, view, draw, state, panels});
 
   const labels = new GridLabels(map, data);
-  const live = new Live({
+  const live = session.live = new Live({
     map, tiles, state, panel, panels, view, metrics,
     rerunArea: rerunPanel,
     onResync: () => {
@@ -213,6 +255,7 @@ async function boot() {
   Object.assign(window.citygrid, {
     filterParams: currentParams,
     openCase: (id, opts) => panels.openCase(id, opts),
+    live,
     setMode,
     setLayer: (name, on) => layers.setLayer(name, on),
   });
@@ -242,8 +285,11 @@ async function boot() {
     for (const name of Object.keys(LAYER_GROUPS)) layers.setLayer(name, state.layers[name]);
     layers.renderHotspotLegend();
     labels.loadNames()
-      .then(() => { metrics.namesMs = Math.round(performance.now()); })
-      .catch((err) => toast(`Grid names could not be loaded: ${err.message}`, 'error'));
+      .then(() => {
+        metrics.namesMs = Math.round(performance.now());
+        if (me.scope) $('#who-scope').textContent = scopeWords(me.scope, nameOf);
+      })
+      .catch((err) => { if (!refused(err)) toast(`Grid names could not be loaded: ${err.message}`, 'error'); });
     live.connect();
   });
 
@@ -254,16 +300,61 @@ async function boot() {
   }
 }
 
+/** fail says the map cannot start, and why. */
+function fail(err) {
+  setMapStatus(`The map cannot start: ${err.message}`);
+  toast(`The map cannot start: ${err.message}`, 'error');
+}
+
+/** session is the sign-in's state: whether a boot has begun (a new key then reloads the page), the live stream to stop. */
+const session = {booted: false, live: null};
+
+/**
+ * signOut forgets the key and shows the sign-in form with message (the
+ * server's words when it refused the key). A key entered once the page has
+ * been built for another reloads it: another key may be another role.
+ */
+function signOut(message) {
+  forgetKey(sessionStorage);
+  setKey(null);
+  if (session.live) session.live.close();
+  if (!message && session.booted) {
+    window.location.reload(); // the sign-out control: start clean, at the form
+    return;
+  }
+  setMapStatus('');
+  askForKey(message, async (key) => {
+    let body;
+    try {
+      body = await get('/v1/me', {key});
+    } catch (err) {
+      return err.message;
+    }
+    storeKey(sessionStorage, key);
+    if (session.booted) {
+      window.location.reload();
+      return null;
+    }
+    setKey(key);
+    boot(body).catch(fail);
+    return null;
+  });
+}
+
 function start() {
   if (!window.maplibregl) {
     setMapStatus('The map library did not load.');
     return;
   }
-  maplibregl.prewarm(); // start the tile workers while the page asks for its first data
-  boot().catch((err) => {
-    setMapStatus(`The map failed to start: ${err.message}`);
-    toast(`The map failed to start: ${err.message}`, 'error');
-  });
+  // A refusal of the key in use, from any request: back to the form, with the server's words.
+  onRefused((message) => { if (currentKey()) signOut(message); });
+  const key = storedKey(sessionStorage);
+  if (!key) {
+    signOut('');
+    return;
+  }
+  setKey(key);
+  boot().catch(fail);
 }
 
 if (window.maplibregl) start();

@@ -2,6 +2,8 @@
 // the person when map data fails or is loading.
 
 import {$} from './dom.js';
+import {currentKey, keyRefused} from './api.js';
+import {signedRequest} from './auth.js';
 import {toastOnce} from './toast.js';
 import {Draw} from './draw.js';
 
@@ -10,7 +12,9 @@ const CJK_FONTS = "'Noto Sans CJK SC', 'Noto Sans SC', 'Source Han Sans SC', 'Pi
 /**
  * createMap makes the map in #map with style, fitted to bounds [west,
  * south, east, north] (the district's, from TileJSON) with room around
- * them for the panels. metrics.tileRequests counts tile requests.
+ * them for the panels. metrics.tileRequests counts tile requests. Tile
+ * requests carry the page's API key as a header (transformRequest); a
+ * refused key signs the page out.
  */
 export function createMap({style, bounds: b, metrics}) {
   const pad = Math.max(b[2] - b[0], b[3] - b[1]) * 1.5; // room for the panels beside the district
@@ -30,7 +34,7 @@ export function createMap({style, bounds: b, metrics}) {
     fadeDuration: 0, // labels appear at once, and the map is idle sooner
     transformRequest: (url, type) => {
       if (type === 'Tile') metrics.tileRequests++;
-      return {url};
+      return signedRequest(url, window.location.origin, currentKey());
     },
   });
   map.touchZoomRotate.disableRotation();
@@ -39,6 +43,10 @@ export function createMap({style, bounds: b, metrics}) {
   map.addControl(new maplibregl.ScaleControl({maxWidth: 120, unit: 'metric'}), 'bottom-left');
   map.on('error', (e) => {
     const err = e.error || {};
+    if (err.status === 401) {
+      keyRefused('The server refused the API key for the map tiles.');
+      return;
+    }
     const src = e.sourceId ? ` (${e.sourceId})` : '';
     let words = err.message || 'unknown error';
     if (err.status) words = `the server answered HTTP ${err.status}`;

@@ -32,6 +32,35 @@ export function actionLabel(from, to) {
   }[to] || to;
 }
 
+/**
+ * ACTIONS are the looks of the case actions (the API's names): a button's
+ * words, and quiet for the ones that step back or say no.
+ */
+export const ACTIONS = {
+  accept: {label: 'Accept', zh: '立案'},
+  reject: {label: 'Reject', zh: '不予立案', quiet: true},
+  dispatch: {label: 'Dispatch', zh: '派遣'},
+  start: {label: 'Start handling', zh: '处置'},
+  resolve: {label: 'Mark resolved', zh: '处置反馈'},
+  verify: {label: 'Verify', zh: '核查'},
+  send_back: {label: 'Send back for rework', zh: '返工', quiet: true},
+  rework: {label: 'Rework: problem is back', zh: '返工', quiet: true},
+  close: {label: 'Close case', zh: '结案'},
+  return: {label: 'Return to dispatch', zh: '退单', quiet: true},
+  request_extension: {label: 'Ask for more days', zh: '延期申请', quiet: true},
+  request_pause: {label: 'Ask to park', zh: '挂账申请', quiet: true},
+  extend: {label: 'Extend deadline', zh: '延期', quiet: true},
+  pause: {label: 'Park', zh: '挂账', quiet: true},
+  resume: {label: 'Resume', zh: '恢复'},
+  approve: {label: 'Approve request', zh: '批准'},
+  decline: {label: 'Decline request', zh: '驳回', quiet: true},
+};
+
+/** actionLook is how action is shown; an action the page has no look for shows its name. */
+export function actionLook(action) {
+  return ACTIONS[action] || {label: action.replace(/_/g, ' '), zh: ''};
+}
+
 /** OVERDUE is the colour of lateness everywhere on the page. */
 export const OVERDUE = '#b3171b';
 

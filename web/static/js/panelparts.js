@@ -1,10 +1,10 @@
 // Pieces the panels are built of: badges, facts, names of units and
-// categories, a case's deadline and history, its next-step buttons, rows of
+// categories, a case's deadline and history, its action buttons, rows of
 // case lists. Each takes what it shows as arguments; data is the reference
 // data of the page ({catByCode, unitByCode, …}).
 
 import {h, fmtTime, fmtDuration, fmtClock} from './dom.js';
-import {statusLook, actionLabel} from './model.js';
+import {statusLook, actionLabel, actionLook} from './model.js';
 
 export function statusBadge(status) {
   const s = statusLook(status);
@@ -69,59 +69,82 @@ function eventWords(e) {
 
 /**
  * caseActions is the "Next step" section of case properties p: a button
- * for each status in p.next_statuses (the server's word on where the case
- * may go now), a note and the actor's name. move({to, note, actor}) makes
- * the change and resolves to an error message to show, or null.
+ * for each of buttons (caseButtons': what the server lets this caller do
+ * to the case now), a field for working days when one asks for them, a
+ * note, and whose name the change is recorded under (the key's: actorName).
+ * move({button, days, note}) makes the change and resolves to an error
+ * message to show, or null. Without
+ * buttons, the section says why, or is left out when the caller may
+ * change no case (canUpdate false).
  */
-export function caseActions(p, move) {
-  const next = p.next_statuses || [];
-  if (!next.length) {
-    return h('section.actions', h('h3', 'Next step'), h('p.muted', p.status === 'closed' ? 'This case is closed.' : 'No further steps: the case was not accepted.'));
+export function caseActions(p, buttons, move, {canUpdate, actorName = ''}) {
+  if (!buttons.length) {
+    if (!canUpdate) return null;
+    const why = p.status === 'closed' ? 'This case is closed.'
+      : p.status === 'rejected' ? 'No further steps: the case was not accepted.'
+        : 'Nothing for you to do on this case now.';
+    return h('section.actions', h('h3', 'Next step'), h('p.muted', why));
   }
   const note = h('textarea', {id: 'action-note', rows: 2, maxlength: 2000, placeholder: 'What was done, or why'});
-  const actor = h('input', {id: 'action-actor', type: 'text', maxlength: 200, value: localStorage.getItem('citygrid.actor') || '', placeholder: 'Your name'});
+  const days = buttons.some((b) => b.days)
+    ? h('input', {id: 'action-days', type: 'number', min: 1, max: 365, step: 1, value: 1, inputmode: 'numeric'})
+    : null;
   const msg = h('p.action-msg', {role: 'status', 'aria-live': 'polite'});
-  const buttons = next.map((to) => h('button.btn', {
-    type: 'button', class: to === 'rejected' || (to === 'dispatched' && p.status !== 'accepted') ? 'btn-quiet' : 'btn-primary',
-    dataset: {action: to},
-    onclick: async (ev) => {
-      const btn = ev.currentTarget;
-      buttons.forEach((b) => { b.disabled = true; });
-      btn.classList.add('busy');
-      msg.textContent = 'Saving…';
-      localStorage.setItem('citygrid.actor', actor.value.trim());
-      const failed = await move({to, note: note.value.trim(), actor: actor.value.trim()});
-      if (failed === null) return; // the panel shows the case afresh
-      buttons.forEach((b) => { b.disabled = false; });
-      btn.classList.remove('busy');
-      msg.textContent = failed;
-      if (failed) msg.classList.add('late');
-    },
-  }, actionLabel(p.status, to)));
+  const els = buttons.map((b) => {
+    const look = b.action ? actionLook(b.action) : null;
+    const quiet = look ? look.quiet : b.to === 'rejected' || (b.to === 'dispatched' && p.status !== 'accepted');
+    return h('button.btn', {
+      type: 'button', class: quiet ? 'btn-quiet' : 'btn-primary', title: look && look.zh ? look.zh : null,
+      dataset: b.to ? {action: b.action || b.to, to: b.to} : {action: b.action},
+      onclick: async (ev) => {
+        const btn = ev.currentTarget;
+        els.forEach((e) => { e.disabled = true; });
+        btn.classList.add('busy');
+        msg.textContent = 'Saving…';
+        msg.classList.remove('late');
+        const failed = await move({button: b, days: days ? Number(days.value) : undefined, note: note.value.trim()});
+        if (failed === null) return; // the panel shows the case afresh
+        els.forEach((e) => { e.disabled = false; });
+        btn.classList.remove('busy');
+        msg.textContent = failed;
+        if (failed) msg.classList.add('late');
+      },
+    }, look ? look.label : actionLabel(p.status, b.to));
+  });
   return h('section.actions', {'aria-labelledby': 'actions-h'},
     h('h3#actions-h', 'Next step'),
-    h('div.btn-row', buttons),
+    h('div.btn-row', els),
+    days ? h('label.field.inline', h('span', 'Working days'), days) : null,
     h('label.field', h('span', 'Note'), note),
-    h('label.field.inline', h('span', 'Acting as'), actor),
+    actorName ? h('p.muted.small', 'Recorded as ', h('strong', actorName), ', the name of your key.') : null,
     msg);
 }
 
-/** caseRow is one case of a list; onOpen(id) opens it. */
-export function caseRow(data, f, onOpen) {
+/**
+ * shownTitle is what a case is called in lists and panels: the reporter's
+ * title where the caller may read reporters' free text (free), else the
+ * category's name.
+ */
+export function shownTitle(data, p, free) {
+  return (free && p.title) || categoryTitle(data, p.category);
+}
+
+/** caseRow is one case of a list; onOpen(id) opens it; free: reporters' titles may show. */
+export function caseRow(data, f, onOpen, free) {
   const p = f.properties;
   const s = statusLook(p.status);
   return h('li', h('button.case-row', {type: 'button', dataset: {caseId: p.id}, onclick: () => onOpen(p.id)},
     h('span.dot', {style: {background: s.color}, 'aria-hidden': 'true'}),
-    h('span.row-main', h('span.row-title', p.title || categoryTitle(data, p.category)), h('span.row-sub', `#${p.id} · ${s.label} · ${fmtTime(p.reported_at)}`)),
+    h('span.row-main', h('span.row-title', shownTitle(data, p, free)), h('span.row-sub', `#${p.id} · ${s.label} · ${fmtTime(p.reported_at)}`)),
     p.overdue_now ? h('span.tag.tag-overdue', 'Overdue') : null));
 }
 
-/** liveRow is one live event of the activity list; onOpen(id) opens its case. */
-export function liveRow(data, ev, onOpen) {
+/** liveRow is one live event of the activity list; onOpen(id) opens its case; free: reporters' titles may show. */
+export function liveRow(data, ev, onOpen, free) {
   const s = statusLook(ev.status);
   return h('li', h('button.live-row', {type: 'button', onclick: () => onOpen(ev.id)},
     h('span.dot', {style: {background: s.color}, 'aria-hidden': 'true'}),
-    h('span.row-main', h('span.row-title', ev.title || categoryTitle(data, ev.category)), h('span.row-sub', `#${ev.id} · ${s.label}`)),
+    h('span.row-main', h('span.row-title', shownTitle(data, ev, free)), h('span.row-sub', `#${ev.id} · ${s.label}`)),
     h('span.row-time', fmtClock(ev.at))));
 }
 

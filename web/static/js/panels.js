@@ -5,12 +5,13 @@
 
 import {get, request, APIError} from './api.js';
 import {h, fmtTime, fmtInt} from './dom.js';
-import {LEVELS, GI_CLASSES, PATTERNS} from './model.js';
+import {LEVELS, GI_CLASSES, PATTERNS, actionLook} from './model.js';
 import {query, filtersBody, areaParams} from './params.js';
 import {toast} from './toast.js';
+import {caseButtons, buttonPatch} from './actions.js';
 import {
   statusBadge, statusWord, fact, unitLabel, categoryLabel, categoryTitle, deadline, historyList,
-  caseActions, caseRow, liveRow, describeFilters, ruleWords,
+  caseActions, caseRow, liveRow, describeFilters, ruleWords, shownTitle,
 } from './panelparts.js';
 
 /** AREA_CAP bounds how many cases an area list fetches (ten pages). */
@@ -26,18 +27,17 @@ export class Panels {
    * panel is the Panel; data the reference data ({catByCode, unitByCode});
    * view the MapView (select, flyToPoint, fitGeometry, markLocation,
    * gridCounts); filterParams() the current filters as query parameters;
-   * onArea(area) hears which area's cases are listed.
+   * onArea(area) hears which area's cases are listed; me is GET /v1/me
+   * read (readMe), views what it may see (viewsOf); lifecycle carries the
+   * actions' moves (parseActions).
    */
-  constructor({panel, data, view, filterParams, onArea}) {
-    this.panel = panel;
-    this.data = data;
-    this.view = view;
-    this.filterParams = filterParams;
-    this.onArea = onArea;
+  constructor({panel, data, view, filterParams, onArea, me, views, lifecycle}) {
+    Object.assign(this, {panel, data, view, filterParams, onArea, me, views, lifecycle});
   }
 
   /** openCase shows case id: details, owner, deadline, history and the next steps. opts: push, fly. */
   async openCase(id, opts = {}) {
+    if (!this.views.cases) return;
     const panel = this.panel;
     id = String(id);
     const token = panel.open('case', id, `Case #${id}`, (o) => this.openCase(id, o), {push: !!opts.push});
@@ -84,13 +84,17 @@ export class Panels {
       fact('Priority', String(p.priority)),
       fact('Location', h('span.code', `${lng.toFixed(6)}, ${lat.toFixed(6)}`)),
       p.external_id ? fact('External ID', h('span.code', p.external_id)) : null,
+      p.pending_request ? fact('Request', requestWords(p.pending_request)) : null,
       p.merged_into ? fact('Merged into', h('button.link', {type: 'button', onclick: () => this.openCase(p.merged_into, {push: true, fly: true})}, `#${p.merged_into}`)) : null,
     );
-    const actions = caseActions(p, (change) => this.moveCase(p, etag, change));
+    const {views, me} = this;
+    const buttons = caseButtons(p, this.lifecycle, {canUpdate: views.caseUpdate, caseActions: me.caseActions});
+    const actions = caseActions(p, buttons, (change) => this.moveCase(p, etag, change), {canUpdate: views.caseUpdate, actorName: me.name});
+    // Reporters' words show only to roles that may read them (the server leaves them out for the others too).
     const head = h('div.case-head',
       h('div.badges', statusBadge(p.status), p.overdue_now ? h('span.tag.tag-overdue', 'Overdue') : null, p.paused ? h('span.tag', 'Parked') : null),
-      h('p.case-title', p.title || categoryTitle(data, p.category)),
-      p.description ? h('p.case-desc', p.description) : null);
+      h('p.case-title', shownTitle(data, p, views.freeText)),
+      views.freeText && p.description ? h('p.case-desc', p.description) : null);
     const body = h('div.case', {dataset: {caseId: p.id, version: p.version, status: p.status}},
       head, facts, actions,
       h('section', h('h3', 'History'), historyList(events)));
@@ -98,15 +102,19 @@ export class Panels {
   }
 
   /**
-   * moveCase PATCHes case p (at version etag) to status to and shows it
-   * afresh. It resolves to null when done, '' when someone else changed
-   * the case first (the panel then shows their version), or the error.
+   * moveCase PATCHes case p (at version etag) with the body of button
+   * (caseButtons') and shows it afresh. It resolves to null when done, ''
+   * when someone else changed the case first (the panel then shows their
+   * version), or the error.
    */
-  async moveCase(p, etag, {to, note, actor}) {
+  async moveCase(p, etag, {button, days, note}) {
+    const body = buttonPatch(button, p, this.lifecycle.moves, days);
+    if (!body) return 'Enter the working days to ask for: a whole number from 1.';
     const again = () => this.openCase(p.id, {push: this.panel.stack.length > 0});
     try {
-      await request(`/v1/cases/${p.id}`, {method: 'PATCH', json: {status: to, note, actor}, headers: {'If-Match': etag}});
-      toast(`Case #${p.id}: ${statusWord(p.status)} → ${statusWord(to)}`, 'ok');
+      await request(`/v1/cases/${p.id}`, {method: 'PATCH', json: {...body, note}, headers: {'If-Match': etag}});
+      const what = body.status ? `${statusWord(p.status)} → ${statusWord(body.status)}` : actionLook(button.action).label;
+      toast(`Case #${p.id}: ${what}`, 'ok');
       again();
       return null;
     } catch (err) {
@@ -162,7 +170,7 @@ export class Panels {
         byCat.length ? fact('By category', h('ul.plain', byCat.map(([cat, unit]) => h('li', h('span.code', cat), ' ', categoryTitle(data, cat), ' → ', unitLabel(data, unit))))) : null,
       ),
       h('div.btn-row',
-        h('button.btn.btn-primary', {type: 'button', onclick: () => this.openArea({kind: 'grid', code: p.code, name: p.name}, {push: true})}, 'List cases in this grid'),
+        this.views.cases ? h('button.btn.btn-primary', {type: 'button', onclick: () => this.openArea({kind: 'grid', code: p.code, name: p.name}, {push: true})}, 'List cases in this grid') : null,
         h('button.btn.btn-quiet', {type: 'button', onclick: () => this.view.fitGeometry(f.geometry)}, 'Zoom to grid')));
     this.panel.show(token, body, h('span', LEVELS[p.level] || p.level));
   }
@@ -174,6 +182,7 @@ export class Panels {
    * download of the same query.
    */
   async openArea(area, opts = {}) {
+    if (!this.views.cases) return;
     const panel = this.panel;
     const titles = {bbox: 'Cases in the box', polygon: 'Cases in the polygon', grid: `Cases in ${area.name || area.code}`, h3: 'Cases in the cell'};
     const token = panel.open('area', JSON.stringify(area), titles[area.kind], (o) => this.openArea(area, o), {push: !!opts.push});
@@ -214,7 +223,7 @@ export class Panels {
     const open = (id) => this.openCase(id, {push: true, fly: true});
     const addRows = (n) => {
       const end = Math.min(cases.length, shown + n);
-      for (; shown < end; shown++) list.append(caseRow(this.data, cases[shown], open));
+      for (; shown < end; shown++) list.append(caseRow(this.data, cases[shown], open, this.views.freeText));
       more.hidden = shown >= cases.length;
       more.textContent = `Show ${fmtInt(Math.min(AREA_SHOWN, cases.length - shown))} more of ${fmtInt(cases.length - shown)}`;
     };
@@ -259,7 +268,7 @@ export class Panels {
         p.pattern ? fact('Trend', PATTERN_WORDS[p.pattern] || p.pattern) : null,
         p.trend_tau !== undefined ? fact('Mann–Kendall', `τ ${num(p.trend_tau, 2)}, p ${num(p.trend_p, 4)}`) : null,
         fact('Cell', h('span.code', p.h3))),
-      h('div.btn-row', h('button.btn.btn-primary', {type: 'button', onclick: () => this.openArea({kind: 'h3', cell: p.h3}, {push: true})}, 'List cases in this cell')));
+      this.views.cases ? h('div.btn-row', h('button.btn.btn-primary', {type: 'button', onclick: () => this.openArea({kind: 'h3', cell: p.h3}, {push: true})}, 'List cases in this cell')) : null);
     panel.show(token, body, h('span', 'Counts follow the filters and the period'));
   }
 
@@ -296,8 +305,14 @@ export class Panels {
 
   /** liveRow renders one live event for the activity list; a click opens its case. */
   liveRow(ev) {
-    return liveRow(this.data, ev, (id) => this.openCase(id, {fly: true}));
+    return liveRow(this.data, ev, (id) => this.openCase(id, {fly: true}), this.views.freeText);
   }
+}
+
+/** requestWords says what a handler's pending request ({kind, at, extension}) asks for. */
+function requestWords(rq) {
+  const ext = rq.extension ? ` of ${rq.extension.value} ${String(rq.extension.unit).replace('_', ' ')}` : '';
+  return `${rq.kind === 'pause' ? 'Parking' : `An extension${ext}`}, asked ${fmtTime(rq.at)}, awaiting a decision`;
 }
 
 async function downloadCSV(area, filters) {

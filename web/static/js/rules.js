@@ -27,6 +27,27 @@ export function parseStatuses(body) {
 }
 
 /**
+ * parseActions reads the action names of GET /v1/statuses ({actions:
+ * [{action, from, to}]}: the statuses an action moves a case from and the
+ * one it moves it to, null for an action that changes no status) into
+ * {action: {from, to}}. A server that does not name its actions yet gives
+ * null: the page then offers a case's next_statuses.
+ */
+export function parseActions(body) {
+  const list = body && body.actions;
+  if (list === undefined || list === null) return null;
+  if (!Array.isArray(list)) throw new Error('GET /v1/statuses: "actions" is not a list');
+  const moves = {};
+  for (const a of list) {
+    if (!a || typeof a.action !== 'string' || !Array.isArray(a.from) || (a.to !== null && a.to !== undefined && typeof a.to !== 'string')) {
+      throw new Error('GET /v1/statuses: every action needs a name, the statuses it moves from and the one it moves to (or null)');
+    }
+    moves[a.action] = {from: a.from.slice(), to: a.to || null};
+  }
+  return moves;
+}
+
+/**
  * parseCatalogue reads the tile catalogue (GET /tiles). From the cases layer
  * it takes point_zoom, the zoom from which cases are single points; from
  * the grids layer levels_by_zoom, indexed by tile zoom, the grid levels a
