@@ -5,9 +5,6 @@ import (
 	"slices"
 
 	"github.com/paulmach/orb"
-
-	"citygrid/cases"
-	"citygrid/geo"
 )
 
 // Within calls visit for every matching case inside b (edges included),
@@ -108,26 +105,4 @@ func selectLargest(a []rowKey, k int) {
 			return
 		}
 	}
-}
-
-// CellsHolding returns those of cells (at BucketRes) that hold a case
-// inside r, merged duplicates included (case lists show them): an area
-// query under a scope reads only those cells from the database, not the
-// rows of cells that hold none of the caller's cases.
-func (x *Index) CellsHolding(cells []geo.Cell, r cases.Restriction) []geo.Cell {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	cf := x.compile(Filter{Restriction: r})
-	cf.merged, cf.all = false, cf.grids == nil && cf.onlySrc == -1 && cf.onlyUnit == -1
-	out := []geo.Cell{}
-	for _, c := range cells {
-		i, ok := x.byBucket[c]
-		if !ok {
-			continue
-		}
-		if slices.ContainsFunc(x.buckets[i].rows, func(row int32) bool { return cf.match(x, int(row)) }) {
-			out = append(out, c)
-		}
-	}
-	return out
 }

@@ -346,11 +346,6 @@ type Filter struct {
 	Now time.Time
 	// Restrict is the caller's scope: cases outside it are never found.
 	Restrict Restriction
-	// CellsHolding, when set, picks from an area's cells (at the stored
-	// resolution) those that hold a case inside Restrict, as the live case
-	// index knows them: the others are not read. Without it a scoped
-	// query reads every row of the cells beside the scope to find none.
-	CellsHolding func(cells []geo.Cell) []geo.Cell
 }
 
 // Cursor is a position in a sorted case listing.

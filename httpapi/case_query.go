@@ -356,13 +356,6 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 		}
 	}
 	f.Restrict = scope.Restriction()
-	if !scope.Whole() && s.live != nil {
-		// The live index knows which cells hold the caller's cases: the
-		// database reads only those (a box half beside a street would
-		// otherwise read every row of the other half to find none).
-		index := s.live.Index()
-		f.CellsHolding = func(cells []geo.Cell) []geo.Cell { return index.CellsHolding(cells, f.Restrict) }
-	}
 	f.Now = s.now()
 	view := s.caseView(r, f.Now)
 	limit := f.Limit

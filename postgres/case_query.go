@@ -203,7 +203,7 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 		q.add("(c.reported_at, c.id) < (%s::timestamptz, %s::bigint)", f.After.ReportedAt, f.After.ID)
 	}
 	var sql string
-	inner, edge := s.coveringCells(a, f.CellsHolding)
+	inner, edge := s.coveringCells(a)
 	cells := inner != nil || edge != nil
 	if cells {
 		// Newest first within a small area: walk the (h3, reported_at)
@@ -340,7 +340,7 @@ const maxCoveringCells = 400
 // polygon area (every case inside lies in one of them), split into those
 // wholly inside it and those its edge crosses; nil, nil when the area is of
 // another kind or too large for the cell-by-cell plan.
-func (s *CaseStore) coveringCells(a cases.Area, holding func([]geo.Cell) []geo.Cell) (inner, edge []int64) {
+func (s *CaseStore) coveringCells(a cases.Area) (inner, edge []int64) {
 	var mp orb.MultiPolygon
 	switch {
 	case a.Bound != nil:
@@ -365,9 +365,6 @@ func (s *CaseStore) coveringCells(a cases.Area, holding func([]geo.Cell) []geo.C
 	isFull := make(map[geo.Cell]bool, len(full))
 	for _, c := range full {
 		isFull[c] = true
-	}
-	if holding != nil {
-		all = holding(all)
 	}
 	inner, edge = []int64{}, []int64{}
 	for _, c := range all {
