@@ -89,10 +89,15 @@ export class Live {
       toast('Many cases were imported; the map is refreshing.', 'info');
       this.refreshAll();
     });
-    es.addEventListener('error', () => {
-      es.close();
-      if (this.es === es) this.retry();
-    });
+    // The server ends a stream whose key was revoked or expired: a new
+    // ticket is asked for, which a dead key does not get (the sign-in form
+    // comes back), and a live one does.
+    for (const name of ['error', 'end']) {
+      es.addEventListener(name, () => {
+        es.close();
+        if (this.es === es) this.retry();
+      });
+    }
   }
 
   retry() {
@@ -106,6 +111,9 @@ export class Live {
   onCase(ev) {
     this.pending.push(ev);
     this.flush();
+    // A case that left this key's scope: its old tiles refresh (above),
+    // and nothing says where it went.
+    if (ev.gone) return;
     const list = $('#live-list');
     const empty = list.querySelector('.empty');
     if (empty) empty.remove();
@@ -139,7 +147,7 @@ export class Live {
     const cur = this.panel.current;
     if (cur && cur.kind === 'case' && events.some((e) => e.id === cur.key) && !this.panel.busy()) this.panel.reopen('case');
     const area = this.state.area;
-    if (cur && cur.kind === 'area' && area && events.some((e) => inArea(e.location, area))) this.rerunArea();
+    if (cur && cur.kind === 'area' && area && events.some((e) => e.gone || inArea(e.location, area))) this.rerunArea();
   }
 
   /** refresh reloads a source's tiles: 'all', or those listed ({z, x, y}). */
