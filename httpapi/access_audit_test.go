@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"citygrid/postgres"
 	"context"
 	"fmt"
 	"net/http"
@@ -11,22 +12,8 @@ import (
 	"testing"
 )
 
-// auditRow is one entry of GET /v1/audit.
-type auditRow struct {
-	ID          string  `json:"id"`
-	Actor       string  `json:"actor"`
-	Role        string  `json:"role"`
-	KeyID       *string `json:"key_id"`
-	Action      string  `json:"action"`
-	ObjectType  string  `json:"object_type"`
-	ObjectID    string  `json:"object_id"`
-	Outcome     string  `json:"outcome"`
-	HTTPStatus  *int    `json:"http_status"`
-	FromVersion *int    `json:"from_version"`
-	ToVersion   *int    `json:"to_version"`
-	RequestID   string  `json:"request_id"`
-	ClientAddr  string  `json:"client_addr"`
-}
+// auditRow is one entry of GET /v1/audit, as the store lists it.
+type auditRow = postgres.AuditRow
 
 // audit reads GET /v1/audit with query as the admin.
 func (a *accessAPI) audit(query string) ([]auditRow, *string) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,11 +13,7 @@ import (
 	"github.com/paulmach/orb"
 
 	"citygrid/access"
-	"citygrid/caseindex"
-	"citygrid/grid"
 	"citygrid/httpapi"
-	"citygrid/internal/app"
-	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
 
@@ -100,24 +94,7 @@ func newAccessAPI(t *testing.T) *accessAPI {
 // walk its routes.
 func newAccessServer(t *testing.T) (*tileAPI, *httpapi.Server) {
 	t.Helper()
-	tx := dbtest.Tx(t)
-	index := grid.NewIndex(grid.LocatorOptions{})
-	cases := postgres.NewCaseStore(tx)
-	logs := &lockedBuffer{}
-	d := httpapi.Deps{
-		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, Index: index,
-		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return tileNow }}),
-		Now:    func() time.Time { return tileNow },
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}
-	token := withKeys(t, tx, &d)
-	s := httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)
-	srv := httptest.NewServer(authed(token, s))
-	t.Cleanup(srv.Close)
-	a := &tileAPI{api: &api{t: t, url: srv.URL, tx: tx, index: index}, client: &http.Client{Transport: &http.Transport{DisableCompression: true}}, logs: logs}
-	a.mustOK(a.post("/v1/units", unitsJSON))
-	a.mustOK(a.post("/v1/grids/import", fcJSON(district())))
-	return a, s
+	return newTileServer(t, nil, nil)
 }
 
 // makeKeyWithID is makeKey that also returns the key's id.

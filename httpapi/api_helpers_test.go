@@ -32,6 +32,7 @@ type api struct {
 	url   string
 	tx    pgx.Tx
 	index *grid.Index
+	admin string // the admin token requests without a key speak with
 }
 
 func newAPI(t *testing.T, deps func(*httpapi.Deps)) *api {

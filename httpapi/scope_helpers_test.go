@@ -6,21 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"citygrid/access"
-	"citygrid/caseindex"
-	"citygrid/grid"
 	"citygrid/httpapi"
-	"citygrid/internal/app"
-	"citygrid/internal/dbtest"
 	"citygrid/postgres"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // The scoped servers below serve requests concurrently (tiles for several
@@ -92,28 +88,11 @@ type scopedAPI struct {
 
 func newScopedAPI(t *testing.T) *scopedAPI {
 	t.Helper()
-	tx := dbtest.Tx(t)
 	turn := &sync.Mutex{}
-	index := grid.NewIndex(grid.LocatorOptions{})
-	cases := postgres.NewCaseStore(tx)
-	logs := &lockedBuffer{}
-	d := httpapi.Deps{
-		Grids: postgres.NewGridStore(tx), Cases: cases, Stats: cases, Index: index,
-		App:    app.New(index, caseindex.New(), nil, app.Config{Now: func() time.Time { return tileNow }}),
-		Now:    func() time.Time { return tileNow },
-		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
-	}
-	admin := withKeys(t, tx, &d)
-	d.Keys = turnKeys{keys: postgres.NewKeyStore(tx), turn: turn}
-	srv := httptest.NewServer(takingTurns(turn, authed(admin, httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d))))
-	t.Cleanup(srv.Close)
-	a := &scopedAPI{
-		tileAPI: &tileAPI{api: &api{t: t, url: srv.URL, tx: tx, index: index}, client: &http.Client{Transport: &http.Transport{DisableCompression: true}}, logs: logs},
-		admin:   admin, turn: turn,
-	}
-	a.mustOK(a.post("/v1/units", unitsJSON))
-	a.mustOK(a.post("/v1/grids/import", fcJSON(district())))
-	return a
+	ta, _ := newTileServer(t,
+		func(d *httpapi.Deps, tx pgx.Tx) { d.Keys = turnKeys{keys: postgres.NewKeyStore(tx), turn: turn} },
+		func(h http.Handler) http.Handler { return takingTurns(turn, h) })
+	return &scopedAPI{tileAPI: ta, admin: ta.admin, turn: turn}
 }
 
 // key makes a key (holding the database turn) and returns its token.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/encoding/mvt"
 	"github.com/paulmach/orb/geojson"
@@ -57,6 +58,15 @@ func (b *lockedBuffer) String() string {
 
 func newTileAPI(t *testing.T) *tileAPI {
 	t.Helper()
+	a, _ := newTileServer(t, nil, nil)
+	return a
+}
+
+// newTileServer is newTileAPI with its *httpapi.Server (for tests that walk
+// its routes); deps, when set, changes the server's dependencies before it
+// is made, and wrap its handler.
+func newTileServer(t *testing.T, deps func(*httpapi.Deps, pgx.Tx), wrap func(http.Handler) http.Handler) (*tileAPI, *httpapi.Server) {
+	t.Helper()
 	tx := dbtest.Tx(t)
 	index := grid.NewIndex(grid.LocatorOptions{})
 	cases := postgres.NewCaseStore(tx)
@@ -68,12 +78,20 @@ func newTileAPI(t *testing.T) *tileAPI {
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	token := withKeys(t, tx, &d)
-	srv := httptest.NewServer(authed(token, httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)))
+	if deps != nil {
+		deps(&d, tx)
+	}
+	s := httpapi.New(httpapi.Config{MaxImportBytes: maxImportBytes}, d)
+	h := authed(token, s)
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	a := &tileAPI{api: &api{t: t, url: srv.URL, tx: tx, index: index}, client: &http.Client{Transport: &http.Transport{DisableCompression: true}}, logs: logs}
+	a := &tileAPI{api: &api{t: t, url: srv.URL, tx: tx, index: index, admin: token}, client: &http.Client{Transport: &http.Transport{DisableCompression: true}}, logs: logs}
 	a.mustOK(a.post("/v1/units", unitsJSON))
 	a.mustOK(a.post("/v1/grids/import", fcJSON(district())))
-	return a
+	return a, s
 }
 
 // createCase stores a case at p through the API and returns its id.
