@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,18 +31,12 @@ var ErrNotRunning = errors.New("local postgres: no running server to attach to")
 // ErrNotRunning. A server that is starting or stopping is waited for, up
 // to a few seconds, not attached to half-way.
 func Attach(ctx context.Context, cfg Config) (*Cluster, error) {
-	if cfg.DataDir == "" {
-		return nil, errors.New("local postgres: no data dir")
-	}
-	dir, err := filepath.Abs(cfg.DataDir)
+	c, err := newCluster(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("local postgres: %w", err)
+		return nil, err
 	}
-	cfg.DataDir = dir
-	c := &Cluster{cfg: cfg, log: cfg.Logger, attached: true}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	c.attached = true
+	dir := c.cfg.DataDir
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		pm, err := readPostmaster(dir)

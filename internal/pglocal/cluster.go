@@ -53,6 +53,24 @@ const (
 	localDatabase = "citygrid"
 )
 
+// newCluster is a cluster of cfg with its data dir made absolute; Start
+// and Attach take it from there.
+func newCluster(cfg Config) (*Cluster, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("local postgres: no data dir")
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("local postgres: %w", err)
+	}
+	cfg.DataDir = dir
+	c := &Cluster{cfg: cfg, log: cfg.Logger}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
 // Start initialises (if needed) and starts a cluster, creates database
 // "citygrid" and the postgis extension in it, and returns once it accepts
 // connections.
@@ -71,18 +89,11 @@ const (
 // server is stopped and started again with this configuration. A stale
 // postmaster.pid whose process is gone is removed.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
-	if cfg.DataDir == "" {
-		return nil, errors.New("local postgres: no data dir")
-	}
-	dir, err := filepath.Abs(cfg.DataDir)
+	c, err := newCluster(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("local postgres: %w", err)
+		return nil, err
 	}
-	cfg.DataDir = dir
-	c := &Cluster{cfg: cfg, log: cfg.Logger}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	cfg = c.cfg
 	if c.bin, err = findBinaries(cfg.BinDir); err != nil {
 		return nil, err
 	}
