@@ -12,22 +12,3 @@ type Restriction struct {
 	// Source keeps only the cases of this source (an integration's).
 	Source string
 }
-
-// None reports whether r restricts nothing.
-func (r Restriction) None() bool { return r.Grids == nil && r.Unit == "" && r.Source == "" }
-
-// Allows reports whether c lies inside r.
-func (r Restriction) Allows(c *Case) bool {
-	if r.Unit != "" && c.Unit != r.Unit || r.Source != "" && c.Source != r.Source {
-		return false
-	}
-	if r.Grids == nil {
-		return true
-	}
-	for _, g := range r.Grids {
-		if g == c.Grid {
-			return true
-		}
-	}
-	return false
-}

@@ -152,15 +152,13 @@ func (s *Server) streamCredential(r *http.Request, p *access.Principal) func(con
 		return func(context.Context) error { return expired() }
 	}
 	return func(ctx context.Context) error {
-		keys, err := s.keys.Keys(ctx)
+		k, err := s.keys.KeyByID(ctx, p.KeyID)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if k.ID == p.KeyID {
-				return k.Usable(s.now())
-			}
+		if k == nil {
+			return errKeyGone
 		}
-		return errKeyGone
+		return k.Usable(s.now())
 	}
 }

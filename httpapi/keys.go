@@ -18,6 +18,7 @@ type KeyStore interface {
 	access.KeyLookup
 	CreateKey(ctx context.Context, k access.Key, hash []byte) (*access.Key, error)
 	Keys(ctx context.Context) ([]*access.Key, error)
+	KeyByID(ctx context.Context, id int64) (*access.Key, error) // nil when there is none
 	RevokeKey(ctx context.Context, id int64, now time.Time) (*access.Key, error)
 }
 

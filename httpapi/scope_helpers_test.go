@@ -54,6 +54,11 @@ func (k turnKeys) CreateKey(ctx context.Context, key access.Key, hash []byte) (*
 	return k.keys.CreateKey(ctx, key, hash)
 }
 
+func (k turnKeys) KeyByID(ctx context.Context, id int64) (*access.Key, error) {
+	defer k.lock(ctx)()
+	return k.keys.KeyByID(ctx, id)
+}
+
 func (k turnKeys) Keys(ctx context.Context) ([]*access.Key, error) {
 	defer k.lock(ctx)()
 	return k.keys.Keys(ctx)

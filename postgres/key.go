@@ -100,6 +100,18 @@ func (s *KeyStore) KeyByHash(ctx context.Context, hash []byte) (*access.Key, err
 	return k, nil
 }
 
+// KeyByID returns key id, or nil when there is none.
+func (s *KeyStore) KeyByID(ctx context.Context, id int64) (*access.Key, error) {
+	k, err := scanKey(s.db.QueryRow(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up key %d: %w", id, err)
+	}
+	return k, nil
+}
+
 // Keys lists every key, newest first.
 func (s *KeyStore) Keys(ctx context.Context) ([]*access.Key, error) {
 	rows, err := s.db.Query(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY id DESC`)
