@@ -177,6 +177,13 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}()
 		}
 		p, err := s.principalOf(r, pattern)
+		if err != nil && !errors.Is(err, access.ErrUnauthenticated) {
+			// The key could not be looked up (the database is away): the
+			// caller's key is not at fault.
+			s.logger.ErrorContext(r.Context(), "authenticating a request", "err", err)
+			writeProblem(w, r, citygrid.Errorf(citygrid.CodeUnavailable, "keys cannot be checked just now; try again"))
+			return
+		}
 		if err != nil {
 			s.refuse(r, access.Entry{Action: "authn_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusUnauthorized, Detail: err.Error()})
 			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
@@ -204,7 +211,7 @@ func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal
 	q := r.URL.Query()
 	for _, name := range queryCredentials {
 		if q.Has(name) {
-			return nil, errors.New("a credential in the URL is refused: send it as Authorization: Bearer")
+			return nil, unauthenticated("a credential in the URL is refused: send it as Authorization: Bearer")
 		}
 	}
 	h := r.Header.Get("Authorization")
@@ -212,16 +219,21 @@ func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal
 		return s.tickets.redeem(q.Get("ticket"))
 	}
 	if h == "" {
-		return nil, errors.New("no credential")
+		return nil, unauthenticated("no credential")
 	}
 	if len(h) > maxAuthorizationBytes {
-		return nil, errors.New("authorization header too large")
+		return nil, unauthenticated("authorization header too large")
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, errors.New("not a bearer credential")
+		return nil, unauthenticated("not a bearer credential")
 	}
 	return s.authn.Authenticate(r.Context(), strings.TrimSpace(token))
+}
+
+// unauthenticated is a credential refused for reason.
+func unauthenticated(reason string) error {
+	return errors.Join(access.ErrUnauthenticated, errors.New(reason))
 }
 
 // refuse writes a refused attempt to the audit trail; a failure to write

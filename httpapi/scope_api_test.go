@@ -1,9 +1,12 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +14,8 @@ import (
 	"github.com/paulmach/orb"
 
 	"citygrid/access"
+	"citygrid/grid"
+	"citygrid/httpapi"
 )
 
 // Points in the small district's unit grids: G1 and G2 in street S1 (west),
@@ -181,4 +186,28 @@ func TestSeparationOfDuties(t *testing.T) {
 	step(inspector, `{"status":"closed"}`, 403, "status")
 	step(handler, `{"status":"closed"}`, 403, "status")
 	step(dispatcher, `{"status":"closed"}`, 200, "")
+}
+
+// brokenAuthn cannot look keys up, as when the database is away.
+type brokenAuthn struct{}
+
+func (brokenAuthn) Authenticate(context.Context, string) (*access.Principal, error) {
+	return nil, errors.New("dial tcp: connection refused")
+}
+
+// TestKeysUncheckable: a key that cannot be looked up is the service's
+// trouble (503), not the caller's (401).
+func TestKeysUncheckable(t *testing.T) {
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{}, httpapi.Deps{Index: grid.NewIndex(grid.LocatorOptions{}), Authn: brokenAuthn{}}))
+	t.Cleanup(srv.Close)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer cg_"+strings.Repeat("a", 43))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("key look-up failing: %d, want 503", resp.StatusCode)
+	}
 }

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -56,7 +55,7 @@ func (t *tickets) redeem(id string) (*access.Principal, error) {
 	tk, ok := t.byID[id]
 	delete(t.byID, id)
 	if !ok || time.Now().After(tk.expires) {
-		return nil, errors.New("unknown, used or expired stream ticket")
+		return nil, unauthenticated("unknown, used or expired stream ticket")
 	}
 	return tk.p, nil
 }
