@@ -30,32 +30,42 @@ func (k *Key) IDString() string { return strconv.FormatInt(k.ID, 10) }
 // unit, an integration's source, well-formed grid codes, an expiry to
 // come. Whether the grids and the unit exist is the store's to check.
 func (k *Key) Validate(now time.Time) error {
-	if _, err := ParseRole(string(k.Role)); err != nil {
-		return fieldErr("role", err.Error())
-	}
 	switch {
 	case k.Name == "" || len(k.Name) > 200:
 		return fieldErr("name", "a name of 1 to 200 bytes is required")
-	case k.Role == RoleHandler && k.Unit == "":
-		return fieldErr("unit", "a handler key needs the unit whose cases it handles")
-	case k.Role == RoleIntegration && k.Source == "":
-		return fieldErr("source", "an integration key needs the source it writes")
-	case k.Role == RoleAdmin && len(k.Scope) > 0:
-		// An admin manages keys, grids and the audit trail of the whole
-		// district: a scoped admin could make itself a wider key.
-		return fieldErr("scope", "admin keys cover the whole district: give an admin key no scope")
-	case k.Unit != "" && k.Role != RoleHandler:
-		return fieldErr("unit", "only handler keys have a unit")
-	case k.Source != "" && k.Role != RoleIntegration:
-		return fieldErr("source", "only integration keys have a source")
-	case len(k.Source) > 100:
-		return fieldErr("source", "source is longer than 100 bytes")
 	case k.ExpiresAt != nil && !k.ExpiresAt.After(now):
 		return fieldErr("expires_at", "expires_at must lie in the future")
-	case len(k.Scope) > 1000:
+	}
+	return ValidateGrant("key", k.Role, k.Scope, k.Unit, k.Source)
+}
+
+// ValidateGrant checks what a credential grants, a key's or a user's
+// alike (noun names it in the messages): a known role, a handler's unit,
+// an integration's source, well-formed grid codes, no scope on an admin.
+// Whether the grids and the unit exist is the store's to check.
+func ValidateGrant(noun string, role Role, scope []string, unit, source string) error {
+	if _, err := ParseRole(string(role)); err != nil {
+		return fieldErr("role", err.Error())
+	}
+	switch {
+	case role == RoleHandler && unit == "":
+		return fieldErr("unit", "a handler "+noun+" needs the unit whose cases it handles")
+	case role == RoleIntegration && source == "":
+		return fieldErr("source", "an integration "+noun+" needs the source it writes")
+	case role == RoleAdmin && len(scope) > 0:
+		// An admin manages keys, grids and the audit trail of the whole
+		// district: a scoped admin could make itself a wider key.
+		return fieldErr("scope", "admin "+noun+"s cover the whole district: give an admin "+noun+" no scope")
+	case unit != "" && role != RoleHandler:
+		return fieldErr("unit", "only handler "+noun+"s have a unit")
+	case source != "" && role != RoleIntegration:
+		return fieldErr("source", "only integration "+noun+"s have a source")
+	case len(source) > 100:
+		return fieldErr("source", "source is longer than 100 bytes")
+	case len(scope) > 1000:
 		return fieldErr("scope", "at most 1000 grid codes")
 	}
-	for _, code := range k.Scope {
+	for _, code := range scope {
 		if err := grid.ValidateCode(code); err != nil {
 			return fieldErr("scope", err.Error())
 		}

@@ -7,8 +7,12 @@ import (
 
 // Principal is who a request acts as: the identity its credential names.
 type Principal struct {
-	KeyID int64  // the API key (0: none)
-	Name  string // the key's name, shown in histories and the audit trail
+	KeyID  int64 // the API key (0: none)
+	UserID int64 // the user signed in (0: none)
+	// Name is the key's name or the user's user name, shown in histories
+	// and the audit trail.
+	Name        string
+	DisplayName string // a user's display name
 	Role  Role
 	// Scope lists the grid codes whose subtrees the principal sees and acts
 	// on; empty means the whole district.

@@ -13,8 +13,8 @@ import (
 
 const insertAuditSQL = `
 INSERT INTO audit_log (actor, role, key_id, action, object_type, object_id, outcome, http_status,
-                       from_version, to_version, detail, request_id, client_addr)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+                       from_version, to_version, detail, request_id, client_addr, user_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
 
 // audit writes e on db (the change's own transaction), naming the
 // principal and the request that ctx carries.
@@ -22,11 +22,15 @@ func audit(ctx context.Context, db DBTX, e access.Entry) error {
 	var (
 		actor, role string
 		keyID       *int64
+		userID      *int64
 	)
 	if p := access.PrincipalFrom(ctx); p != nil {
 		actor, role = p.Name, string(p.Role)
 		if p.KeyID != 0 {
 			keyID = &p.KeyID
+		}
+		if p.UserID != 0 {
+			userID = &p.UserID
 		}
 	}
 	req := access.RequestFrom(ctx)
@@ -35,7 +39,7 @@ func audit(ctx context.Context, db DBTX, e access.Entry) error {
 		status = &e.HTTPStatus
 	}
 	_, err := db.Exec(ctx, insertAuditSQL, auditText(actor, 200), role, keyID, e.Action, e.ObjectType, auditText(e.ObjectID, 300),
-		e.Outcome(), status, e.FromVersion, e.ToVersion, auditText(e.Detail, 2000), auditText(req.ID, 100), auditText(req.Addr, 100))
+		e.Outcome(), status, e.FromVersion, e.ToVersion, auditText(e.Detail, 2000), auditText(req.ID, 100), auditText(req.Addr, 100), userID)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
@@ -90,6 +94,7 @@ type AuditRow struct {
 	Actor       string    `json:"actor"`
 	Role        string    `json:"role"`
 	KeyID       *string   `json:"key_id"`
+	UserID      *string   `json:"user_id"`
 	Action      string    `json:"action"`
 	ObjectType  string    `json:"object_type"`
 	ObjectID    string    `json:"object_id"`
@@ -104,7 +109,7 @@ type AuditRow struct {
 
 const listAuditSQL = `
 SELECT id, at, actor, role, key_id, action, object_type, object_id, outcome, http_status, from_version, to_version,
-       detail, request_id, client_addr
+       detail, request_id, client_addr, user_id
 FROM audit_log
 WHERE ($1::timestamptz IS NULL OR at >= $1)
   AND ($2::timestamptz IS NULL OR at < $2)
@@ -137,15 +142,20 @@ func (s *AuditStore) List(ctx context.Context, f AuditFilter) ([]AuditRow, error
 			r     AuditRow
 			id    int64
 			keyID *int64
+			user  *int64
 		)
 		if err := rows.Scan(&id, &r.At, &r.Actor, &r.Role, &keyID, &r.Action, &r.ObjectType, &r.ObjectID, &r.Outcome,
-			&r.HTTPStatus, &r.FromVersion, &r.ToVersion, &r.Detail, &r.RequestID, &r.ClientAddr); err != nil {
+			&r.HTTPStatus, &r.FromVersion, &r.ToVersion, &r.Detail, &r.RequestID, &r.ClientAddr, &user); err != nil {
 			return nil, fmt.Errorf("list audit: %w", err)
 		}
 		r.ID = strconv.FormatInt(id, 10)
 		if keyID != nil {
 			k := strconv.FormatInt(*keyID, 10)
 			r.KeyID = &k
+		}
+		if user != nil {
+			u := strconv.FormatInt(*user, 10)
+			r.UserID = &u
 		}
 		r.At = r.At.UTC()
 		out = append(out, r)

@@ -21,6 +21,7 @@ const (
 // can actually violate belong here (see translateWriteError's callers); the
 // rest of the schema's unique keys are written with ON CONFLICT.
 var conflictMessages = map[string]string{
+	"users_name_key": "a user of that name exists",
 	// Category writers take the table in turn, so only a writer that
 	// bypassed it (another version of citygrid, a hand-run script) can
 	// leave a row under a code its copy brings.

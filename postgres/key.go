@@ -53,25 +53,8 @@ func (s *KeyStore) CreateKey(ctx context.Context, k access.Key, hash []byte) (*a
 		return nil, fmt.Errorf("create key: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
-	var unknown []string
-	if err := tx.QueryRow(ctx, unknownGridsSQL, k.Scope).Scan(&unknown); err != nil {
+	if err := checkGrant(ctx, tx, k.Scope, k.Unit); err != nil {
 		return nil, fmt.Errorf("create key: %w", err)
-	}
-	if len(unknown) > 0 {
-		e := citygrid.Errorf(citygrid.CodeUnprocessable, "scope: no grid %q", unknown)
-		e.Details = map[string]any{"field": "scope"}
-		return nil, e
-	}
-	if k.Unit != "" {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE code = $1)`, k.Unit).Scan(&exists); err != nil {
-			return nil, fmt.Errorf("create key: %w", err)
-		}
-		if !exists {
-			e := citygrid.Errorf(citygrid.CodeUnprocessable, "unit: %q is not registered", k.Unit)
-			e.Details = map[string]any{"field": "unit"}
-			return nil, e
-		}
 	}
 	stored, err := scanKey(tx.QueryRow(ctx, insertKeySQL, k.Name, string(k.Role), k.Scope, k.Unit, k.Source, hash, k.Demo, k.ExpiresAt))
 	if err != nil {
@@ -171,4 +154,30 @@ func (s *KeyStore) RevokeDemoKeys(ctx context.Context, now time.Time) (int, erro
 		}
 	}
 	return int(tag.RowsAffected()), tx.Commit(ctx)
+}
+
+// checkGrant refuses (CodeUnprocessable) a scope naming a grid or a unit
+// that does not exist: a key's or a user's alike.
+func checkGrant(ctx context.Context, tx DBTX, scope []string, unit string) error {
+	var unknown []string
+	if err := tx.QueryRow(ctx, unknownGridsSQL, scope).Scan(&unknown); err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		e := citygrid.Errorf(citygrid.CodeUnprocessable, "scope: no grid %q", unknown)
+		e.Details = map[string]any{"field": "scope"}
+		return e
+	}
+	if unit != "" {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM units WHERE code = $1)`, unit).Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			e := citygrid.Errorf(citygrid.CodeUnprocessable, "unit: %q is not registered", unit)
+			e.Details = map[string]any{"field": "unit"}
+			return e
+		}
+	}
+	return nil
 }
