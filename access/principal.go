@@ -13,7 +13,7 @@ type Principal struct {
 	// and the audit trail.
 	Name        string
 	DisplayName string // a user's display name
-	Role  Role
+	Role        Role
 	// Scope lists the grid codes whose subtrees the principal sees and acts
 	// on; empty means the whole district.
 	Scope []string
