@@ -70,6 +70,7 @@ const (
 	PermMapRead         Permission = "map.read"         // tiles, TileJSON, the tile catalogue, live events
 	PermMetricsRead     Permission = "metrics.read"     // Prometheus metrics
 	PermKeysManage      Permission = "keys.manage"      // create, list, revoke keys
+	PermUsersManage     Permission = "users.manage"     // create, list, change, disable users
 	PermAuditRead       Permission = "audit.read"       // the audit trail
 	PermSelf            Permission = "self"             // who am I
 )
@@ -78,7 +79,7 @@ const (
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermGridsRead, PermGridsWrite, PermCategoriesWrite, PermCalendarWrite, PermCasesRead, PermCasesCreate,
 		PermCasesUpdate, PermCasesBulk, PermStatsRead, PermHotspotsRead, PermMapRead, PermMetricsRead, PermKeysManage,
-		PermAuditRead, PermSelf},
+		PermUsersManage, PermAuditRead, PermSelf},
 	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
 	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
 	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},

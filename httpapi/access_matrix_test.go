@@ -81,6 +81,15 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "POST /v1/keys", method: "POST", path: "/v1/keys", body: `{"name":"matrix","role":"viewer","scope":["S1"]}`,
 			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
 		{route: "DELETE /v1/keys/{id}", method: "DELETE", path: "/v1/keys/" + victim, want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/users", method: "GET", path: "/v1/users", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/users", method: "POST", path: "/v1/users", body: `{"name":"matrix","role":"viewer","scope":["S1"],"password":"matrix password 1"}`,
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
+		{route: "PATCH /v1/users/{name}", method: "PATCH", path: "/v1/users/nobody", body: `{"disabled":true}`, want: byRole(401, 404, 403, 403, 403, 403, 403, 403)},
+		// Signing in is open to all (the body is the credential; this one
+		// is malformed, so that no failure counts); signing out is each
+		// caller's own (a key holds no session: nothing to end).
+		{route: "POST /v1/session", method: "POST", path: "/v1/session", body: `{"name":"x"}`, want: byRole(400, 400, 400, 400, 400, 400, 400, 400)},
+		{route: "DELETE /v1/session", method: "DELETE", path: "/v1/session", want: byRole(401, 204, 204, 204, 204, 204, 204, 204)},
 		{route: "GET /v1/audit", method: "GET", path: "/v1/audit?limit=5", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "GET /v1/grids/topology", method: "GET", path: "/v1/grids/topology", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/grids/import/", method: "POST", path: "/v1/grids/import", body: fcJSON(district()),
@@ -209,6 +218,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{name: "HEAD", method: "HEAD", path: "/v1/cases/" + a.in, want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{name: "HEAD out", method: "HEAD", path: "/v1/cases/" + a.out, want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 		{name: "HEAD", method: "HEAD", path: "/metrics", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/users", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{name: "HEAD", method: "HEAD", path: "/v1/keys", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{name: "HEAD", method: "HEAD", path: "/v1/hotspots", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
 	}

@@ -82,6 +82,11 @@ var routeRules = map[string]rule{
 	"GET /v1/events":                    needs(access.PermMapRead),
 	"HEAD /v1/events":                   needs(access.PermMapRead),
 	"POST /v1/events/ticket":            needs(access.PermMapRead),
+	"POST /v1/session":                  public, // signing in: the password is the credential
+	"DELETE /v1/session":                needs(access.PermSelf),
+	"GET /v1/users":                     needs(access.PermUsersManage),
+	"POST /v1/users":                    needs(access.PermUsersManage),
+	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
@@ -176,7 +181,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				}
 			}()
 		}
-		p, err := s.principalOf(r, pattern)
+		p, sess, err := s.principalOf(r, pattern)
 		if err != nil && !errors.Is(err, access.ErrUnauthenticated) {
 			// The key could not be looked up (the database is away): the
 			// caller's key is not at fault.
@@ -187,10 +192,26 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if err != nil {
 			s.refuse(r, access.Entry{Action: "authn_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusUnauthorized, Detail: err.Error()})
 			w.Header().Set("WWW-Authenticate", `Bearer realm="citygrid"`)
-			writeProblem(w, r, citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", access.ErrUnauthenticated.Error()))
+			msg := access.ErrUnauthenticated.Error()
+			if errors.Is(err, access.ErrSignedOut) {
+				msg = access.ErrSignedOut.Error()
+				http.SetCookie(w, s.sessionCookie(r, "", -1)) // a dead session's cookie is of no more use
+			}
+			writeProblem(w, r, citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", msg))
 			return
 		}
-		r = r.WithContext(access.WithPrincipal(r.Context(), p))
+		ctx = access.WithPrincipal(r.Context(), p)
+		if sess != nil {
+			ctx = context.WithValue(ctx, sessionKey{}, sess)
+		}
+		r = r.WithContext(ctx)
+		if sess != nil && !safeMethod(r.Method) && !sess.CheckCSRF(r.Header.Get(CSRFHeader)) {
+			// A browser sends the cookie with any request, a forged
+			// cross-site one too; only the page knows the token.
+			s.refuse(r, access.Entry{Action: "csrf_fail", ObjectType: "route", ObjectID: r.Method + " " + r.URL.Path, HTTPStatus: http.StatusForbidden, Detail: "missing or wrong " + CSRFHeader})
+			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "a request signed in by the session cookie must send the session's CSRF token in the %s header (from POST /v1/session or GET /v1/me)", CSRFHeader))
+			return
+		}
 		if matched && !known && !routeServes(pattern) {
 			s.logger.ErrorContext(r.Context(), "route without a rule refused", "method", r.Method, "route", pattern)
 			writeProblem(w, r, citygrid.Errorf(citygrid.CodeForbidden, "%s %s has no access rule", r.Method, pattern))
@@ -205,30 +226,37 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
-// principalOf authenticates the request's bearer token (or, on the event
-// stream only, its single-use ticket).
-func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal, error) {
+// principalOf authenticates the request's bearer token, or (on the event
+// stream only) its single-use ticket, or its session cookie; a request
+// with an Authorization header is judged by it alone. The session is
+// returned when the cookie was the credential.
+func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal, *access.Session, error) {
 	q := r.URL.Query()
 	for _, name := range queryCredentials {
 		if q.Has(name) {
-			return nil, unauthenticated("a credential in the URL is refused: send it as Authorization: Bearer")
+			return nil, nil, unauthenticated("a credential in the URL is refused: send it as Authorization: Bearer")
 		}
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" && q.Has("ticket") && s.tickets != nil && r.Method == http.MethodGet && pattern == eventsRoute {
-		return s.tickets.redeem(q.Get("ticket"))
+		p, err := s.tickets.redeem(q.Get("ticket"))
+		return p, nil, err
 	}
 	if h == "" {
-		return nil, unauthenticated("no credential")
+		if p, sess, ok, err := s.cookiePrincipal(r.Context(), r); ok {
+			return p, sess, err
+		}
+		return nil, nil, unauthenticated("no credential")
 	}
 	if len(h) > maxAuthorizationBytes {
-		return nil, unauthenticated("authorization header too large")
+		return nil, nil, unauthenticated("authorization header too large")
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, unauthenticated("not a bearer credential")
+		return nil, nil, unauthenticated("not a bearer credential")
 	}
-	return s.authn.Authenticate(r.Context(), strings.TrimSpace(token))
+	p, err := s.authn.Authenticate(r.Context(), strings.TrimSpace(token))
+	return p, nil, err
 }
 
 // unauthenticated is a credential refused for reason.

@@ -23,12 +23,13 @@ func makeKey(t *testing.T, db postgres.DBTX, k access.Key) string {
 	return token
 }
 
-// withKeys gives d the key store and audit trail on db and returns an
+// withKeys gives d the key store, audit trail and user store on db and returns an
 // admin token.
 func withKeys(t *testing.T, db postgres.DBTX, d *httpapi.Deps) string {
 	t.Helper()
 	d.Keys = postgres.NewKeyStore(db)
 	d.Audit = postgres.NewAuditStore(db)
+	d.Users = postgres.NewUserStore(db)
 	return makeKey(t, db, access.Key{Role: access.RoleAdmin})
 }
 

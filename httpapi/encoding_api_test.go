@@ -214,6 +214,7 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/tiles/{layer}/{z}/{x}/{file}": tilePath("cases", orb.Point{120.365, 36.075}, 14, ""),
 		"/v1/me":                        "/v1/me",
 		"/v1/keys":                      "/v1/keys",
+		"/v1/users":                     "/v1/users",
 		"/v1/audit":                     "/v1/audit?limit=5",
 		"/v1/grids":                     "/v1/grids?level=street",
 		"/v1/grids/topology":            "/v1/grids/topology",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,10 @@ const (
 	// holds: a revoked key's streams end within it (plus the
 	// authenticator's half-second memory).
 	streamRecheck = 2 * time.Second
+	// sessionRecheck is streamRecheck for a signed-in page's stream: a
+	// disabled user's open page loses it within a second (with the
+	// session lookup's half-second memory).
+	sessionRecheck = 400 * time.Millisecond
 )
 
 // CloseStreams ends the open event streams, so that a graceful shutdown
@@ -83,7 +88,11 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) error {
 	}
 	beat := time.NewTicker(eventHeartbeat)
 	defer beat.Stop()
-	recheck := time.NewTicker(streamRecheck)
+	every := streamRecheck
+	if sessionOf(r) != nil {
+		every = sessionRecheck
+	}
+	recheck := time.NewTicker(every)
 	defer recheck.Stop()
 	for {
 		select {
@@ -134,6 +143,21 @@ func (s *Server) streamCredential(r *http.Request, p *access.Principal) func(con
 			return errKeyGone
 		}
 		return nil
+	}
+	if sess := sessionOf(r); sess != nil {
+		c, _ := r.Cookie(SessionCookie) // there: the session came from it
+		return func(ctx context.Context) error {
+			_, q, err := s.sessions.Authenticate(ctx, c.Value)
+			if err != nil {
+				return err
+			}
+			// The stream's audience was fixed when it opened: a user
+			// whose role, scope or unit changed opens it again.
+			if q.UserID != p.UserID || q.Role != p.Role || q.Unit != p.Unit || !slices.Equal(q.Scope, p.Scope) {
+				return errKeyGone
+			}
+			return nil
+		}
 	}
 	if scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		token = strings.TrimSpace(token)

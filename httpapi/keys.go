@@ -2,14 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 
-	"citygrid"
 	"citygrid/access"
 )
 
@@ -65,13 +63,7 @@ func (s *Server) handleKeyCreate(w http.ResponseWriter, r *http.Request) error {
 // once and never stored.
 func CreateKey(ctx context.Context, keys KeyStore, k access.Key, now time.Time) (*access.Key, string, error) {
 	if err := k.Validate(now); err != nil {
-		var fe *access.FieldError
-		if errors.As(err, &fe) {
-			e := citygrid.Errorf(citygrid.CodeInvalid, "%s", fe.Error())
-			e.Details = map[string]any{"field": fe.Field}
-			return nil, "", e
-		}
-		return nil, "", err
+		return nil, "", fieldProblem(err)
 	}
 	token, hash := access.NewToken()
 	stored, err := keys.CreateKey(ctx, k, hash)
@@ -117,12 +109,21 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(r.URL.Query()); err != nil {
 		return err
 	}
-	p := principal(r)
+	csrf := ""
+	if sess := sessionOf(r); sess != nil {
+		csrf = sess.CSRFToken
+	}
+	return writeJSON(w, http.StatusOK, me(principal(r), csrf))
+}
+
+// me is the reply of GET /v1/me: who p is and what it may do; for a
+// session, the user and the CSRF token its page sends with each change.
+func me(p *access.Principal, csrf string) map[string]any {
 	scope := p.Scope
 	if len(scope) == 0 {
 		scope = nil // the whole district
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
+	out := map[string]any{
 		"key_id":         strconv.FormatInt(p.KeyID, 10),
 		"name":           p.Name,
 		"role":           p.Role,
@@ -133,5 +134,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) error {
 		"permissions":    p.Role.Permissions(),
 		"case_actions":   access.RoleCaseActions(p.Role),
 		"sees_free_text": p.Role.SeesFreeText(),
-	})
+	}
+	if p.UserID != 0 {
+		out["user"] = map[string]string{"id": strconv.FormatInt(p.UserID, 10), "name": p.Name, "display_name": p.DisplayName}
+	}
+	if csrf != "" {
+		out["csrf_token"] = csrf
+	}
+	return out
 }

@@ -22,6 +22,9 @@ func limitIdentity(r *http.Request) string {
 	if p := principal(r); p != nil && p.KeyID != 0 {
 		return "key " + strconv.FormatInt(p.KeyID, 10)
 	}
+	if p := principal(r); p != nil && p.UserID != 0 {
+		return "user " + strconv.FormatInt(p.UserID, 10)
+	}
 	return clientAddr(r)
 }
 

@@ -57,9 +57,15 @@ type Config struct {
 	// BulkIdleTimeout cuts a bulk body of which no byte arrives for that
 	// long with a 408 (default 30 s; negative: never).
 	BulkIdleTimeout time.Duration
+	// SessionIdle ends a signed-in session after this long without a
+	// request (default 12 h).
+	SessionIdle time.Duration
 }
 
 func (c *Config) setDefaults() {
+	if c.SessionIdle <= 0 {
+		c.SessionIdle = 12 * time.Hour
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
@@ -124,6 +130,10 @@ type Server struct {
 	auditor Auditor // audit, or nil
 	scopes  access.Resolver
 	tickets *tickets
+
+	users    UserStore                    // nil: no users, no sessions
+	sessions *access.SessionAuthenticator // over users
+	signIns  *signInFailures
 }
 
 // Deps are what the server works with.
@@ -152,6 +162,9 @@ type Deps struct {
 	// Audit is the audit trail; nil records no refusals and serves no
 	// /v1/audit.
 	Audit AuditStore
+	// Users keeps the people who sign in and their sessions; nil serves
+	// no /v1/users and /v1/session and accepts no session cookie.
+	Users UserStore
 }
 
 // New builds the server and its routes.
@@ -177,6 +190,10 @@ func New(cfg Config, d Deps) *Server {
 		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
 	if d.Audit != nil {
 		s.auditor = d.Audit
+	}
+	if d.Users != nil {
+		s.users, s.signIns = d.Users, newSignInFailures()
+		s.sessions = access.NewSessionAuthenticator(d.Users, cfg.SessionIdle, d.Now)
 	}
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
@@ -226,6 +243,11 @@ func New(cfg Config, d Deps) *Server {
 			}
 			if s.audit != nil {
 				r.Get("/audit", s.handle(s.handleAudit))
+			}
+			if s.users != nil {
+				s.registerUserRoutes(r)
+				r.Post("/session", s.handle(s.handleSignIn))
+				r.Delete("/session", s.handle(s.handleSignOut))
 			}
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"citygrid"
 	"citygrid/access"
 )
 
@@ -63,6 +64,10 @@ func (t *tickets) redeem(id string) (*access.Principal, error) {
 func (s *Server) handleEventTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := allowParams(r.URL.Query()); err != nil {
 		return err
+	}
+	if sessionOf(r) != nil {
+		// A ticket's stream could not follow the session's end.
+		return citygrid.Errorf(citygrid.CodeInvalid, "a signed-in page opens GET /v1/events with its session cookie: tickets are for API keys")
 	}
 	id, exp := s.tickets.issue(principal(r), time.Now())
 	return writeJSON(w, http.StatusCreated, map[string]string{"ticket": id, "expires_at": exp.UTC().Format(time.RFC3339)})
