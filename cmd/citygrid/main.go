@@ -6,6 +6,7 @@
 //	citygrid demo               load the Shibei demo district
 //	citygrid data-dir           print the directory of the private PostgreSQL cluster
 //	citygrid keys create|list|revoke  make, list and revoke API keys
+//	citygrid users create|list|disable  make, list and disable users
 //
 // Every setting has a flag and an environment variable; see -help.
 package main

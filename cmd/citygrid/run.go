@@ -27,6 +27,10 @@ commands:
                       make an API key: prints the token (shown once) and its id
   keys list           list the API keys (never their tokens)
   keys revoke ID      revoke an API key
+  users create -name N -role R [-scope CODE,...] [-unit U] [-display TEXT] [-password-stdin]
+                      make a user who signs in; prints a made password once
+  users list          list the users (never their passwords)
+  users disable NAME  disable a user: its sessions end within 1 s
   data-dir            print the directory of the private PostgreSQL cluster
 
 Every command but serve uses the private cluster a running serve runs from
@@ -74,6 +78,27 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		name, rest = "keys "+rest[0], rest[1:]
+	case "users":
+		if len(rest) == 0 {
+			fmt.Fprint(stderr, usersUsage)
+			return 2
+		}
+		u := &usersCommand{}
+		switch rest[0] {
+		case "create":
+			cmd, flags = u.create, u.createFlags
+		case "list":
+			cmd, flags = u.list, u.usage
+		case "disable":
+			cmd, flags = u.disable, u.usage
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usersUsage)
+			return 0
+		default:
+			fmt.Fprintf(stderr, "citygrid users: unknown action %q\n\n%s", rest[0], usersUsage)
+			return 2
+		}
+		name, rest = "users "+rest[0], rest[1:]
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
