@@ -188,7 +188,11 @@ INSERT INTO users AS u (name, display_name, role, scope, unit, demo, password_ha
 VALUES ($1, $2, $3, $4, NULLIF($5, ''), true, $6)
 ON CONFLICT (name) DO UPDATE SET display_name = $2, role = $3, scope = $4, unit = NULLIF($5, ''), demo = true,
     password_hash = $6, disabled = false, updated_at = now()
+WHERE u.demo -- a person's user of that name is never taken over
 RETURNING `+userColumns, u.Name, u.DisplayName, string(u.Role), u.Scope, u.Unit, u.PasswordHash))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("reset demo user: a user %q exists that the demo did not make", u.Name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reset demo user: %w", err)
 	}

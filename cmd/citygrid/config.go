@@ -47,6 +47,7 @@ type Config struct {
 	RateBurst       int           // CITYGRID_RATE_BURST: of which at once
 	BulkConcurrency int           // CITYGRID_BULK_CONCURRENCY: bulk ingests in flight per client (0: no cap)
 	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
+	SessionIdle     time.Duration // CITYGRID_SESSION_IDLE: a signed-in session ends after this long without a request
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -116,6 +117,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.RateBurst, "rate-burst", envInt("CITYGRID_RATE_BURST", 20), "of those, how many a client may make at once (env CITYGRID_RATE_BURST)")
 	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
 	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
+	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("CITYGRID_SESSION_IDLE", 12*time.Hour), "a signed-in session ends after this long without a request (env CITYGRID_SESSION_IDLE)")
 	if flags != nil {
 		flags(fs)
 	}
@@ -171,6 +173,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.tileCacheControl(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.SessionIdle <= 0 {
+		errs = append(errs, errors.New("session-idle must be above zero"))
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.BulkConcurrency < 0 || c.BulkIdleTimeout < 0 {
 		errs = append(errs, errors.New("rate-limit, bulk-concurrency and bulk-idle-timeout must not be negative, and rate-burst must be at least 1"))

@@ -27,6 +27,19 @@ type demoKey struct {
 	what  string // its scope, unit or source, in words
 	key   access.Key
 	token string
+	// user and password: the demo user of the same role, scope and unit
+	// (none for the integration: systems get keys).
+	user     *access.User
+	password string
+}
+
+// userEnv is the variable of a demo key's user: CG_X_KEY → CG_X_USER (and
+// CG_X_PASSWORD).
+func (k *demoKey) userEnv(suffix string) string { return strings.TrimSuffix(k.env, "_KEY") + "_" + suffix }
+
+// demoUserName is the user name of a demo key's user: demo key CG_STREET_DISPATCHER_KEY → demo-street-dispatcher.
+func demoUserName(env string) string {
+	return "demo-" + strings.ReplaceAll(strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(env, "CG_"), "_KEY")), "_", "-")
 }
 
 // demoPlace is what the demo keys are cut to, read from the database so
@@ -108,7 +121,7 @@ func demoKeys(p *demoPlace) []*demoKey {
 // fresh one for every role, prints them and writes them to file (mode
 // 0600). Nothing is fixed in code: the tokens are new at every start, the
 // scopes come from the database.
-func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, grids *postgres.GridStore, sources []string, file string, e *env) error {
+func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, users *postgres.UserStore, grids *postgres.GridStore, sources []string, file string, e *env) error {
 	ctx = access.WithPrincipal(ctx, &access.Principal{Name: "serve -demo", Role: access.RoleAdmin})
 	now := time.Now()
 	revoked, err := keys.RevokeDemoKeys(ctx, now)
@@ -126,6 +139,21 @@ func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, grids *postgres
 			return fmt.Errorf("demo key %s: %w", k.env, err)
 		}
 		k.key, k.token = *stored, token
+		if k.key.Role == access.RoleIntegration {
+			continue
+		}
+		// A user beside each key, reset at every start: enabled, with a
+		// fresh password and no session of an earlier start.
+		u := access.User{Name: demoUserName(k.env), DisplayName: strings.TrimPrefix(k.key.Name, "demo "), Role: k.key.Role,
+			Scope: k.key.Scope, Unit: k.key.Unit, Demo: true}
+		if err := u.Validate(); err != nil {
+			return fmt.Errorf("demo user %s: %w", u.Name, err)
+		}
+		k.password = access.NewPassword()
+		u.PasswordHash = access.HashPassword(k.password)
+		if k.user, err = users.ResetDemoUser(ctx, u); err != nil {
+			return fmt.Errorf("demo user %s: %w", u.Name, err)
+		}
 	}
 	if err := writeDemoKeys(file, list, place.street, now); err != nil {
 		return err
@@ -135,6 +163,16 @@ func issueDemoKeys(ctx context.Context, keys *postgres.KeyStore, grids *postgres
 	for _, k := range list {
 		// The description last: tabwriter counts a CJK name's width wrong.
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k.env, k.key.Role, k.token, k.what)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "demo users (sign in on the battle map, or POST /v1/session), passwords new at every start:\n")
+	tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, k := range list {
+		if k.user != nil {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", k.user.Name, k.user.Role, k.password, k.what)
+		}
 	}
 	return tw.Flush()
 }
@@ -150,6 +188,12 @@ func writeDemoKeys(file string, keys []*demoKey, street *grid.Grid, at time.Time
 	fmt.Fprintf(&b, "# Every serve -demo start revokes them and issues new ones. Load them with: . %s\n", file)
 	for _, k := range keys {
 		fmt.Fprintf(&b, "\n# %s, %s (key %d)\n%s=%s\n", k.key.Role, k.what, k.key.ID, k.env, k.token)
+	}
+	fmt.Fprintf(&b, "\n# demo users of the same roles and scopes: sign in with the name and password\n")
+	for _, k := range keys {
+		if k.user != nil {
+			fmt.Fprintf(&b, "%s=%s\n%s=%s\n", k.userEnv("USER"), shellWord(k.user.Name), k.userEnv("PASSWORD"), shellWord(k.password))
+		}
 	}
 	fmt.Fprintf(&b, "\n# the street the scoped keys are cut to (%s)\nCG_DEMO_STREET=%s\n", street.Name, shellWord(street.Code))
 	dir := filepath.Dir(file)

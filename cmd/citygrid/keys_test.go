@@ -257,6 +257,9 @@ func readDemoKeys(t *testing.T) map[string]string {
 			vars[name] = value
 			continue
 		}
+		if strings.HasSuffix(name, "_USER") || strings.HasSuffix(name, "_PASSWORD") {
+			continue // readDemoUsers
+		}
 		if !ok || !tokenLine.MatchString(value) {
 			t.Errorf("%s line %d = %q, want NAME=token", demoKeysFile, i+1, l)
 			continue
@@ -267,6 +270,40 @@ func readDemoKeys(t *testing.T) map[string]string {
 		vars[name] = value
 	}
 	return vars
+}
+
+// readDemoUsers reads the demo users' names and passwords from
+// .citygrid/demo-keys.env: CG_X_USER and CG_X_PASSWORD by CG_X_KEY.
+func readDemoUsers(t *testing.T) map[string][2]string {
+	t.Helper()
+	data, err := os.ReadFile(demoKeysFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if name, value, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			vars[name] = value
+		}
+	}
+	users := map[string][2]string{}
+	for _, v := range demoKeyVars {
+		base := strings.TrimSuffix(v, "_KEY")
+		if u, p := vars[base+"_USER"], vars[base+"_PASSWORD"]; u != "" && p != "" {
+			users[v] = [2]string{u, p}
+		}
+	}
+	return users
+}
+
+// signInStatus signs in on r as user and returns the status and the role
+// of the reply.
+func (r *replica) signInStatus(user [2]string) (int, string) {
+	r.t.Helper()
+	status, body := r.call(http.MethodPost, "/v1/session", "application/json", fmt.Sprintf(`{"user":%q,"password":%q}`, user[0], user[1]), "Authorization", "")
+	var out struct{ Me struct{ Role string } }
+	_ = json.Unmarshal(body, &out)
+	return status, out.Me.Role
 }
 
 var demoKeyVars = []string{"CG_ADMIN_KEY", "CG_DISPATCHER_KEY", "CG_STREET_DISPATCHER_KEY", "CG_HANDLER_KEY",
@@ -380,6 +417,18 @@ func TestKeysReachRunningServers(t *testing.T) {
 	b, first := demoStart("B")
 	checkDemoKeys(a, first)
 	checkDemoKeys(b, first)
+	firstUsers := readDemoUsers(t)
+	if len(firstUsers) != len(demoKeyVars)-1 {
+		t.Errorf("demo-keys.env names %d demo users, want one for every key but the integration's", len(firstUsers))
+	}
+	for v, u := range firstUsers {
+		if status, role := a.signInStatus(u); status != http.StatusOK || role != string(want[v].Role) {
+			t.Errorf("signing in as demo user %s (%s) = %d %s, want 200 %s", u[0], v, status, role, want[v].Role)
+		}
+		if !strings.Contains(b.stdout.String(), u[1]) {
+			t.Errorf("serve -demo did not print the password of %s", u[0])
+		}
+	}
 	b.stop()
 	b, second := demoStart("B2")
 	restarted := time.Now()
@@ -399,6 +448,14 @@ func TestKeysReachRunningServers(t *testing.T) {
 		})
 		t.Logf("%s refused the earlier demo keys %s after the second start listened", r.name, time.Since(restarted).Round(time.Millisecond))
 		checkDemoKeys(r, second)
+	}
+	secondUsers := readDemoUsers(t)
+	u := secondUsers["CG_STREET_DISPATCHER_KEY"]
+	if status, _ := a.signInStatus(firstUsers["CG_STREET_DISPATCHER_KEY"]); status != http.StatusUnauthorized {
+		t.Errorf("the first start's password after the second start: %d, want 401", status)
+	}
+	if status, role := a.signInStatus(u); status != http.StatusOK || role != "dispatcher" {
+		t.Errorf("the second start's street dispatcher: %d %s", status, role)
 	}
 
 	// A key made on the command line while both run works on both within

@@ -87,7 +87,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		for _, s := range application.Cases.Sources() {
 			sources = append(sources, s.Source)
 		}
-		if err := issueDemoKeys(ctx, postgres.NewKeyStore(pool), store, sources, demoKeysFile, e); err != nil {
+		if err := issueDemoKeys(ctx, postgres.NewKeyStore(pool), postgres.NewUserStore(pool), store, sources, demoKeysFile, e); err != nil {
 			return err
 		}
 	}
@@ -105,8 +105,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		RateBurst:        cfg.RateBurst,
 		BulkConcurrency:  offIfZero(cfg.BulkConcurrency),
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
+		SessionIdle:      cfg.SessionIdle,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool)})
+		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
