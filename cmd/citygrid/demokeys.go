@@ -35,7 +35,9 @@ type demoKey struct {
 
 // userEnv is the variable of a demo key's user: CG_X_KEY → CG_X_USER (and
 // CG_X_PASSWORD).
-func (k *demoKey) userEnv(suffix string) string { return strings.TrimSuffix(k.env, "_KEY") + "_" + suffix }
+func (k *demoKey) userEnv(suffix string) string {
+	return strings.TrimSuffix(k.env, "_KEY") + "_" + suffix
+}
 
 // demoUserName is the user name of a demo key's user: demo key CG_STREET_DISPATCHER_KEY → demo-street-dispatcher.
 func demoUserName(env string) string {
