@@ -32,9 +32,9 @@ const (
 	signInMaxPerAddr = 20
 )
 
-// errSignIn is the one answer to a wrong user name or password: which of
+// signInRefusal is the one answer to a wrong user name or password: which of
 // the two was wrong is not said.
-var errSignIn = "wrong user name or password"
+const signInRefusal = "wrong user name or password"
 
 // signInFailures counts recent failed sign-ins by user name and by address.
 type signInFailures struct {
@@ -135,7 +135,7 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 			reason = "user disabled"
 		}
 		s.refuse(r, access.Entry{Action: "signin_fail", ObjectType: "user", ObjectID: name, HTTPStatus: http.StatusUnauthorized, Detail: reason})
-		return citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", errSignIn)
+		return citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", signInRefusal)
 	}
 	s.signIns.succeed(name)
 	p := u.Principal()
