@@ -23,6 +23,9 @@ var ErrUnauthenticated = errors.New("a valid API key is required (Authorization:
 // it.
 const authnTTL = 500 * time.Millisecond
 
+// lookupTimeout bounds one look-up of a key or session.
+const lookupTimeout = 5 * time.Second
+
 // Authenticator turns tokens into principals, remembering each lookup
 // briefly so that a busy client costs one query per authnTTL.
 type Authenticator struct {
@@ -75,6 +78,11 @@ func (a *Authenticator) lookup(ctx context.Context, hash []byte) (*Key, error) {
 	if ok && now.Sub(c.at) < authnTTL {
 		return c.key, nil
 	}
+	// The look-up finishes even when the client goes away: it is cheap,
+	// its answer is remembered for the next request, and a query cut off
+	// half-way costs its connection.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
+	defer cancel()
 	k, err := a.keys.KeyByHash(ctx, hash)
 	if err != nil {
 		return nil, err

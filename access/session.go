@@ -113,7 +113,9 @@ func (a *SessionAuthenticator) Authenticate(ctx context.Context, token string) (
 	c, ok := a.cache[id]
 	a.mu.Unlock()
 	if !ok || mono.Sub(c.at) >= authnTTL {
-		s, err := a.sessions.SessionByHash(ctx, hash, a.now(), a.idle)
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout) // as Authenticator.lookup
+		s, err := a.sessions.SessionByHash(lctx, hash, a.now(), a.idle)
+		cancel()
 		if err != nil {
 			return nil, nil, err
 		}
