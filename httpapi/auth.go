@@ -84,6 +84,8 @@ var routeRules = map[string]rule{
 	"POST /v1/events/ticket":            needs(access.PermMapRead),
 	"POST /v1/session":                  public, // signing in: the password is the credential
 	"DELETE /v1/session":                needs(access.PermSelf),
+	"GET /v1/oidc/login":                public, // signing in at the city's identity provider
+	"GET /v1/oidc/callback":             public, // its way back: state, PKCE and the ID token are the credential
 	"GET /v1/users":                     needs(access.PermUsersManage),
 	"POST /v1/users":                    needs(access.PermUsersManage),
 	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),

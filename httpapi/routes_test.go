@@ -18,7 +18,7 @@ import (
 func fullServer() *Server {
 	index := grid.NewIndex(grid.LocatorOptions{})
 	store := (*postgres.CaseStore)(nil)
-	return New(Config{}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
+	return New(Config{OIDC: &OIDCConfig{Issuer: "https://idp.invalid", ClientID: "citygrid"}}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
 		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil)})
 }
 

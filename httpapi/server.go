@@ -60,6 +60,10 @@ type Config struct {
 	// SessionIdle ends a signed-in session after this long without a
 	// request (default 12 h).
 	SessionIdle time.Duration
+	// OIDC turns on sign-in through an OpenID Connect provider (nil or no
+	// Issuer: off, /v1/oidc/* not served). Needs Deps.Users to be an
+	// OIDCUserStore.
+	OIDC *OIDCConfig
 }
 
 func (c *Config) setDefaults() {
@@ -134,6 +138,7 @@ type Server struct {
 	users    UserStore                    // nil: no users, no sessions
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
+	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
 }
 
 // Deps are what the server works with.
@@ -194,6 +199,9 @@ func New(cfg Config, d Deps) *Server {
 	if d.Users != nil {
 		s.users, s.signIns = d.Users, newSignInFailures()
 		s.sessions = access.NewSessionAuthenticator(d.Users, cfg.SessionIdle, d.Now)
+		if cfg.OIDC != nil && cfg.OIDC.Issuer != "" {
+			s.oidc = newOIDCSignIn(*cfg.OIDC, d.Users)
+		}
 	}
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
@@ -248,6 +256,10 @@ func New(cfg Config, d Deps) *Server {
 				s.registerUserRoutes(r)
 				r.Post("/session", s.handle(s.handleSignIn))
 				r.Delete("/session", s.handle(s.handleSignOut))
+				if s.oidc != nil {
+					r.Get("/oidc/login", s.handle(s.handleOIDCLogin))
+					r.Get("/oidc/callback", s.handle(s.handleOIDCCallback))
+				}
 			}
 			s.registerGridRoutes(r)
 			s.registerUnitRoutes(r)

@@ -138,16 +138,26 @@ func (s *Server) handleSignIn(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", signInRefusal)
 	}
 	s.signIns.succeed(name)
-	p := u.Principal()
-	ctx := access.WithPrincipal(r.Context(), p)
-	token, tokenHash := access.NewSessionToken()
-	csrf, _ := access.NewSessionToken()
-	at := s.now()
-	if err := s.users.CreateSession(ctx, u.ID, tokenHash, csrf, at, at.Add(sessionMaxAge), s.cfg.SessionIdle); err != nil {
+	csrf, err := s.startSession(w, r, u)
+	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, map[string]any{"csrf_token": csrf, "me": me(u.Principal(), csrf)})
+}
+
+// startSession stores a new session of u (an audit row session.create, as
+// u) and sets its cookie; it returns the session's CSRF token. Password and
+// OpenID Connect sign-ins both end here.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *access.User) (csrf string, err error) {
+	ctx := access.WithPrincipal(r.Context(), u.Principal())
+	token, tokenHash := access.NewSessionToken()
+	csrf, _ = access.NewSessionToken()
+	at := s.now()
+	if err := s.users.CreateSession(ctx, u.ID, tokenHash, csrf, at, at.Add(sessionMaxAge), s.cfg.SessionIdle); err != nil {
+		return "", err
+	}
 	http.SetCookie(w, s.sessionCookie(r, token, 0))
-	return writeJSON(w, http.StatusOK, map[string]any{"csrf_token": csrf, "me": me(p, csrf)})
+	return csrf, nil
 }
 
 // sessionCookie is the cookie holding token (maxAge < 0: clearing it).
