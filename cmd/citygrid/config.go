@@ -48,6 +48,16 @@ type Config struct {
 	BulkConcurrency int           // CITYGRID_BULK_CONCURRENCY: bulk ingests in flight per client (0: no cap)
 	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
 	SessionIdle     time.Duration // CITYGRID_SESSION_IDLE: a signed-in session ends after this long without a request
+
+	// OpenID Connect sign-in (off without an issuer); see oidc.go.
+	OIDCIssuer       string // CITYGRID_OIDC_ISSUER
+	OIDCClientID     string // CITYGRID_OIDC_CLIENT_ID
+	OIDCClientSecret string // CITYGRID_OIDC_CLIENT_SECRET (better in the environment than on a command line)
+	OIDCRedirectURL  string // CITYGRID_OIDC_REDIRECT_URL; empty: from the request's host
+	OIDCRoleClaim    string // CITYGRID_OIDC_ROLE_CLAIM
+	OIDCRoleMap      string // CITYGRID_OIDC_ROLE_MAP: value=role,... (empty: values that name roles)
+	OIDCScopeClaim   string // CITYGRID_OIDC_SCOPE_CLAIM
+	OIDCUnitClaim    string // CITYGRID_OIDC_UNIT_CLAIM
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -118,6 +128,14 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
 	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("CITYGRID_SESSION_IDLE", 12*time.Hour), "a signed-in session ends after this long without a request (env CITYGRID_SESSION_IDLE)")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("CITYGRID_OIDC_ISSUER", ""), "OpenID Connect issuer URL: people may sign in at the city's identity provider (env CITYGRID_OIDC_ISSUER); empty: off")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("CITYGRID_OIDC_CLIENT_ID", ""), "client id registered at the identity provider (env CITYGRID_OIDC_CLIENT_ID)")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", env("CITYGRID_OIDC_CLIENT_SECRET", ""), "its client secret; prefer the environment (env CITYGRID_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&c.OIDCRedirectURL, "oidc-redirect-url", env("CITYGRID_OIDC_REDIRECT_URL", ""), "callback URL registered at the provider, ending /v1/oidc/callback (env CITYGRID_OIDC_REDIRECT_URL); empty: from the request's host")
+	fs.StringVar(&c.OIDCRoleClaim, "oidc-role-claim", env("CITYGRID_OIDC_ROLE_CLAIM", "citygrid_role"), "ID token claim holding the role, a string or a list (env CITYGRID_OIDC_ROLE_CLAIM)")
+	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", env("CITYGRID_OIDC_ROLE_MAP", ""), "claim values to roles, first match wins, e.g. \"grid-duty=dispatcher,grid-analysts=planner\" (env CITYGRID_OIDC_ROLE_MAP); empty: values naming a role")
+	fs.StringVar(&c.OIDCScopeClaim, "oidc-scope-claim", env("CITYGRID_OIDC_SCOPE_CLAIM", "citygrid_scope"), "ID token claim holding the scope's grid codes; absent: the whole district (env CITYGRID_OIDC_SCOPE_CLAIM)")
+	fs.StringVar(&c.OIDCUnitClaim, "oidc-unit-claim", env("CITYGRID_OIDC_UNIT_CLAIM", "citygrid_unit"), "ID token claim holding a handler's unit (env CITYGRID_OIDC_UNIT_CLAIM)")
 	if flags != nil {
 		flags(fs)
 	}
@@ -179,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit < 0 || c.RateBurst < 1 || c.BulkConcurrency < 0 || c.BulkIdleTimeout < 0 {
 		errs = append(errs, errors.New("rate-limit, bulk-concurrency and bulk-idle-timeout must not be negative, and rate-burst must be at least 1"))
+	}
+	if _, err := c.oidcConfig(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))

@@ -93,6 +93,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}
 
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
+	oidcConfig, _ := cfg.oidcConfig()         // checked by Validate
 	api := httpapi.New(httpapi.Config{
 		TileCacheControl: cacheControl,
 		CORSOrigin:       cfg.CORSOrigin,
@@ -106,6 +107,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkConcurrency:  offIfZero(cfg.BulkConcurrency),
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
+		OIDC:             oidcConfig,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
 	srv := &http.Server{
