@@ -181,6 +181,10 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) erro
 		return refuse(http.StatusUnauthorized, "", "ID token refused: "+clip(err.Error(), 200),
 			citygrid.Errorf(citygrid.CodeUnauthenticated, "the identity provider's ID token did not verify"))
 	}
+	if idt.Subject == "" {
+		return refuse(http.StatusUnauthorized, "", "ID token without a subject",
+			citygrid.Errorf(citygrid.CodeUnauthenticated, "the identity provider's ID token names no subject"))
+	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
 		return refuse(http.StatusUnauthorized, access.OIDCUserName(idt.Subject), "nonce wrong",
 			citygrid.Errorf(citygrid.CodeUnauthenticated, "the identity provider's ID token was not made for this sign-in"))

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/jackc/pgx/v5"
 
 	"citygrid/access"
 	"citygrid/grid"
@@ -115,6 +117,8 @@ func good(edit func(map[string]any)) func(*testIssuer, string) string {
 // district imported.
 type oidcAPI struct {
 	t      *testing.T
+	tx     pgx.Tx
+	admin  string
 	url    string
 	iss    *testIssuer
 	client *http.Client
@@ -131,7 +135,7 @@ func newOIDCAPI(t *testing.T) *oidcAPI {
 		Claims: access.ClaimMapping{RoleClaim: "citygrid_role", ScopeClaim: "citygrid_scope", UnitClaim: "citygrid_unit"}}}, d)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
-	a := &oidcAPI{t: t, url: srv.URL, iss: iss, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	a := &oidcAPI{t: t, tx: tx, admin: admin, url: srv.URL, iss: iss, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	for _, pb := range [][2]string{{"/v1/units", unitsJSON}, {"/v1/grids/import", fcJSON(district())}} {
 		path, body := pb[0], pb[1]
 		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
@@ -196,6 +200,16 @@ func (a *oidcAPI) signIn(mint func(*testIssuer, string) string, tamper func(q ur
 	return a.do(req)
 }
 
+// audited counts the audit rows of action (and outcome).
+func (a *oidcAPI) audited(action, outcome string) int {
+	a.t.Helper()
+	var n int
+	if err := a.tx.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = $2`, action, outcome).Scan(&n); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
 func sessionFrom(res *http.Response) *http.Cookie {
 	for _, c := range res.Cookies() {
 		if c.Name == httpapi.SessionCookie && c.Value != "" {
@@ -236,6 +250,35 @@ func TestOIDCSignIn(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther || sessionFrom(res) == nil {
 		t.Fatalf("second sign-in: %d", res.StatusCode)
 	}
+	if n := a.audited("session.create", "allow"); n != 2 {
+		t.Errorf("%d session.create rows, want 2", n)
+	}
+	if a.audited("user.create", "allow") != 1 || a.audited("user.update", "allow") != 1 {
+		t.Errorf("user.create %d, user.update %d: want 1 each", a.audited("user.create", "allow"), a.audited("user.update", "allow"))
+	}
+	// Disabled here, the user stays out whatever the provider says.
+	req, _ = http.NewRequest("PATCH", a.url+"/v1/users/oidc.u-42", strings.NewReader(`{"disabled":true}`))
+	req.Header.Set("Authorization", "Bearer "+a.admin)
+	req.Header.Set("Content-Type", "application/json")
+	if r := a.do(req); r.StatusCode != http.StatusOK {
+		t.Fatalf("disable: %d", r.StatusCode)
+	}
+	if res := a.signIn(good(nil), nil); res.StatusCode != http.StatusForbidden || sessionFrom(res) != nil {
+		t.Fatalf("a disabled user signs in: %d", res.StatusCode)
+	}
+	// A person's user of the name a subject would get is never taken over.
+	req, _ = http.NewRequest("POST", a.url+"/v1/users", strings.NewReader(`{"name":"oidc.u-43","role":"viewer","password":"`+testPassword+`"}`))
+	req.Header.Set("Authorization", "Bearer "+a.admin)
+	req.Header.Set("Content-Type", "application/json")
+	if r := a.do(req); r.StatusCode != http.StatusCreated {
+		t.Fatalf("create oidc.u-43: %d", r.StatusCode)
+	}
+	if res := a.signIn(good(func(c map[string]any) { c["sub"] = "u-43" }), nil); res.StatusCode != http.StatusForbidden || sessionFrom(res) != nil {
+		t.Fatalf("a password user taken over: %d", res.StatusCode)
+	}
+	if n := a.audited("signin_fail", "deny"); n != 2 {
+		t.Errorf("%d signin_fail rows, want 2", n)
+	}
 }
 
 // TestOIDCRefusals: forged or unfit tokens and broken flows are refused,
@@ -247,7 +290,7 @@ func TestOIDCRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	b64 := func(v any) string { j, _ := json.Marshal(v); return base64.RawURLEncoding.EncodeToString(j) }
-	for _, tc := range []struct {
+	cases := []struct {
 		name   string
 		mint   func(*testIssuer, string) string
 		tamper func(url.Values, *http.Cookie)
@@ -277,12 +320,21 @@ func TestOIDCRefusals(t *testing.T) {
 			c.Value = p[0] + "." + p[1] + "." + strings.Repeat("v", 43)
 		}},
 		{"provider error", good(nil), func(q url.Values, _ *http.Cookie) { q.Del("code"); q.Set("error", "access_denied") }},
-	} {
+		{"no subject", good(func(c map[string]any) { delete(c, "sub") }), nil},
+		{"no flow cookie", good(nil), func(_ url.Values, c *http.Cookie) { c.Value = "x" }},
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			res := a.signIn(tc.mint, tc.tamper)
 			if res.StatusCode < 400 || res.StatusCode >= 500 || sessionFrom(res) != nil {
 				t.Fatalf("callback: %d, session %v", res.StatusCode, sessionFrom(res))
 			}
 		})
+	}
+	if n := a.audited("signin_fail", "deny"); n != len(cases) {
+		t.Errorf("%d signin_fail rows, want one a refusal: %d", n, len(cases))
+	}
+	if n := a.audited("session.create", "allow"); n != 0 {
+		t.Errorf("%d sessions made", n)
 	}
 }
