@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -34,6 +36,7 @@ type testIssuer struct {
 	t    *testing.T
 	srv  *httptest.Server
 	key  *rsa.PrivateKey
+	ec   *ecdsa.PrivateKey // a second key of the JWKS, kid e1: ES256
 	mu   sync.Mutex
 	code map[string]issuedCode
 }
@@ -48,17 +51,22 @@ func newTestIssuer(t *testing.T) *testIssuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss := &testIssuer{t: t, key: key, code: map[string]issuedCode{}}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &testIssuer{t: t, key: key, ec: ec, code: map[string]issuedCode{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(map[string]any{ //nolint:errcheck
 			"issuer": iss.srv.URL, "authorization_endpoint": iss.srv.URL + "/authorize", "token_endpoint": iss.srv.URL + "/token",
-			"jwks_uri": iss.srv.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256"},
+			"jwks_uri": iss.srv.URL + "/jwks", "id_token_signing_alg_values_supported": []string{"RS256", "ES256", "RS512", "HS256"}, // more than citygrid takes
 			"response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}}) //nolint:errcheck
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
+			{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}, {Key: &ec.PublicKey, KeyID: "e1", Algorithm: "ES256", Use: "sig"}}}) //nolint:errcheck
 	})
 	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
 		iss.mu.Lock()
@@ -81,8 +89,12 @@ func newTestIssuer(t *testing.T) *testIssuer {
 
 // sign makes a compact JWS of claims with key (RS256, kid k1).
 func sign(t *testing.T, key *rsa.PrivateKey, claims map[string]any) string {
+	return signWith(t, jose.RS256, key, "k1", claims)
+}
+
+func signWith(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) string {
 	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", "k1"))
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithHeader("kid", kid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +257,11 @@ func TestOIDCSignIn(t *testing.T) {
 	if me.Name != "oidc.u-42" || me.Role != "dispatcher" || len(me.Scope) != 1 || me.Scope[0] != "S1" {
 		t.Fatalf("me = %+v", me)
 	}
-	// The provider changes the grant: the next sign-in takes it.
-	res = a.signIn(good(func(c map[string]any) { c["citygrid_role"] = []string{"staff", "planner"} }), nil)
+	// The provider changes the grant (and signs with its ES256 key): the
+	// next sign-in takes it.
+	res = a.signIn(func(iss *testIssuer, n string) string {
+		return signWith(t, jose.ES256, iss.ec, "e1", iss.claims(n, func(c map[string]any) { c["citygrid_role"] = []string{"staff", "planner"} }))
+	}, nil)
 	if res.StatusCode != http.StatusSeeOther || sessionFrom(res) == nil {
 		t.Fatalf("second sign-in: %d", res.StatusCode)
 	}
@@ -300,6 +315,9 @@ func TestOIDCRefusals(t *testing.T) {
 		}, nil},
 		{"alg HS256 with the public key", func(iss *testIssuer, n string) string {
 			return b64(map[string]any{"alg": "HS256", "kid": "k1"}) + "." + b64(iss.claims(n, nil)) + ".c2ln"
+		}, nil},
+		{"RS512: a right key, an alg not allowed", func(iss *testIssuer, n string) string {
+			return signWith(iss.t, jose.RS512, iss.key, "k1", iss.claims(n, nil))
 		}, nil},
 		{"wrong key", func(iss *testIssuer, n string) string { return sign(iss.t, otherKey, iss.claims(n, nil)) }, nil},
 		{"expired", good(func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), nil},
