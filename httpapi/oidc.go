@@ -136,11 +136,6 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) erro
 	// The flow's cookie is for one try, whatever happens.
 	http.SetCookie(w, s.oidcFlowCookie(r, "", -1))
 	q := r.URL.Query()
-	if e := q.Get("error"); e != "" {
-		e = clip(e, 100)
-		return refuse(http.StatusUnauthorized, "", "provider error "+e,
-			citygrid.Errorf(citygrid.CodeUnauthenticated, "the identity provider refused the sign-in (%s)", e))
-	}
 	var state, nonce, verifier string
 	if c, err := r.Cookie(oidcCookie); err == nil {
 		parts := strings.Split(c.Value, ".")
@@ -151,6 +146,12 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) erro
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(q.Get("state"))) != 1 {
 		return refuse(http.StatusBadRequest, "", "state missing or wrong",
 			citygrid.Errorf(citygrid.CodeInvalid, "this sign-in was not started here, or took longer than %d minutes: start again at /v1/oidc/login", int(oidcFlowMaxAge/time.Minute)))
+	}
+	// The provider's own refusal, once the state shows it answers our request.
+	if e := q.Get("error"); e != "" {
+		e = clip(e, 100)
+		return refuse(http.StatusUnauthorized, "", "provider error "+e,
+			citygrid.Errorf(citygrid.CodeUnauthenticated, "the identity provider refused the sign-in (%s)", e))
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 4096 {
