@@ -16,7 +16,8 @@ import (
 
 // TestSignIn goes through the page as people with different keys would,
 // in one tab: none, a wrong one, a planner's, a dispatcher's that is
-// revoked while the page is open.
+// revoked while the page is open; then as people with user names and
+// passwords (testPeople).
 func TestSignIn(t *testing.T) {
 	chromium(t)
 	srv := server(t, demoCases)
@@ -69,6 +70,8 @@ func TestSignIn(t *testing.T) {
 		b.noConsoleErrors("after signing out")
 	})
 	t.Run("a key revoked while the page is open", func(t *testing.T) { testRevokedKey(t, b, srv) })
+	// People share the tab and the server: a browser and a server of their own would cost seconds.
+	t.Run("people", func(t *testing.T) { testPeople(t, b, srv) })
 }
 
 // signedOut waits for the sign-in form and checks that no key is kept;
