@@ -88,6 +88,7 @@ type site struct {
 	*httptest.Server
 	api   *httpapi.Server
 	keys  *postgres.KeyStore
+	users *postgres.UserStore
 	admin string // an admin key's token
 }
 
@@ -143,9 +144,10 @@ func server(t testing.TB, n int) *site {
 		t.Fatal(err)
 	}
 	keys := postgres.NewKeyStore(pool)
+	users := postgres.NewUserStore(pool)
 	api := httpapi.New(httpapi.Config{}, httpapi.Deps{
 		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
-		Keys: keys, Audit: postgres.NewAuditStore(pool),
+		Keys: keys, Audit: postgres.NewAuditStore(pool), Users: users,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	srv := httptest.NewServer(api)
@@ -154,7 +156,7 @@ func server(t testing.TB, n int) *site {
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	s := &site{Server: srv, api: api, keys: keys}
+	s := &site{Server: srv, api: api, keys: keys, users: users}
 	s.admin, _ = s.key(t, access.Key{Role: access.RoleAdmin})
 	return s
 }

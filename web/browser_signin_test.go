@@ -16,7 +16,8 @@ import (
 
 // TestSignIn goes through the page as people with different keys would,
 // in one tab: none, a wrong one, a planner's, a dispatcher's that is
-// revoked while the page is open.
+// revoked while the page is open; then as people with user names and
+// passwords (testPeople).
 func TestSignIn(t *testing.T) {
 	chromium(t)
 	srv := server(t, demoCases)
@@ -24,11 +25,16 @@ func TestSignIn(t *testing.T) {
 
 	b.open(srv, "")
 	signedOut(t, b, "")
-	// Nothing but the page's own files was asked for: no request needs a
-	// key before one is entered, so there is no refusal to log either.
-	if asked := eval[[]string](b, `performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => !p.startsWith('/static/') && !p.startsWith('/fonts/'))`); len(asked) > 0 {
-		t.Errorf("signed out, the page asked for %v", asked)
+	// Nothing but the page's own files and GET /v1/me (is there a session
+	// cookie?) was asked for: no other request needs a credential before
+	// one is entered.
+	if asked := eval[[]string](b, `performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => !p.startsWith('/static/') && !p.startsWith('/fonts/'))`); strings.Join(asked, " ") != "/v1/me" {
+		t.Errorf("signed out, the page asked for %v, want /v1/me alone", asked)
 	}
+	if mode := eval[string](b, `document.querySelector('#signin-form').dataset.mode`); mode != "user" {
+		t.Errorf("the form first asks by %q, want a user name and password", mode)
+	}
+	b.dropErrors(func(s string) bool { return strings.Contains(s, "401") && strings.Contains(s, "/v1/me") })
 	b.noConsoleErrors("signed out")
 
 	t.Run("a wrong key gets the server's words", func(t *testing.T) {
@@ -60,16 +66,19 @@ func TestSignIn(t *testing.T) {
 		b.t = t
 		b.reloading(chromedp.Click(`#sign-out`))
 		signedOut(t, b, "")
+		b.dropErrors(func(s string) bool { return strings.Contains(s, "401") && strings.Contains(s, "/v1/me") }) // is there a session?
 		b.noConsoleErrors("after signing out")
 	})
 	t.Run("a key revoked while the page is open", func(t *testing.T) { testRevokedKey(t, b, srv) })
+	// People share the tab and the server: a browser and a server of their own would cost seconds.
+	t.Run("people", func(t *testing.T) { testPeople(t, b, srv) })
 }
 
 // signedOut waits for the sign-in form and checks that no key is kept;
 // with want, that the form says it.
 func signedOut(t *testing.T, b *browser, want string) {
 	t.Helper()
-	poll[bool](b, "the sign-in form", `!document.querySelector('#signin').hidden && document.activeElement === document.querySelector('#signin-key')`, 15*time.Second)
+	poll[bool](b, "the sign-in form", `!document.querySelector('#signin').hidden && !!document.activeElement && document.activeElement.closest('#signin-form') !== null && document.activeElement.offsetParent !== null && document.activeElement.id !== 'signin-switch'`, 15*time.Second)
 	if eval[bool](b, `sessionStorage.getItem('citygrid.key') !== null || !document.querySelector('#who').hidden`) {
 		t.Error("signed out, the page still keeps a key or shows who it speaks as")
 	}
@@ -81,6 +90,9 @@ func signedOut(t *testing.T, b *browser, want string) {
 // enterKey types key into the sign-in form and submits it.
 func enterKey(b *browser, key string) {
 	b.t.Helper()
+	if eval[string](b, `document.querySelector('#signin-form').dataset.mode`) != "key" {
+		b.do(chromedp.Click(`#signin-switch`))
+	}
 	b.clear(`#signin-key`)
 	b.do(chromedp.SendKeys(`#signin-key`, key), chromedp.Click(`#signin-form button[type=submit]`))
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   KEY_ITEM, storedKey, storeKey, forgetKey, cleanKey, authHeaders, needsKey, signedRequest,
   readTicket, streamURL, backoff, BACKOFF_MAX_MS, readMe, viewsOf, roleWords, scopeWords,
+  cleanSignIn, readSignIn, credentialHeaders, streamSource,
 } from '../static/js/auth.js';
 
 const origin = 'http://127.0.0.1:8080';
@@ -153,4 +154,52 @@ test('roleWords and scopeWords', () => {
   assert.equal(scopeWords(['370203005'], nameOf), '辽宁路街道');
   assert.equal(scopeWords(['370203005', '370203999'], nameOf), '辽宁路街道, 370203999');
   assert.equal(scopeWords(['370203005', '370203005001', 'a', 'b'], nameOf), '辽宁路街道, 某社区 +2 more');
+});
+
+test('readMe reads a session: the user and the CSRF token', () => {
+  const base = {role: 'dispatcher', permissions: ['map.read'], key_id: '0', name: 'li.wei'};
+  const me = readMe({...base, user: {id: '7', name: 'li.wei', display_name: '李伟'}, csrf_token: 'tok'});
+  assert.deepEqual(me.user, {name: 'li.wei', displayName: '李伟'});
+  assert.equal(me.csrf, 'tok');
+  const key = readMe(base);
+  assert.equal(key.user, null);
+  assert.equal(key.csrf, null);
+  assert.equal(readMe({...base, csrf_token: ''}).csrf, null);
+});
+
+test('cleanSignIn', async (t) => {
+  const cases = [
+    {name: 'a name and password', user: 'li.wei', password: 'correct horse', want: {body: {user: 'li.wei', password: 'correct horse'}}},
+    {name: 'the name trimmed, the password as typed', user: '  li.wei\n', password: ' pass word ', want: {body: {user: 'li.wei', password: ' pass word '}}},
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(cleanSignIn(c.user, c.password), c.want));
+  for (const [user, password] of [['', 'x'], ['  ', 'x'], ['li.wei', ''], [null, null]]) {
+    await t.test(`refuses ${JSON.stringify([user, password])}`, () => assert.ok(cleanSignIn(user, password).error));
+  }
+});
+
+test('readSignIn gives GET /v1/me with the token', () => {
+  const me = {role: 'handler', permissions: []};
+  assert.deepEqual(readSignIn({csrf_token: 'tok', me}), {...me, csrf_token: 'tok'});
+  for (const bad of [null, {}, {me}, {csrf_token: '', me}, {csrf_token: 'tok'}]) assert.throws(() => readSignIn(bad));
+});
+
+test('credentialHeaders: a key, or the CSRF token on changes', async (t) => {
+  const cases = [
+    {name: 'a key, GET', method: 'GET', key: KEY, csrf: null, want: {Authorization: `Bearer ${KEY}`}},
+    {name: 'a key wins over a token', method: 'PATCH', key: KEY, csrf: 'tok', want: {Authorization: `Bearer ${KEY}`}},
+    {name: 'session, GET: the cookie alone', method: 'GET', key: null, csrf: 'tok', want: {}},
+    {name: 'session, HEAD', method: 'HEAD', key: null, csrf: 'tok', want: {}},
+    {name: 'session, PATCH', method: 'PATCH', key: null, csrf: 'tok', want: {'X-CSRF-Token': 'tok'}},
+    {name: 'session, post (lower case)', method: 'post', key: null, csrf: 'tok', want: {'X-CSRF-Token': 'tok'}},
+    {name: 'session, PUT', method: 'PUT', key: null, csrf: 'tok', want: {'X-CSRF-Token': 'tok'}},
+    {name: 'session, DELETE', method: 'DELETE', key: null, csrf: 'tok', want: {'X-CSRF-Token': 'tok'}},
+    {name: 'nothing', method: 'POST', key: null, csrf: null, want: {}},
+  ];
+  for (const c of cases) await t.test(c.name, () => assert.deepEqual(credentialHeaders(c.method, c.key, c.csrf), c.want));
+});
+
+test('streamSource: the cookie, or a ticket', () => {
+  assert.deepEqual(streamSource(true), {url: '/v1/events'});
+  assert.deepEqual(streamSource(false), {ticket: true});
 });

@@ -1,9 +1,10 @@
 // API access: every request goes through here, so that each carries the
-// API key, failures become sentences a person can act on, a refused key
+// page's credential (the API key, or for a person's session the CSRF
+// token on each change; the browser sends the cookie), failures become sentences a person can act on, a refused key
 // sends the person back to the sign-in form, and the loading bar knows
 // what is pending.
 
-import {authHeaders, needsKey} from './auth.js';
+import {credentialHeaders, needsKey} from './auth.js';
 
 let pending = 0;
 const listeners = new Set();
@@ -12,9 +13,22 @@ const listeners = new Set();
 let key = null;
 const refusedListeners = new Set();
 
+/** csrf is the session's CSRF token (null: not signed in by session). */
+let csrf = null;
+
 /** setKey sets the key every request carries from now on (null: none). */
 export function setKey(k) {
   key = k || null;
+}
+
+/** setSession makes the page speak by session cookie, with its CSRF token (null: not). */
+export function setSession(token) {
+  csrf = token || null;
+}
+
+/** bySession tells whether the page speaks by session cookie. */
+export function bySession() {
+  return !key && !!csrf;
 }
 
 /** currentKey is the key requests carry, for what does not go through request (map tiles). */
@@ -65,7 +79,8 @@ export async function request(path, options = {}) {
   const {json, headers = {}, raw = false, signal, method = json === undefined ? 'GET' : 'POST'} = options;
   const tried = options.key !== undefined;
   const sent = tried ? options.key : key;
-  const auth = needsKey(path, window.location.origin) ? authHeaders(sent) : {};
+  const token = csrf;
+  const auth = needsKey(path, window.location.origin) ? credentialHeaders(method, sent, tried ? null : token) : {};
   const init = {method, headers: {Accept: 'application/json, application/geo+json;q=0.9, */*;q=0.5', ...auth, ...headers}, signal};
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -89,8 +104,9 @@ export async function request(path, options = {}) {
         // not problem+json; fall back to the status line
       }
       const detail = problem && (problem.detail || problem.title);
-      // Only a refusal of the key in use now signs the page out: a late reply to a key since replaced says nothing.
+      // Only a refusal of the credential in use now signs the page out: a late reply to one since replaced says nothing.
       if (response.status === 401 && !tried && sent && sent === key) keyRefused(detail || 'The server refused the API key.');
+      if (response.status === 401 && !tried && !sent && token && token === csrf && !key) keyRefused(detail || 'Your session has ended: sign in again.');
       throw new APIError(detail ? `${detail} (HTTP ${response.status})` : `The server answered HTTP ${response.status} ${response.statusText}.`, response.status, problem);
     }
     if (raw) return {body: await response.blob(), response};

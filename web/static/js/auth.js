@@ -124,7 +124,58 @@ export function readMe(body) {
     permissions: new Set(body.permissions),
     caseActions: Array.isArray(body.case_actions) ? body.case_actions.slice() : null,
     seesFreeText: body.sees_free_text === true,
+    // A person's session: who (user name, display name) and the token its page sends with each change.
+    user: body.user && typeof body.user.name === 'string' ? {name: body.user.name, displayName: body.user.display_name || ''} : null,
+    csrf: typeof body.csrf_token === 'string' && body.csrf_token ? body.csrf_token : null,
   };
+}
+
+/**
+ * cleanSignIn reads the sign-in form's user name and password into the
+ * body of POST /v1/session ({user, password}), or {error} in words. The
+ * password is sent as typed: spaces may be part of it.
+ */
+export function cleanSignIn(user, password) {
+  const u = String(user || '').trim();
+  const p = String(password || '');
+  if (!u) return {error: 'Enter your user name.'};
+  if (!p) return {error: 'Enter your password.'};
+  return {body: {user: u, password: p}};
+}
+
+/**
+ * readSignIn reads POST /v1/session's answer ({csrf_token, me}) into the
+ * body of GET /v1/me with the token in it, as a reload would get it.
+ */
+export function readSignIn(body) {
+  if (!body || typeof body.csrf_token !== 'string' || !body.csrf_token || !body.me) {
+    throw new Error('the server signed in without a CSRF token (POST /v1/session has no "csrf_token")');
+  }
+  return {...body.me, csrf_token: body.csrf_token};
+}
+
+/** CHANGES are the methods the server checks the CSRF token on. */
+const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * credentialHeaders are the headers a request by method carries: the key
+ * (Bearer) when the page has one, else, for a change made by the session
+ * cookie, its CSRF token. A GET by session needs nothing: the browser sends
+ * the cookie.
+ */
+export function credentialHeaders(method, key, csrf) {
+  if (key) return authHeaders(key);
+  if (csrf && CHANGES.has(String(method || 'GET').toUpperCase())) return {'X-CSRF-Token': csrf};
+  return {};
+}
+
+/**
+ * streamSource is how the live stream is opened: by session, the cookie
+ * goes along by itself ({url: '/v1/events'}); by key, a ticket is asked
+ * for first ({ticket: true}; EventSource cannot send a header).
+ */
+export function streamSource(bySession) {
+  return bySession ? {url: '/v1/events'} : {ticket: true};
 }
 
 /**

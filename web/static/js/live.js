@@ -1,11 +1,12 @@
-// Live updates from GET /v1/events, opened with a stream ticket: a "case"
+// Live updates from GET /v1/events, opened with the session cookie or, for
+// a key, with a stream ticket: a "case"
 // event names the tiles the change made stale (the server computes them
 // as its own tile cache does); the map reloads those it is showing, the
 // activity list gains a row, the open panel follows. A "bulk" event, or a
 // reconnect after missed events, refreshes everything.
 
-import {request} from './api.js';
-import {readTicket, streamURL, backoff} from './auth.js';
+import {request, bySession} from './api.js';
+import {readTicket, streamURL, streamSource, backoff} from './auth.js';
 import {$, debounce} from './dom.js';
 import {inArea} from './geometry.js';
 import {levelsAt} from './rules.js';
@@ -58,6 +59,7 @@ export class Live {
     clearTimeout(this.retryTimer);
     if (this.es) this.es.close();
     this.es = null;
+    this.status('off', 'Signed out');
   }
 
   status(state, words) {
@@ -66,16 +68,19 @@ export class Live {
   }
 
   async open() {
-    let ticket;
-    try {
-      ticket = readTicket((await request('/v1/events/ticket', {method: 'POST'})).body);
-    } catch (err) {
-      if (err.status === 401) return this.close(); // the sign-in form is up
-      this.retry();
-      return;
+    const how = streamSource(bySession());
+    let url = how.url;
+    if (how.ticket) {
+      try {
+        url = streamURL(readTicket((await request('/v1/events/ticket', {method: 'POST'})).body));
+      } catch (err) {
+        if (err.status === 401) return this.close(); // the sign-in form is up
+        this.retry();
+        return;
+      }
     }
     if (this.closed) return;
-    const es = new EventSource(streamURL(ticket));
+    const es = new EventSource(url);
     this.es = es;
     es.addEventListener('hello', () => {
       this.attempt = 0;
@@ -91,13 +96,28 @@ export class Live {
     });
     // The server ends a stream whose key was revoked or expired: a new
     // ticket is asked for, which a dead key does not get (the sign-in form
-    // comes back), and a live one does.
+    // comes back), and a live one does. A session's stream ends when its
+    // user is disabled or changed, and EventSource hides the status of a
+    // refused reconnect: the page asks GET /v1/me at once, whose 401 brings
+    // the form back, before it waits to reconnect.
     for (const name of ['error', 'end']) {
       es.addEventListener(name, () => {
         es.close();
-        if (this.es === es) this.retry();
+        if (this.es !== es) return;
+        if (bySession()) this.checkSession();
+        else this.retry();
       });
     }
+  }
+
+  async checkSession() {
+    this.es = null;
+    try {
+      await request('/v1/me');
+    } catch (err) {
+      if (err.status === 401) return this.close(); // the sign-in form is up
+    }
+    this.retry();
   }
 
   retry() {

@@ -1,13 +1,14 @@
-// The battle map's entry point. Without an API key it shows the sign-in
-// form and asks nothing else of the API. With one, it asks who the key is
-// (GET /v1/me) and the rules the page follows (the case lifecycle, what
+// The battle map's entry point. It first asks GET /v1/me, with the API key
+// the tab keeps or else with the session cookie the browser may hold;
+// refused, it shows the sign-in form and asks nothing else of the API.
+// Signed in, it knows who the page speaks as (GET /v1/me) and asks the rules the page follows (the case lifecycle, what
 // the tiles show at each zoom), builds the map with the views the key may
 // see and hands each part exactly what it needs. window.citygrid exposes
 // the map and state for the browser tests.
 
-import {get, onPending, setKey, currentKey, onRefused} from './api.js';
-import {storedKey, storeKey, forgetKey, readMe, viewsOf, scopeWords} from './auth.js';
-import {askForKey, showAccount} from './signin.js';
+import {get, request, onPending, setKey, setSession, bySession, currentKey, onRefused} from './api.js';
+import {storedKey, forgetKey, readMe, viewsOf, scopeWords} from './auth.js';
+import {signInAgain, showAccount} from './signin.js';
 import {$, debounce, setTimeZone} from './dom.js';
 import {buildStyle, LAYER_GROUPS} from './style.js';
 import {parseStatuses, parseActions, parseCatalogue} from './rules.js';
@@ -112,9 +113,10 @@ async function boot(meBody) {
     fail(err);
     return;
   }
+  if (me.csrf) setSession(me.csrf); // a reload: the token comes with GET /v1/me
   const views = viewsOf(me);
   if (!views.map) {
-    signOut(`A key of role ${me.role} cannot read the map: sign in with another key.`);
+    signOut(`A ${me.user ? 'user' : 'key'} of role ${me.role} cannot read the map: sign in ${me.user ? 'as someone else' : 'with another key'}.`);
     return;
   }
   Object.assign(window.citygrid, {me, views});
@@ -306,55 +308,77 @@ function fail(err) {
   toast(`The map cannot start: ${err.message}`, 'error');
 }
 
-/** session is the sign-in's state: whether a boot has begun (a new key then reloads the page), the live stream to stop. */
-const session = {booted: false, live: null};
+/** session is the sign-in's state: whether a boot has begun (a new credential then reloads the page), the live stream to stop. */
+const session = {booted: false, live: null, signingOut: false};
 
 /**
- * signOut forgets the key and shows the sign-in form with message (the
- * server's words when it refused the key). A key entered once the page has
- * been built for another reloads it: another key may be another role.
+ * signOut ends the page's credential and shows the sign-in form with
+ * message (the server's words when it refused the credential). The
+ * sign-out control (no message) ends a session at the server too
+ * (DELETE /v1/session) and reloads the page clean. Signing in once the page
+ * has been built for someone else reloads it: another person may have
+ * another role.
  */
-function signOut(message) {
+async function signOut(message) {
+  if (session.signingOut) return; // a refusal of the sign-out itself: the page reloads anyway
+  const wasSession = bySession();
+  const wasKey = !!currentKey();
   forgetKey(sessionStorage);
   setKey(null);
   if (session.live) session.live.close();
+  if (!message && wasSession) {
+    session.signingOut = true;
+    try {
+      await request('/v1/session', {method: 'DELETE'});
+    } catch (err) {
+      if (err.status !== 401) toast(`Signing out failed: ${err.message}`, 'error');
+    }
+  }
+  setSession(null);
   if (!message && session.booted) {
     window.location.reload(); // the sign-out control: start clean, at the form
     return;
   }
   setMapStatus('');
-  askForKey(message, async (key) => {
-    let body;
-    try {
-      body = await get('/v1/me', {key});
-    } catch (err) {
-      return err.message;
-    }
-    storeKey(sessionStorage, key);
+  const signedIn = (meBody) => {
     if (session.booted) {
       window.location.reload();
       return null;
     }
-    setKey(key);
-    boot(body).catch(fail);
+    boot(meBody).catch(fail);
     return null;
-  });
+  };
+  signInAgain(message, wasKey ? 'key' : 'user', signedIn);
 }
 
-function start() {
+/**
+ * start asks GET /v1/me with the tab's key, or without one (the browser
+ * sends the session cookie, if any): an answer builds the page, a refusal
+ * shows the form.
+ */
+async function start() {
   if (!window.maplibregl) {
     setMapStatus('The map library did not load.');
     return;
   }
-  // A refusal of the key in use, from any request: back to the form, with the server's words.
-  onRefused((message) => { if (currentKey()) signOut(message); });
+  // A refusal of the credential in use, from any request: back to the form, with the server's words.
+  onRefused((message) => { if (currentKey() || bySession()) signOut(message); });
   const key = storedKey(sessionStorage);
-  if (!key) {
-    signOut('');
+  if (key) {
+    setKey(key);
+    boot().catch(fail);
     return;
   }
-  setKey(key);
-  boot().catch(fail);
+  let body;
+  try {
+    body = await get('/v1/me');
+  } catch (err) {
+    if (err.status === 401) signOut('');
+    else fail(err);
+    return;
+  }
+  setSession(body.csrf_token); // the cookie's session: each change carries its token
+  boot(body).catch(fail);
 }
 
 if (window.maplibregl) start();
