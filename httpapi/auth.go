@@ -199,7 +199,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				msg = access.ErrSignedOut.Error()
 				http.SetCookie(w, s.sessionCookie(r, "", -1)) // a dead session's cookie is of no more use
 			}
-			writeProblem(w, r, citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", msg))
+			e := citygrid.Errorf(citygrid.CodeUnauthenticated, "%s", msg)
+			e.Details = map[string]any{"sign_in": s.signInMethods()}
+			writeProblem(w, r, e)
 			return
 		}
 		ctx = access.WithPrincipal(r.Context(), p)
@@ -259,6 +261,20 @@ func (s *Server) principalOf(r *http.Request, pattern string) (*access.Principal
 	}
 	p, err := s.authn.Authenticate(r.Context(), strings.TrimSpace(token))
 	return p, nil, err
+}
+
+// signInMethods tells a refused caller how it may sign in (the same for
+// every refusal): a key always, a password when people are kept, the
+// city's identity provider at /v1/oidc/login when one is configured.
+func (s *Server) signInMethods() []string {
+	methods := []string{"key"}
+	if s.users != nil {
+		methods = append(methods, "password")
+	}
+	if s.oidc != nil {
+		methods = append(methods, "oidc")
+	}
+	return methods
 }
 
 // unauthenticated is a credential refused for reason.

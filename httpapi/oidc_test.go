@@ -235,6 +235,16 @@ func sessionFrom(res *http.Response) *http.Cookie {
 // the session cookie works on /v1/me.
 func TestOIDCSignIn(t *testing.T) {
 	a := newOIDCAPI(t)
+	// A refused caller learns that it may sign in at the provider.
+	if r, err := a.client.Get(a.url + "/v1/me"); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"sign_in":["key","password","oidc"]`) {
+			t.Errorf("refusal: %d %s, want sign_in with oidc", r.StatusCode, body)
+		}
+	}
 	res := a.signIn(good(nil), nil)
 	c := sessionFrom(res)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" || c == nil {

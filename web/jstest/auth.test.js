@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   KEY_ITEM, storedKey, storeKey, forgetKey, cleanKey, authHeaders, needsKey, signedRequest,
   readTicket, streamURL, backoff, BACKOFF_MAX_MS, readMe, viewsOf, roleWords, scopeWords,
-  cleanSignIn, readSignIn, credentialHeaders, streamSource,
+  cleanSignIn, readSignIn, credentialHeaders, streamSource, signInMethods,
 } from '../static/js/auth.js';
 
 const origin = 'http://127.0.0.1:8080';
@@ -202,4 +202,12 @@ test('credentialHeaders: a key, or the CSRF token on changes', async (t) => {
 test('streamSource: the cookie, or a ticket', () => {
   assert.deepEqual(streamSource(true), {url: '/v1/events'});
   assert.deepEqual(streamSource(false), {ticket: true});
+});
+
+test('signInMethods reads a refusal', () => {
+  assert.deepEqual(signInMethods({sign_in: ['key', 'password', 'oidc']}), ['key', 'password', 'oidc']);
+  assert.deepEqual(signInMethods({sign_in: ['key']}), ['key']);
+  assert.deepEqual(signInMethods({}), ['key', 'password']);
+  assert.deepEqual(signInMethods(null), ['key', 'password']);
+  assert.deepEqual(signInMethods({sign_in: [1, 'oidc']}), ['oidc']);
 });

@@ -221,3 +221,13 @@ export function scopeWords(scope, nameOf = () => null) {
   const shown = names.slice(0, 2).join(', ');
   return names.length > 2 ? `${shown} +${names.length - 2} more` : shown;
 }
+
+/**
+ * signInMethods reads how the server lets people sign in from a refusal
+ * (a 401's `sign_in`: "key", "password", "oidc"); none listed: key and
+ * password, the page's own form.
+ */
+export function signInMethods(problem) {
+  const list = problem && Array.isArray(problem.sign_in) ? problem.sign_in.filter((m) => typeof m === 'string') : [];
+  return list.length ? list : ['key', 'password'];
+}

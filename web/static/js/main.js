@@ -7,8 +7,8 @@
 // the map and state for the browser tests.
 
 import {get, request, onPending, setKey, setSession, bySession, currentKey, onRefused} from './api.js';
-import {storedKey, forgetKey, readMe, viewsOf, scopeWords} from './auth.js';
-import {signInAgain, showAccount} from './signin.js';
+import {storedKey, forgetKey, readMe, viewsOf, scopeWords, signInMethods} from './auth.js';
+import {signInAgain, showAccount, offerProvider} from './signin.js';
 import {$, debounce, setTimeZone} from './dom.js';
 import {buildStyle, LAYER_GROUPS} from './style.js';
 import {parseStatuses, parseActions, parseCatalogue} from './rules.js';
@@ -373,8 +373,10 @@ async function start() {
   try {
     body = await get('/v1/me');
   } catch (err) {
-    if (err.status === 401) signOut('');
-    else fail(err);
+    if (err.status === 401) {
+      offerProvider(signInMethods(err.body).includes('oidc'));
+      signOut('');
+    } else fail(err);
     return;
   }
   setSession(body.csrf_token); // the cookie's session: each change carries its token

@@ -21,6 +21,14 @@ const MODES = {
  * entered; each resolves to null when it signed in, which closes the form,
  * or to the words to show under the fields.
  */
+/**
+ * offerProvider shows, under the form, the way to the city's identity
+ * provider (OpenID Connect) when the server offers it.
+ */
+export function offerProvider(on) {
+  $('#signin-oidc').hidden = !on;
+}
+
 export function askToSignIn(message, mode, {tryUser, tryKey}) {
   const box = $('#signin');
   const form = $('#signin-form');
