@@ -26,6 +26,9 @@ const MODES = {
  * provider (OpenID Connect) when the server offers it.
  */
 export function offerProvider(on) {
+  // The address is set here, not in the page: the page names only its
+  // own assets.
+  if (on) $('#signin-oidc-link').href = '/v1/oidc/login';
   $('#signin-oidc').hidden = !on;
 }
 
