@@ -46,12 +46,17 @@ type keysCommand struct {
 var keysFlags = []string{"database-url", "data-dir", "log-level", "log-format"}
 
 // usage makes -help print the keys usage and the flags that matter to it.
-func (k *keysCommand) usage(fs *flag.FlagSet) {
+func (k *keysCommand) usage(fs *flag.FlagSet) { subcommandUsage(fs, keysUsage, "keys create:") }
+
+// subcommandUsage makes -help print a subcommand's usage text, the
+// database and log flags (keysFlags) and its own flags, whose usage starts
+// with prefix — not serve's.
+func subcommandUsage(fs *flag.FlagSet, text, prefix string) {
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprint(w, keysUsage+"\nflags:\n")
+		fmt.Fprint(w, text+"\nflags:\n")
 		fs.VisitAll(func(f *flag.Flag) {
-			if slices.Contains(keysFlags, f.Name) || strings.HasPrefix(f.Usage, "keys create:") {
+			if slices.Contains(keysFlags, f.Name) || strings.HasPrefix(f.Usage, prefix) {
 				fmt.Fprintf(w, "  -%s\n    \t%s\n", f.Name, f.Usage)
 			}
 		})

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -43,17 +42,7 @@ type usersCommand struct {
 // stdin is where users create -password-stdin reads (tests replace it).
 var stdin io.Reader = os.Stdin
 
-func (u *usersCommand) usage(fs *flag.FlagSet) {
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprint(w, usersUsage+"\nflags:\n")
-		fs.VisitAll(func(f *flag.Flag) {
-			if slices.Contains(keysFlags, f.Name) || strings.HasPrefix(f.Usage, "users create:") {
-				fmt.Fprintf(w, "  -%s\n    \t%s\n", f.Name, f.Usage)
-			}
-		})
-	}
-}
+func (u *usersCommand) usage(fs *flag.FlagSet) { subcommandUsage(fs, usersUsage, "users create:") }
 
 func (u *usersCommand) createFlags(fs *flag.FlagSet) {
 	u.usage(fs)
