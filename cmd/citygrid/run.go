@@ -37,6 +37,28 @@ Every command but serve uses the private cluster a running serve runs from
 -data-dir, and starts it only when none runs.
 `
 
+// action is one action of a command with actions (keys create, users
+// disable, …): what it runs and the flags of its own.
+type action struct {
+	run   func(context.Context, *Config, []string, *env) error
+	flags func(*flag.FlagSet)
+}
+
+// subcommands are the commands made of actions, each with its usage.
+var subcommands = map[string]struct {
+	usage   string
+	actions func() map[string]action // fresh for each run: an action's flags fill its command
+}{
+	"keys": {keysUsage, func() map[string]action {
+		k := &keysCommand{}
+		return map[string]action{"create": {k.create, k.createFlags}, "list": {k.list, k.usage}, "revoke": {k.revoke, k.usage}}
+	}},
+	"users": {usersUsage, func() map[string]action {
+		u := &usersCommand{}
+		return map[string]action{"create": {u.create, u.createFlags}, "list": {u.list, u.usage}, "disable": {u.disable, u.usage}}
+	}},
+}
+
 // Run executes one command and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -57,48 +79,23 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		cmd = runDemo
 	case "data-dir":
 		cmd = runDataDir
-	case "keys":
+	case "keys", "users":
+		group := subcommands[name]
 		if len(rest) == 0 {
-			fmt.Fprint(stderr, keysUsage)
+			fmt.Fprint(stderr, group.usage)
 			return 2
 		}
-		k := &keysCommand{}
-		switch rest[0] {
-		case "create":
-			cmd, flags = k.create, k.createFlags
-		case "list":
-			cmd, flags = k.list, k.usage
-		case "revoke":
-			cmd, flags = k.revoke, k.usage
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, keysUsage)
+		a, ok := group.actions()[rest[0]]
+		switch {
+		case rest[0] == "help" || rest[0] == "-h" || rest[0] == "-help" || rest[0] == "--help":
+			fmt.Fprint(stdout, group.usage)
 			return 0
-		default:
-			fmt.Fprintf(stderr, "citygrid keys: unknown action %q\n\n%s", rest[0], keysUsage)
+		case !ok:
+			fmt.Fprintf(stderr, "citygrid %s: unknown action %q\n\n%s", name, rest[0], group.usage)
 			return 2
 		}
-		name, rest = "keys "+rest[0], rest[1:]
-	case "users":
-		if len(rest) == 0 {
-			fmt.Fprint(stderr, usersUsage)
-			return 2
-		}
-		u := &usersCommand{}
-		switch rest[0] {
-		case "create":
-			cmd, flags = u.create, u.createFlags
-		case "list":
-			cmd, flags = u.list, u.usage
-		case "disable":
-			cmd, flags = u.disable, u.usage
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usersUsage)
-			return 0
-		default:
-			fmt.Fprintf(stderr, "citygrid users: unknown action %q\n\n%s", rest[0], usersUsage)
-			return 2
-		}
-		name, rest = "users "+rest[0], rest[1:]
+		cmd, flags = a.run, a.flags
+		name, rest = name+" "+rest[0], rest[1:]
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
