@@ -139,6 +139,8 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+	// transient: errors after which a request runs again (Deps.Transient).
+	transient func(error) bool
 }
 
 // Deps are what the server works with.
@@ -170,6 +172,9 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Transient tells the errors after which a request may run again: the
+	// database went away under it (postgres.Unavailable). Nil: never.
+	Transient func(error) bool
 }
 
 // New builds the server and its routes.
@@ -192,7 +197,7 @@ func New(cfg Config, d Deps) *Server {
 		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
 	}
 	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
-		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient}
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}

@@ -24,8 +24,13 @@ type DBTX interface {
 // Concurrent reports whether db serves several statements at once: a pool
 // does, a transaction serves one at a time.
 func Concurrent(db DBTX) bool {
-	_, ok := db.(*pgxpool.Pool)
-	return ok
+	switch db := db.(type) {
+	case *pgxpool.Pool:
+		return true
+	case *Patient:
+		return Concurrent(db.db)
+	}
+	return false
 }
 
 // Open connects to url, checks that the server answers, and applies any

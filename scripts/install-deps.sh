@@ -44,6 +44,13 @@ if [ "$want_browser" = 1 ]; then
     echo "missing: /usr/bin/chromium"
     packages+=(chromium fonts-noto-cjk)
   fi
+  # The cluster test puts three serve processes behind a real load balancer.
+  if command -v haproxy >/dev/null 2>&1; then
+    echo "ok: haproxy present"
+  else
+    echo "missing: haproxy"
+    packages+=(haproxy)
+  fi
 fi
 
 if [ ${#packages[@]} -eq 0 ]; then
