@@ -360,7 +360,7 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 	view := s.caseView(r, f.Now)
 	limit := f.Limit
 	f.Limit = limit + 1 // one more tells whether there is a next page
-	found, dists, err := s.cases.FindCases(r.Context(), f)
+	found, dists, err := s.reads.FindCases(r.Context(), f)
 	if err != nil {
 		return err
 	}

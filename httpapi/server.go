@@ -116,6 +116,7 @@ type Server struct {
 	cfg      Config
 	grids    grid.Store
 	cases    cases.Store
+	reads    cases.Store // lists, searches, exports (Deps.Reads)
 	stats    cases.StatsStore
 	analysis *analysis.Service
 	tiles    *tiles.Service
@@ -147,6 +148,9 @@ type Server struct {
 type Deps struct {
 	Grids grid.Store
 	Cases cases.Store
+	// Reads is where lists, searches and exports of cases read (a store
+	// over streaming replicas); nil: Cases.
+	Reads cases.Store
 	// Stats computes summaries; nil disables /v1/stats.
 	Stats cases.StatsStore
 	Index *grid.Index
@@ -196,7 +200,10 @@ func New(cfg Config, d Deps) *Server {
 	if d.Authn == nil {
 		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
+	if d.Reads == nil {
+		d.Reads = d.Cases
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, reads: d.Reads, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
 		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient}
 	if d.Audit != nil {
 		s.auditor = d.Audit

@@ -29,6 +29,8 @@ func Concurrent(db DBTX) bool {
 		return true
 	case *Patient:
 		return Concurrent(db.db)
+	case *ReplicaReads:
+		return Concurrent(db.primary)
 	}
 	return false
 }

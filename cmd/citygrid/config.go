@@ -20,6 +20,7 @@ import (
 // variable (the flag wins); defaults suit a developer's machine.
 type Config struct {
 	DatabaseURL    string        // CITYGRID_DATABASE_URL; empty: run a private local cluster
+	ReplicaURLs    string        // CITYGRID_REPLICA_URLS: streaming replicas for reads, comma-separated
 	DataDir        string        // CITYGRID_DATA_DIR: where the private cluster lives
 	Addr           string        // CITYGRID_ADDR
 	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
@@ -102,6 +103,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return v
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
+	fs.StringVar(&c.ReplicaURLs, "replica-urls", env("CITYGRID_REPLICA_URLS", ""), "streaming replicas of -database-url, comma-separated (env CITYGRID_REPLICA_URLS): area queries, exports and statistics read there once a replica has replayed what the request needs")
 	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir(os.Geteuid(), workDir())), "directory of the private local cluster (env CITYGRID_DATA_DIR); as root, one per checkout under "+rootDataDirs)
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")

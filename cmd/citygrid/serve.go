@@ -28,10 +28,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	defer closeDB()
-	store := postgres.NewGridStore(pool)
+	// Stores wait out a restart of the database rather than fail.
+	db := postgres.NewPatient(pool, 0)
+	replicas, err := openReplicas(ctx, cfg.ReplicaURLs)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas(replicas)
+	store := postgres.NewGridStore(db)
 	store.Instance = instanceID()
-	caseStore := postgres.NewCaseStore(pool)
+	caseStore := postgres.NewCaseStore(db)
 	caseStore.Instance = store.Instance
+	readStore := postgres.NewCaseStore(postgres.NewReplicaReads(db, replicas))
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
@@ -108,8 +116,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
-	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
+		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

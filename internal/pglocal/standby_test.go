@@ -42,13 +42,34 @@ func TestStandbyFollowsPrimary(t *testing.T) {
 	waitMarks(t, standby.URL(), 2)
 
 	exec(t, standby.URL(), `SELECT pg_wal_replay_pause()`)
-	exec(t, primary.URL(), `INSERT INTO marks VALUES (3)`)
+	var xid uint64 // the transaction of mark 3
+	if err := queryRow(t, primary.URL(), `INSERT INTO marks VALUES (3) RETURNING pg_current_xact_id()::text::bigint`).Scan(&xid); err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(300 * time.Millisecond)
-	if n := countMarks(t, connect(t, standby.URL())); n != 2 {
+	standbyConn := connect(t, standby.URL())
+	if n := countMarks(t, standbyConn); n != 2 {
 		t.Fatalf("paused standby has %d marks, want 2", n)
+	}
+	// A standby's snapshots tell which transactions it has replayed: the
+	// horizon citygrid's positions are compared with.
+	horizon := func() uint64 {
+		var h uint64
+		if err := standbyConn.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	if h := horizon(); h > xid {
+		t.Fatalf("paused standby's horizon %d is past transaction %d it has not replayed", h, xid)
 	}
 	exec(t, standby.URL(), `SELECT pg_wal_replay_resume()`)
 	waitMarks(t, standby.URL(), 3)
+	for deadline := time.Now().Add(5 * time.Second); horizon() <= xid; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("standby's horizon %d not past transaction %d after replaying it", horizon(), xid)
+		}
+	}
 
 	if err := primary.Restart(ctx); err != nil {
 		t.Fatal(err)
