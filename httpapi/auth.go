@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -184,6 +185,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}()
 		}
 		p, sess, err := s.principalOf(r, pattern)
+		for deadline := time.Now().Add(retryWindow); err != nil && s.transient != nil && s.transient(err) && time.Now().Before(deadline); {
+			// The database went away under the lookup (a restart): ask
+			// again once it is back, as runAgain does for handlers.
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			p, sess, err = s.principalOf(r, pattern)
+		}
 		if err != nil && !errors.Is(err, access.ErrUnauthenticated) {
 			// The key could not be looked up (the database is away): the
 			// caller's key is not at fault.

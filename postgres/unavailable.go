@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -19,8 +20,8 @@ import (
 // Whatever the statement's transaction did was rolled back, except in the
 // one case no client can tell apart: a connection lost during COMMIT.
 func Unavailable(err error) bool {
-	if err == nil {
-		return false
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false // the caller gave up (or its time ran out): not the database
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.Is(err, pgconn.ErrConnClosed) {
@@ -35,13 +36,16 @@ func Unavailable(err error) bool {
 		return false
 	}
 	var ne net.Error
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne) || strings.Contains(err.Error(), "conn closed")
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &ne)
 }
 
 // notSent reports whether err left the server untouched: no connection
 // could be made, or the statement never left this process. Such a
 // statement can always be sent again.
 func notSent(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
 	var ce *pgconn.ConnectError
 	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
 }
@@ -81,10 +85,63 @@ func (p *Patient) retry(ctx context.Context, fn func() error) error {
 	}
 }
 
-// Begin starts a transaction, waiting for the database if need be.
-func (p *Patient) Begin(ctx context.Context) (tx pgx.Tx, err error) {
-	err = p.retry(ctx, func() error { tx, err = p.db.Begin(ctx); return err })
-	return tx, err
+// Begin starts a transaction, waiting for the database if need be. Its
+// Commit settles the one doubt a restart leaves (see settledTx).
+func (p *Patient) Begin(ctx context.Context) (pgx.Tx, error) {
+	var tx pgx.Tx
+	err := p.retry(ctx, func() (err error) { tx, err = p.db.Begin(ctx); return err })
+	if err != nil {
+		return nil, err
+	}
+	return &settledTx{Tx: tx, p: p}, nil
+}
+
+// settledTx is a transaction whose Commit, when the connection breaks
+// under it, finds out how the transaction ended instead of leaving the
+// caller to guess: the server may have committed it just before it went
+// down (a fast shutdown ends sessions right after their COMMIT), and a
+// request run again then would apply it twice. It asks the transaction's
+// id before COMMIT (one round trip) and, after a break, asks
+// pg_xact_status once the database is back: committed is success; aborted
+// is the break it was (safe to run again); anything else is an error that
+// is not taken for a passing one.
+type settledTx struct {
+	pgx.Tx
+	p *Patient
+}
+
+func (t *settledTx) Commit(ctx context.Context) error {
+	var xid *string // NULL: nothing written, nothing to settle
+	if err := t.Tx.QueryRow(ctx, `SELECT pg_current_xact_id_if_assigned()::text`).Scan(&xid); err != nil {
+		return err // before COMMIT: the transaction rolled back
+	}
+	err := t.Tx.Commit(ctx)
+	if err == nil || xid == nil || !Unavailable(err) {
+		return err
+	}
+	var status *string
+	deadline := time.Now().Add(t.p.wait)
+	for {
+		serr := t.p.db.QueryRow(ctx, `SELECT pg_xact_status($1::xid8)`, *xid).Scan(&status)
+		if serr == nil && (status == nil || *status != "in progress") {
+			break
+		}
+		if (serr != nil && !Unavailable(serr)) || time.Now().After(deadline) {
+			return fmt.Errorf("commit of transaction %s cut off (%v), and its outcome unknown: %v", *xid, err, serr)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("commit of transaction %s cut off (%v), and its outcome unknown: %v", *xid, err, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	switch {
+	case status != nil && *status == "committed":
+		return nil
+	case status != nil && *status == "aborted":
+		return err
+	}
+	return fmt.Errorf("commit of transaction %s cut off (%v), and its outcome unknown", *xid, err)
 }
 
 // Exec runs a statement, waiting for the database if need be.
