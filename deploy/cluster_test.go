@@ -502,7 +502,9 @@ func (r *loadRun) latencies() string {
 			continue
 		}
 		slices.Sort(ds)
-		q := func(f float64) time.Duration { return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(time.Millisecond) }
+		q := func(f float64) time.Duration {
+			return ds[min(len(ds)-1, int(f*float64(len(ds))))].Round(time.Millisecond)
+		}
 		fmt.Fprintf(&b, " %s n=%d p50=%v p99=%v max=%v;", m, len(ds), q(0.5), q(0.99), ds[len(ds)-1].Round(time.Millisecond))
 	}
 	return b.String()
