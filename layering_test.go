@@ -18,7 +18,7 @@ var tiers = [][]string{
 	{"analysis", "live", "tiles", "postgres"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},
-	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},
+	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }
 
 // TestLayering checks every import of the module's (non-test) code
