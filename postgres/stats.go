@@ -28,7 +28,7 @@ import (
 
 // statsParamsSQL types the parameters, whichever a query uses.
 const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::smallint, $4::text, $5::timestamptz,
-    $6::text[], $7::text, $8::text)`
+    $6::text[], $7::text, $8::text, $9::bigint)`
 
 // statsScopeSQL keeps the cases of the caller's scope ($6 its grids, NULL
 // for all; $7 a handler's unit; $8 an integration's source), by the grid a
@@ -223,7 +223,7 @@ func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.Stat
 	if q.Now.Before(q.To) {
 		end = q.Now.Truncate(time.Microsecond).Add(time.Microsecond) // the database's precision
 	}
-	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source)
+	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source, q.Campaign)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/bulletin"
 	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -92,6 +93,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 
+	// Campaigns and bulletins (issue 18). TODO(lead): at the merge of the
+	// projects issue, set BulletinDeps.Milestones to its store.
+	campaigns := postgres.NewCampaignStore(pool)
+	bulletins := app.NewBulletins(app.BulletinDeps{Cases: caseStore, Stats: caseStore, Hotspots: caseStore, Campaigns: campaigns,
+		Store: postgres.NewBulletinStore(pool), Locator: index.Locator})
+	if at, streets, units, _ := cfg.bulletinSchedule(); at >= 0 { // checked by Validate
+		sched := &bulletin.Scheduler{Service: bulletins, Lock: &postgres.Locker{Pool: pool}, Kinds: bulletin.Kinds,
+			Scopes: func() []bulletin.Scope { return bulletin.Scopes(index.Locator(), streets, units) },
+			At:     at, CatchUp: cfg.BulletinCatchUp, Logger: e.logger}
+		go sched.Run(ctx)
+	}
+
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	oidcConfig, _ := cfg.oidcConfig()         // checked by Validate
 	api := httpapi.New(httpapi.Config{
@@ -109,7 +122,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool),
+		Campaigns: campaigns, Bulletins: bulletins})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
