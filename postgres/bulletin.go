@@ -75,7 +75,7 @@ func (s *BulletinStore) InsertCorrection(ctx context.Context, r *bulletin.Record
 		return nil, fmt.Errorf("correct bulletin: %w", err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit a no-op
-	key := string(r.Kind) + "\x00" + r.Scope + "\x00" + r.Period
+	key := bulletinID(r.Kind, r.Scope, r.Period, 0)
 	if _, err := tx.Exec(ctx, lockBulletinKeySQL, key); err != nil {
 		return nil, fmt.Errorf("correct bulletin: %w", err)
 	}
