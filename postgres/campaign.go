@@ -222,8 +222,8 @@ func (s *CampaignStore) RecordInspection(ctx context.Context, campaignID int64, 
 }
 
 const siteCountsSQL = `
-SELECT count(*), count(*) FILTER (WHERE inspected_at < $2), count(*) FILTER (WHERE inspected_at < $2 AND result = 'pass'),
-    count(*) FILTER (WHERE inspected_at < $2 AND result = 'fail')
+SELECT count(*), count(*) FILTER (WHERE inspected_at <= $2), count(*) FILTER (WHERE inspected_at <= $2 AND result = 'pass'),
+    count(*) FILTER (WHERE inspected_at <= $2 AND result = 'fail')
 FROM campaign_sites WHERE campaign_id = $1`
 
 // SiteCounts implements campaign.Store: the list as it stood at asOf.

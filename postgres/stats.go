@@ -32,8 +32,10 @@ const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::
 
 // statsScopeSQL keeps the cases of the caller's scope ($6 its grids, NULL
 // for all; $7 a handler's unit; $8 an integration's source), by the grid a
-// case has now.
-const statsScopeSQL = `($6::text[] IS NULL OR c.grid = ANY($6)) AND ($7 = '' OR c.unit = $7) AND ($8 = '' OR c.source = $8)`
+// case has now; and $9 a campaign's (0: none), by its one rule
+// campaign_covers (campaigns, issue 18).
+const statsScopeSQL = `($6::text[] IS NULL OR c.grid = ANY($6)) AND ($7 = '' OR c.unit = $7) AND ($8 = '' OR c.source = $8)
+    AND ($9 = 0 OR EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $9 AND campaign_covers(k, c)))`
 
 // statsEventsSQL lists the period's reworks and extensions.
 const statsEventsSQL = `
