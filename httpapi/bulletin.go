@@ -70,7 +70,7 @@ func (s *Server) seesBulletinScope(r *http.Request, b bulletin.Scope) bool {
 	p := principal(r)
 	switch b.Kind {
 	case bulletin.Street:
-		return sc.Grids() == nil || sc.Grids()[b.Code] && p.Unit == "" && p.Source == ""
+		return p.Unit == "" && p.Source == "" && (sc.Grids() == nil || sc.Grids()[b.Code])
 	case bulletin.Unit:
 		return p.Unit == b.Code || p.Unit == "" && p.Source == "" && sc.Grids() == nil
 	}
