@@ -82,12 +82,18 @@ func (g *Generator) Build(ctx context.Context, s Scope, p Period, tz string, now
 	// The ranking is over the whole district: peers are counted without
 	// the scope's cut.
 	run(func() (err error) { peers, err = g.Stats.Stats(ctx, query(r.PeerBy, p, cases.Restriction{})); return })
-	run(func() (err error) { peersPrev, err = g.Stats.Stats(ctx, query(r.PeerBy, prev, cases.Restriction{})); return })
+	run(func() (err error) {
+		peersPrev, err = g.Stats.Stats(ctx, query(r.PeerBy, prev, cases.Restriction{}))
+		return
+	})
 	if r.PeerBy != cases.ByUnit {
 		run(func() (err error) { units, err = g.Stats.Stats(ctx, query(cases.ByUnit, p, r.Restrict)); return })
 	}
 	run(func() (err error) { top, err = g.Hotspots.TopCells(ctx, r.Restrict, p.From, p.To, TopHotspots); return })
-	run(func() (err error) { lastTop, err = g.Hotspots.TopCells(ctx, r.Restrict, prev.From, prev.To, TopHotspots); return })
+	run(func() (err error) {
+		lastTop, err = g.Hotspots.TopCells(ctx, r.Restrict, prev.From, prev.To, TopHotspots)
+		return
+	})
 	if g.Campaigns != nil {
 		run(func() (err error) {
 			campaigns, err = g.Campaigns.CampaignProgress(ctx, r.Restrict, p.From, p.To, query("", p, r.Restrict).End(), tz)
@@ -127,7 +133,10 @@ func (g *Generator) Build(ctx context.Context, s Scope, p Period, tz string, now
 		cells = append(cells, c.Cell)
 	}
 	var nowCounts, prevCounts map[geo.Cell]int
-	run(func() (err error) { nowCounts, err = g.Hotspots.CountCells(ctx, r.Restrict, p.From, p.To, cells); return })
+	run(func() (err error) {
+		nowCounts, err = g.Hotspots.CountCells(ctx, r.Restrict, p.From, p.To, cells)
+		return
+	})
 	run(func() (err error) {
 		prevCounts, err = g.Hotspots.CountCells(ctx, r.Restrict, prev.From, prev.To, cells)
 		return

@@ -35,9 +35,11 @@ var page = template.Must(template.New("bulletin.html").Funcs(template.FuncMap{
 		}
 		return v
 	},
-	"sub":    func(a, b int) int { return a - b },
-	"shade":  func(v float64) string { return strconv.FormatFloat(0.08+0.72*v, 'f', 2, 64) },
-	"kindZh": func(k Kind) string { return map[Kind]string{Daily: "日通报", Weekly: "周调度通报", Monthly: "月度总结"}[k] },
+	"sub":   func(a, b int) int { return a - b },
+	"shade": func(v float64) string { return strconv.FormatFloat(0.08+0.72*v, 'f', 2, 64) },
+	"kindZh": func(k Kind) string {
+		return map[Kind]string{Daily: "日通报", Weekly: "周调度通报", Monthly: "月度总结"}[k]
+	},
 	"target": func(kind string, v float64) string {
 		p := strconv.FormatFloat(math.Round(v*1000)/10, 'f', -1, 64) + "%"
 		if kind == "inspect_sites" {

@@ -94,7 +94,7 @@ func TestBulletinIsARecord(t *testing.T) {
 
 	// The figures are /v1/stats's for the same period.
 	var stats struct{ Rows []cases.StatsRow }
-	a.mustOK(a.get("/v1/stats?by=street&from=" + dayStart.Format(time.RFC3339) + "&to=" + dayEnd.Format(time.RFC3339))).decode(t, &stats)
+	a.mustOK(a.get("/v1/stats?by=street&from="+dayStart.Format(time.RFC3339)+"&to="+dayEnd.Format(time.RFC3339))).decode(t, &stats)
 	want := cases.Total(stats.Rows, "district")
 	if b.Summary.Received != want.Received || b.Summary.Closed != want.Closed || b.Summary.Due != want.Due ||
 		bulletin.Percent(b.Summary.OnTimeRate) != bulletin.Percent(want.OnTimeRate) || b.Summary.Received != 6 {

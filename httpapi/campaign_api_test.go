@@ -128,11 +128,11 @@ func TestCampaignFlow(t *testing.T) {
 			Received int
 		}
 	}
-	a.mustOK(a.get(base + "/stats?by=street")).decode(t, &st)
+	a.mustOK(a.get(base+"/stats?by=street")).decode(t, &st)
 	if st.Total.Received != 2 || len(st.Rows) != 1 || st.Rows[0].Key != "S1" {
 		t.Errorf("by street: %+v, want 2 received in S1", st)
 	}
-	a.mustOK(a.get(base + "/stats?by=unit")).decode(t, &st)
+	a.mustOK(a.get(base+"/stats?by=unit")).decode(t, &st)
 	if st.Total.Received != 2 || len(st.Rows) != 1 {
 		t.Errorf("by unit: %+v", st)
 	}
