@@ -147,6 +147,25 @@ func TestCampaignFlow(t *testing.T) {
 	if p := k.Progress; p.Sites.Total != 2 || p.Sites.Inspected != 2 || p.Sites.Failed != 1 || p.Value == nil || *p.Value != 1 || !p.Met {
 		t.Errorf("progress %+v, want 2 of 2 inspected, 1 failed, met", k.Progress)
 	}
+
+	// The bulletins of the day before report the campaign as it stood at
+	// the day's end (the inspections came after it), in its street only.
+	for scope, want := range map[string]int{"street:S1": 1, "street:S2": 0, "district": 1} {
+		path := "/v1/bulletins/daily/" + scope + "/" + bulletinDay
+		if r := a.post(path, ""); r.status != http.StatusCreated {
+			t.Fatalf("generate %s: %d %s", scope, r.status, r.body)
+		}
+		b, _ := a.bulletinJSON(path)
+		if len(b.Campaigns) != want {
+			t.Errorf("%s: campaigns %+v, want %d", scope, b.Campaigns, want)
+			continue
+		}
+		if want == 1 {
+			if c := b.Campaigns[0]; c.ID != id || c.Sites.Total != 2 || c.Sites.Inspected != 0 || c.Cases.Received != 1 {
+				t.Errorf("%s: campaign line %+v, want 2 sites none inspected, 1 case received", scope, c)
+			}
+		}
+	}
 }
 
 // TestCampaignBadInput: a clear problem for each, and nothing stored.

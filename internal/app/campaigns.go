@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -30,12 +31,18 @@ func (c CampaignProgress) CampaignProgress(ctx context.Context, r cases.Restrict
 	}
 	out := []bulletin.CampaignLine{}
 	for _, k := range all {
-		if !k.Active(from, to) || !k.CreatedAt.Before(to) {
+		if !k.Active(from, to) {
 			continue
 		}
 		p, err := campaign.ProgressOf(ctx, c.Stats, c.Campaigns, k, r, asOf, tz)
 		if err != nil {
 			return nil, err
+		}
+		// A street's or unit's bulletin leaves out the campaigns elsewhere:
+		// none of its grids, none of its cases.
+		restricted := r.Grids != nil || r.Unit != "" || r.Source != ""
+		if restricted && p.Cases.Received+p.Cases.Filed+p.Cases.Due == 0 && !slices.ContainsFunc(k.Grids, func(g string) bool { return slices.Contains(r.Grids, g) }) {
+			continue
 		}
 		out = append(out, bulletin.CampaignLine{
 			ID: strconv.FormatInt(k.ID, 10), Name: k.Name, TargetKind: string(k.Target.Kind), TargetValue: k.Target.Value,
