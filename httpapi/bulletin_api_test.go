@@ -134,6 +134,17 @@ func TestBulletinIsARecord(t *testing.T) {
 	if n := a.count(`SELECT count(*) FROM bulletins WHERE scope = 'district'`); n != 2 {
 		t.Errorf("%d district bulletins stored, want 2", n)
 	}
+	var list struct {
+		Bulletins []struct {
+			Period   string
+			Revision int
+			Reason   string
+		}
+	}
+	a.mustOK(a.get("/v1/bulletins?kind=daily&scope=district")).decode(t, &list)
+	if len(list.Bulletins) != 1 || list.Bulletins[0].Period != bulletinDay || list.Bulletins[0].Revision != 2 {
+		t.Errorf("list %+v, want the day's bulletin at its latest revision, 2", list.Bulletins)
+	}
 
 	// The database keeps records: no UPDATE, no DELETE.
 	for _, sql := range []string{`UPDATE bulletins SET reason = 'x'`, `DELETE FROM bulletins`} {
