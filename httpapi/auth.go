@@ -90,6 +90,18 @@ var routeRules = map[string]rule{
 	"GET /v1/users":                     needs(access.PermUsersManage),
 	"POST /v1/users":                    needs(access.PermUsersManage),
 	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),
+	// Campaigns and bulletins (issue 18).
+	"GET /v1/campaigns":                                      needs(access.PermCampaignsRead),
+	"POST /v1/campaigns":                                     needs(access.PermCampaignsWrite),
+	"GET /v1/campaigns/{id}":                                 needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/stats":                           needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/sites":                           needs(access.PermCampaignsRead),
+	"POST /v1/campaigns/{id}/sites":                          needs(access.PermCampaignsWrite),
+	"POST /v1/campaigns/{id}/sites/{ref}/inspection":         needs(access.PermCampaignsInspect),
+	"GET /v1/bulletins":                                      needs(access.PermBulletinsRead),
+	"GET /v1/bulletins/{kind}/{scope}/{period}":              needs(access.PermBulletinsRead),
+	"POST /v1/bulletins/{kind}/{scope}/{period}":             needs(access.PermBulletinsWrite),
+	"POST /v1/bulletins/{kind}/{scope}/{period}/corrections": needs(access.PermBulletinsWrite),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves

@@ -15,6 +15,8 @@ import (
 	"citygrid"
 	"citygrid/access"
 	"citygrid/analysis"
+	"citygrid/bulletin"
+	"citygrid/campaign"
 	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/internal/app"
@@ -142,6 +144,10 @@ type Server struct {
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
 	// transient: errors after which a request runs again (Deps.Transient).
 	transient func(error) bool
+
+	// Campaigns and bulletins (issue 18).
+	campaigns campaign.Store    // nil: no /v1/campaigns
+	bulletins *bulletin.Service // nil: no /v1/bulletins
 }
 
 // Deps are what the server works with.
@@ -179,6 +185,12 @@ type Deps struct {
 	// Transient tells the errors after which a request may run again: the
 	// database went away under it (postgres.Unavailable). Nil: never.
 	Transient func(error) bool
+	// Campaigns keeps campaigns (issue 18); nil serves no /v1/campaigns
+	// (it needs Stats too).
+	Campaigns campaign.Store
+	// Bulletins generates and keeps bulletins (issue 18); nil serves no
+	// /v1/bulletins.
+	Bulletins *bulletin.Service
 }
 
 // New builds the server and its routes.
@@ -208,6 +220,7 @@ func New(cfg Config, d Deps) *Server {
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}
+	s.campaigns, s.bulletins = d.Campaigns, d.Bulletins // issue 18
 	if d.Users != nil {
 		s.users, s.signIns = d.Users, newSignInFailures()
 		s.sessions = access.NewSessionAuthenticator(d.Users, cfg.SessionIdle, d.Now)
@@ -286,6 +299,13 @@ func New(cfg Config, d Deps) *Server {
 			if s.analysis != nil {
 				r.Get("/hotspots", s.limited(limitRead, s.handle(s.handleHotspots)))
 				r.Get("/hotspots/emerging", s.limited(limitRead, s.handle(s.handleHotspotsEmerging)))
+			}
+			// Campaigns and bulletins (issue 18).
+			if s.campaigns != nil && s.cases != nil && s.stats != nil {
+				s.registerCampaignRoutes(r)
+			}
+			if s.bulletins != nil && s.cases != nil {
+				s.registerBulletinRoutes(r)
 			}
 		})
 		r.Group(func(r chi.Router) {

@@ -59,6 +59,11 @@ type Config struct {
 	OIDCRoleMap      string // CITYGRID_OIDC_ROLE_MAP: value=role,... (empty: values that name roles)
 	OIDCScopeClaim   string // CITYGRID_OIDC_SCOPE_CLAIM
 	OIDCUnitClaim    string // CITYGRID_OIDC_UNIT_CLAIM
+
+	// Bulletins (issue 18).
+	BulletinAt      string        // CITYGRID_BULLETIN_AT: time of day (district time) bulletins are generated; "off": never
+	BulletinScopes  string        // CITYGRID_BULLETIN_SCOPES: district, streets, units (comma-separated)
+	BulletinCatchUp time.Duration // CITYGRID_BULLETIN_CATCH_UP: how far back a start catches up missed bulletins
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -138,6 +143,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", env("CITYGRID_OIDC_ROLE_MAP", ""), "claim values to roles, first match wins, e.g. \"grid-duty=dispatcher,grid-analysts=planner\" (env CITYGRID_OIDC_ROLE_MAP); empty: values naming a role")
 	fs.StringVar(&c.OIDCScopeClaim, "oidc-scope-claim", env("CITYGRID_OIDC_SCOPE_CLAIM", "citygrid_scope"), "ID token claim holding the scope's grid codes; absent: the whole district (env CITYGRID_OIDC_SCOPE_CLAIM)")
 	fs.StringVar(&c.OIDCUnitClaim, "oidc-unit-claim", env("CITYGRID_OIDC_UNIT_CLAIM", "citygrid_unit"), "ID token claim holding a handler's unit (env CITYGRID_OIDC_UNIT_CLAIM)")
+	// Bulletins (issue 18).
+	fs.StringVar(&c.BulletinAt, "bulletin-at", env("CITYGRID_BULLETIN_AT", "08:00"), "time of day, in the district's time zone, at which the bulletins of the periods just ended are generated; off: never (env CITYGRID_BULLETIN_AT)")
+	fs.StringVar(&c.BulletinScopes, "bulletin-scopes", env("CITYGRID_BULLETIN_SCOPES", "district,streets"), "whose bulletins are generated: district, streets, units, comma-separated (env CITYGRID_BULLETIN_SCOPES)")
+	fs.DurationVar(&c.BulletinCatchUp, "bulletin-catch-up", envDur("CITYGRID_BULLETIN_CATCH_UP", 72*time.Hour), "at start, bulletins due this far back and not stored are generated (env CITYGRID_BULLETIN_CATCH_UP)")
 	if flags != nil {
 		flags(fs)
 	}
@@ -203,6 +212,9 @@ func (c *Config) Validate() error {
 	if _, err := c.oidcConfig(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, _, _, err := c.bulletinSchedule(); err != nil { // issue 18
+		errs = append(errs, err)
+	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))
 	}
@@ -256,4 +268,31 @@ func (c *Config) tileCacheControl() (map[string]string, error) {
 		out[layer] = value
 	}
 	return out, nil
+}
+
+// bulletinSchedule reads the bulletin settings (issue 18): the time of
+// day (off: false), and whether streets' and units' bulletins are made.
+func (c *Config) bulletinSchedule() (at time.Duration, streets, units bool, err error) {
+	for _, s := range strings.Split(c.BulletinScopes, ",") {
+		switch strings.TrimSpace(s) {
+		case "district", "":
+		case "streets":
+			streets = true
+		case "units":
+			units = true
+		default:
+			return 0, false, false, fmt.Errorf("bulletin-scopes %q: want district, streets or units", s)
+		}
+	}
+	if c.BulletinAt == "off" {
+		return -1, streets, units, nil
+	}
+	t, err := time.Parse("15:04", c.BulletinAt)
+	if err != nil {
+		return 0, false, false, fmt.Errorf("bulletin-at %q: want a time of day such as 08:00, or off", c.BulletinAt)
+	}
+	if c.BulletinCatchUp < 0 {
+		return 0, false, false, errors.New("bulletin-catch-up must not be negative")
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, streets, units, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/bulletin"
 	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -100,6 +101,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 
+	// Campaigns and bulletins (issue 18). TODO(lead): at the merge of the
+	// projects issue, set BulletinDeps.Milestones to its store.
+	campaigns := postgres.NewCampaignStore(db)
+	bulletins := app.NewBulletins(app.BulletinDeps{Cases: caseStore, Stats: caseStore, Hotspots: caseStore, Campaigns: campaigns,
+		Store: postgres.NewBulletinStore(db), Locator: index.Locator})
+	if at, streets, units, _ := cfg.bulletinSchedule(); at >= 0 { // checked by Validate
+		sched := &bulletin.Scheduler{Service: bulletins, Lock: &postgres.Locker{Pool: pool}, Kinds: bulletin.Kinds,
+			Scopes: func() []bulletin.Scope { return bulletin.Scopes(index.Locator(), streets, units) },
+			At:     at, CatchUp: cfg.BulletinCatchUp, Logger: e.logger}
+		go sched.Run(ctx)
+	}
+
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	oidcConfig, _ := cfg.oidcConfig()         // checked by Validate
 	api := httpapi.New(httpapi.Config{
@@ -117,7 +130,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable})
+		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
+		Campaigns: campaigns, Bulletins: bulletins})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
