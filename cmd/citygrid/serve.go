@@ -108,6 +108,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
+		// Open311 (issue 15).
+		Open311PublicRead: cfg.Open311PublicRead,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
 	srv := &http.Server{
