@@ -63,8 +63,11 @@ func NewDefinition(c cases.Category) *ServiceDefinition {
 	for i, a := range c.Attributes {
 		def := AttributeDef{Variable: true, Code: a.Code, Datatype: a.Datatype, Required: a.Required,
 			DatatypeDescription: a.DatatypeDescription, Order: i + 1, Description: a.Description}
+		if len(a.Values) > 0 {
+			def.Values = &Values{}
+		}
 		for _, v := range a.Values {
-			def.Values = append(def.Values, Value{Key: v.Key, Name: v.Name})
+			def.Values.Items = append(def.Values.Items, Value{Key: v.Key, Name: v.Name})
 		}
 		d.Attributes = append(d.Attributes, def)
 	}

@@ -53,8 +53,17 @@ type AttributeDef struct {
 	DatatypeDescription string  `xml:"datatype_description" json:"datatype_description"`
 	Order               int     `xml:"order" json:"order"`
 	Description         string  `xml:"description" json:"description"`
-	Values              []Value `xml:"values>value,omitempty" json:"values,omitempty"`
+	Values              *Values `xml:"values,omitempty" json:"values,omitempty"`
 }
+
+// Values are the choices of a list attribute (nil for the others: in
+// XML, encoding/xml would keep an empty parent of a path tag).
+type Values struct {
+	Items []Value `xml:"value"`
+}
+
+// MarshalJSON writes the values as an array.
+func (v Values) MarshalJSON() ([]byte, error) { return marshalList(v.Items) }
 
 // Value is one choice of a list attribute.
 type Value struct {
