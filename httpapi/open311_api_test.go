@@ -290,9 +290,13 @@ func TestOpen311Requests(t *testing.T) {
 	if b, c := before[in].Value("updated_datetime"), after[in].Value("updated_datetime"); c <= b {
 		t.Errorf("updated_datetime %s then %s", b, c)
 	}
-	// (out was never changed after it was made: before every other.)
-	if ids, _ := a.requests("", "updated_after="+url.QueryEscape(before[in].Value("updated_datetime"))); !contains(ids, in) || contains(ids, out) {
+	since := after[in].Value("updated_datetime")
+	ids, byID = a.requests("", "updated_after="+url.QueryEscape(before[in].Value("updated_datetime")))
+	if !contains(ids, in) {
 		t.Errorf("updated_after: %v", ids)
+	}
+	if ids, _ := a.requests("", "updated_before="+url.QueryEscape(since)); contains(ids, in) {
+		t.Errorf("updated_before %s: %v", since, ids)
 	}
 }
 
