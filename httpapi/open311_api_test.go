@@ -335,6 +335,11 @@ func TestOpen311Errors(t *testing.T) {
 			}
 		})
 	}
+	// A wrong method: a 400 whose error says 405, and Allow.
+	r := a.call("", "DELETE", "/open311/v2/requests.xml", "", "")
+	if x := parse311(t, r, "errors"); x.Children[0].Value("code") != "405" || r.header.Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("DELETE requests.xml: Allow %q, %s", r.header.Get("Allow"), r.body)
+	}
 	// Out of scope answers exactly as unknown.
 	hidden := a.call(a.dispatcher, "GET", "/open311/v2/requests/"+id+".json", "", "")
 	absent := a.call(a.dispatcher, "GET", "/open311/v2/requests/999999999.json", "", "")

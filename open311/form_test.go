@@ -111,6 +111,7 @@ func TestParseRequestsQuery(t *testing.T) {
 		{"bad id", "service_request_id=1,x", "not a service request id", nil},
 		{"updated", "updated_after=2026-11-01T00:00:00Z&updated_before=2026-10-01T00:00:00Z", "updated_after must be before", nil},
 		{"extensions", "extensions=true", "", func(q *open311.RequestsQuery) bool { return q.Extensions }},
+		{"extensions with ids", "service_request_id=4&extensions=1", "", func(q *open311.RequestsQuery) bool { return q.Extensions && q.IDs[0] == 4 }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			v, _ := url.ParseQuery(tt.query)

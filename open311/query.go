@@ -50,6 +50,15 @@ func (p params) get(k string) string { return url.Values(p).Get(k) }
 func ParseRequestsQuery(q url.Values, now time.Time) (*RequestsQuery, error) {
 	p := params(q)
 	rq := &RequestsQuery{Page: 1, PageSize: MaxResults}
+	// extensions shapes the reply rather than filtering it: it holds with
+	// service_request_id too.
+	if v := p.get("extensions"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, invalid("extensions: want true or false, got %q", truncate(v, 40))
+		}
+		rq.Extensions = b
+	}
 	if v := p.get("service_request_id"); v != "" {
 		ids, err := parseIDs(v)
 		if err != nil {
@@ -122,13 +131,6 @@ func ParseRequestsQuery(q url.Values, now time.Time) (*RequestsQuery, error) {
 		if rq.PageSize, err = parseInt("page_size", v, 1, MaxResults); err != nil {
 			return nil, err
 		}
-	}
-	if v := p.get("extensions"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, invalid("extensions: want true or false, got %q", truncate(v, 40))
-		}
-		rq.Extensions = b
 	}
 	return rq, nil
 }
