@@ -106,6 +106,9 @@ func NewCategories(list []Category) (*Categories, error) {
 		if err := c.checkOpen311(); err != nil {
 			return nil, err
 		}
+		if c.Open311 != nil && *c.Open311 {
+			cs.list[i].Open311 = nil // the default, stored and shown as absent
+		}
 		cs.byCode[c.Code] = i
 	}
 	return cs, nil

@@ -41,9 +41,6 @@ const maxAttributes = 50
 
 // checkOpen311 validates the Open311 part of a category entry.
 func (c Category) checkOpen311() error {
-	if c.Open311 != nil && *c.Open311 {
-		return fmt.Errorf("categories: %q open311: true is the default: leave it out, or send false to hide the category", c.Code)
-	}
 	if len(c.Attributes) > maxAttributes {
 		return fmt.Errorf("categories: %q has %d attributes, at most %d", c.Code, len(c.Attributes), maxAttributes)
 	}
