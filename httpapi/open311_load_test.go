@@ -241,8 +241,8 @@ func BenchmarkOpen311RequestsPage(b *testing.B) {
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "bench case") {
-			b.Fatalf("GET %s: %d %.200s", path, resp.StatusCode, body)
+		if n := strings.Count(string(body), `"service_request_id"`) + strings.Count(string(body), `"type":"Feature"`); resp.StatusCode != http.StatusOK || n != 1000 {
+			b.Fatalf("GET %s: %d, %d requests: %.200s", path, resp.StatusCode, n, body)
 		}
 		return time.Since(start)
 	}
