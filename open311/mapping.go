@@ -144,7 +144,11 @@ func (v View) NewRequest(c *cases.Case, cats *cases.Categories, rejection string
 		r.ServiceName = ServiceName(cat)
 	}
 	if v.FreeText {
+		// A case reported elsewhere may carry its words as a title alone.
 		r.Description = c.Description
+		if r.Description == "" {
+			r.Description = c.Title
+		}
 		r.MediaURL = mediaURL(c.Properties)
 	}
 	if v.Extensions {
