@@ -137,3 +137,14 @@ func mustFind(t *testing.T, cats *cases.Categories, code string) cases.Category 
 	}
 	return c
 }
+
+func TestDescriptionFallsBackToTitle(t *testing.T) {
+	cats := testCategories(t)
+	c := &cases.Case{ID: 1, Category: "E0101", Title: "井盖缺失"}
+	if got := (open311.View{FreeText: true}).NewRequest(c, cats, "", nil).Description; got != "井盖缺失" {
+		t.Errorf("description %q, want the title", got)
+	}
+	if got := (open311.View{}).NewRequest(c, cats, "", nil).Description; got != "" {
+		t.Errorf("without free text: description %q", got)
+	}
+}
