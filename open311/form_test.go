@@ -93,7 +93,7 @@ func TestParseRequestsQuery(t *testing.T) {
 	now := time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name, query, wantErr string
-		check               func(*open311.RequestsQuery) bool
+		check                func(*open311.RequestsQuery) bool
 	}{
 		{"defaults", "", "", func(q *open311.RequestsQuery) bool {
 			return q.End.Equal(now) && q.Start.Equal(now.Add(-open311.Window)) && q.Page == 1 && q.PageSize == 1000
