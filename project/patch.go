@@ -58,6 +58,7 @@ type Change struct {
 	Unlink      []int64
 	Events      []Event
 	AreaChanged bool // the area or the leader changed: the overlap rule is checked again
+	Actor       string
 }
 
 // Apply applies patch to p (as stored) for actor at env.Now. Re-planning
@@ -73,7 +74,7 @@ func Apply(p *Project, patch Patch, actor string, env Env) (*Change, error) {
 		return nil, citygrid.Errorf(citygrid.CodeUnprocessable, "project %d is done: a done project is a record and takes no changes", p.ID)
 	}
 	next := *p
-	ch := &Change{Next: &next}
+	ch := &Change{Next: &next, Actor: actor}
 	event := func(kind string, data any) { ch.Events = append(ch.Events, NewEvent(env.Now, actor, kind, patch.Note, data)) }
 	changed := map[string]any{}
 	for _, f := range []struct {
