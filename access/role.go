@@ -73,18 +73,24 @@ const (
 	PermUsersManage     Permission = "users.manage"     // create, list, change, disable users
 	PermAuditRead       Permission = "audit.read"       // the audit trail
 	PermSelf            Permission = "self"             // who am I
+	// Projects and disputed cases (issue 17).
+	PermProjectsRead   Permission = "projects.read"   // projects, their progress, history, linked cases, the projects tiles
+	PermProjectsWrite  Permission = "projects.write"  // create and change projects
+	PermDisputesManage Permission = "disputes.manage" // list disputed cases, settle them, escalate them into projects
 )
 
 // grants is the rule table's role half: what each role may do.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermGridsRead, PermGridsWrite, PermCategoriesWrite, PermCalendarWrite, PermCasesRead, PermCasesCreate,
 		PermCasesUpdate, PermCasesBulk, PermStatsRead, PermHotspotsRead, PermMapRead, PermMetricsRead, PermKeysManage,
-		PermUsersManage, PermAuditRead, PermSelf},
-	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
+		PermUsersManage, PermAuditRead, PermSelf,
+		PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // issue 17
+	RoleDispatcher: {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf,
+		PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // issue 17
 	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
 	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
-	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
-	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf},
+	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermProjectsRead},
+	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf, PermProjectsRead},
 	RoleIntegration: {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesBulk, PermSelf},
 }
 

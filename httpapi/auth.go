@@ -89,6 +89,19 @@ var routeRules = map[string]rule{
 	"GET /v1/users":                     needs(access.PermUsersManage),
 	"POST /v1/users":                    needs(access.PermUsersManage),
 	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),
+
+	// Projects and disputed cases (issue 17).
+	"GET /v1/projects":                   needs(access.PermProjectsRead),
+	"POST /v1/projects":                  needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}":              needs(access.PermProjectsRead),
+	"PATCH /v1/projects/{id}":            needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}/history":      needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/progress":     needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/cases":        needs(access.PermProjectsRead),
+	"GET /tiles/projects/{z}/{x}/{file}": needs(access.PermProjectsRead),
+	"GET /v1/disputes":                   needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/settle":      needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/escalate":    needs(access.PermDisputesManage),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves

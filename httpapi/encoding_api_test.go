@@ -199,6 +199,8 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, created, _ := do(t, "POST", srv.URL+"/v1/cases", "application/json", `{"source":"s","external_id":"h1","category":"E0101","location":[120.365,36.075]}`)
 	id := created["properties"].(map[string]any)["id"].(string)
+	_, project, _ := do(t, "POST", srv.URL+"/v1/projects", "application/json", projectBody("G1")) // issue 17
+	pid, _ := project["id"].(string)
 	// A request for every GET route; a route missing here fails the test,
 	// so that a new route gets its HEAD checked too.
 	paths := map[string]string{
@@ -233,6 +235,15 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/hotspots":                  "/v1/hotspots",
 		"/v1/hotspots/emerging":         "/v1/hotspots/emerging",
 		"/v1/events":                    "/v1/events",
+
+		// Projects and disputed cases (issue 17).
+		"/v1/projects":                   "/v1/projects",
+		"/v1/projects/{id}":              "/v1/projects/" + pid,
+		"/v1/projects/{id}/history":      "/v1/projects/" + pid + "/history",
+		"/v1/projects/{id}/progress":     "/v1/projects/" + pid + "/progress",
+		"/v1/projects/{id}/cases":        "/v1/projects/" + pid + "/cases",
+		"/v1/disputes":                   "/v1/disputes",
+		"/tiles/projects/{z}/{x}/{file}": "/tiles/projects/14/13669/6378.mvt",
 	}
 	var routes []string
 	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

@@ -139,6 +139,10 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+
+	// Projects and disputed cases (issue 17): nil serves neither.
+	projects ProjectStore
+	places   *placeMemo
 }
 
 // Deps are what the server works with.
@@ -170,6 +174,9 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Projects keeps pain-point projects and dispute settlements (issue
+	// 17); nil serves no /v1/projects, /v1/disputes or projects tiles.
+	Projects ProjectStore
 }
 
 // New builds the server and its routes.
@@ -206,6 +213,10 @@ func New(cfg Config, d Deps) *Server {
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
+	// Projects and disputed cases (issue 17) need the case index.
+	if d.Projects != nil && s.live != nil && d.Cases != nil {
+		s.projects, s.places = d.Projects, &placeMemo{}
+	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
@@ -240,6 +251,13 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
 			s.registerTileRoutes(r)
+		})
+	}
+	if s.projects != nil {
+		// Projects and disputed cases (issue 17), all in project.go.
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerProjectRoutes(r)
 		})
 	}
 	r.Route("/v1", func(r chi.Router) {

@@ -75,7 +75,9 @@ func Apply(p *Project, patch Patch, actor string, env Env) (*Change, error) {
 	}
 	next := *p
 	ch := &Change{Next: &next, Actor: actor}
-	event := func(kind string, data any) { ch.Events = append(ch.Events, NewEvent(env.Now, actor, kind, patch.Note, data)) }
+	event := func(kind string, data any) {
+		ch.Events = append(ch.Events, NewEvent(env.Now, actor, kind, patch.Note, data))
+	}
 	changed := map[string]any{}
 	for _, f := range []struct {
 		field string

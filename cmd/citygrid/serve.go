@@ -109,7 +109,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool),
+		Projects: postgres.NewProjectStore(pool)}) // issue 17
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
