@@ -25,8 +25,8 @@ type LeaderInput struct {
 
 // BudgetInput is a budget as given.
 type BudgetInput struct {
-	AmountCNY *Money `json:"amount_cny"`
-	Source    string `json:"source"`
+	AmountCNY json.RawMessage `json:"amount_cny"` // a number of yuan (see ParseMoney)
+	Source    string          `json:"source"`
 }
 
 // Input is a new project as submitted.
@@ -270,16 +270,30 @@ func checkUnits(list []string, l *grid.Locator) ([]string, error) {
 }
 
 func checkBudget(in BudgetInput) (Budget, error) {
-	if in.AmountCNY == nil {
+	if len(in.AmountCNY) == 0 || string(in.AmountCNY) == "null" {
 		return Budget{}, fieldProblem(citygrid.CodeInvalid, "budget.amount_cny", "required: the amount in yuan")
 	}
-	if int64(*in.AmountCNY) > MaxBudgetFen {
-		return Budget{}, fieldProblem(citygrid.CodeInvalid, "budget.amount_cny", "too large")
-	}
-	if err := checkText("budget.source", in.Source, MaxSourceTextLen, int64(*in.AmountCNY) > 0); err != nil {
+	fen, err := ParseMoney("budget.amount_cny", in.AmountCNY)
+	if err != nil {
 		return Budget{}, err
 	}
-	return Budget{AmountFen: int64(*in.AmountCNY), Source: in.Source}, nil
+	if err := checkText("budget.source", in.Source, MaxSourceTextLen, fen > 0); err != nil {
+		return Budget{}, err
+	}
+	return Budget{AmountFen: fen, Source: in.Source}, nil
+}
+
+// ParseMoney reads an amount of yuan (a JSON number, at most two
+// decimals, not negative) as fen; a problem names field.
+func ParseMoney(field string, raw json.RawMessage) (int64, error) {
+	var m Money
+	if err := m.UnmarshalJSON(raw); err != nil {
+		return 0, fieldProblem(citygrid.CodeInvalid, field, "%v", err)
+	}
+	if int64(m) > MaxBudgetFen {
+		return 0, fieldProblem(citygrid.CodeInvalid, field, "too large")
+	}
+	return int64(m), nil
 }
 
 // ParseCaseIDs parses case ids given as decimal strings.

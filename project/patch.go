@@ -19,7 +19,7 @@ type Patch struct {
 	Units      *[]string        `json:"units"`
 	Plan       *string          `json:"plan"`
 	Budget     *BudgetInput     `json:"budget"`
-	SpentCNY   *Money           `json:"spent_cny"`
+	SpentCNY   json.RawMessage  `json:"spent_cny"` // a number of yuan (see ParseMoney)
 	Deadline   *string          `json:"deadline"`
 	Milestones *[]MilestoneSpec `json:"milestones"`
 	Status     *string          `json:"status"`
@@ -145,12 +145,13 @@ func Apply(p *Project, patch Patch, actor string, env Env) (*Change, error) {
 		next.Budget = b
 		changed["budget"] = map[string]any{"amount_cny": Money(b.AmountFen), "source": b.Source}
 	}
-	if patch.SpentCNY != nil {
-		if int64(*patch.SpentCNY) > MaxBudgetFen {
-			return nil, fieldProblem(citygrid.CodeInvalid, "spent_cny", "too large")
+	if len(patch.SpentCNY) > 0 {
+		fen, err := ParseMoney("spent_cny", patch.SpentCNY)
+		if err != nil {
+			return nil, err
 		}
-		next.SpentFen = int64(*patch.SpentCNY)
-		event("spent", map[string]any{"from": Money(p.SpentFen), "to": *patch.SpentCNY})
+		next.SpentFen = fen
+		event("spent", map[string]any{"from": Money(p.SpentFen), "to": Money(fen)})
 	}
 	if len(changed) > 0 {
 		event("edit", changed)
@@ -231,7 +232,7 @@ func Apply(p *Project, patch Patch, actor string, env Env) (*Change, error) {
 
 func patchEmptyButNote(p Patch) bool {
 	return p.Name == nil && p.Kind == nil && len(p.Area) == 0 && p.Categories == nil && p.Leader == nil && p.Units == nil &&
-		p.Plan == nil && p.Budget == nil && p.SpentCNY == nil && p.Deadline == nil && p.Milestones == nil && p.Status == nil &&
+		p.Plan == nil && p.Budget == nil && len(p.SpentCNY) == 0 && p.Deadline == nil && p.Milestones == nil && p.Status == nil &&
 		len(p.CompleteMilestones) == 0 && len(p.LinkCases) == 0 && len(p.UnlinkCases) == 0
 }
 
