@@ -7,7 +7,7 @@
 import {get, request} from './api.js';
 import {h, fill, $, debounce} from './dom.js';
 import {toast} from './toast.js';
-import {projectFill, projectOutline, projectLabelExpr, projectsTileURL, milestoneRows, progressWords, leaderWords, disputeRows, STATUS_WORDS, LATE_COLOR} from './projectmodel.js';
+import {projectFill, projectOutline, projectLabelExpr, projectsTileURL, milestoneRows, progressWords, leaderWords, disputeRows, yuan, STATUS_WORDS, LATE_COLOR} from './projectmodel.js';
 
 const FONT = ['Go Regular'];
 
@@ -117,10 +117,10 @@ export class Projects {
         h('dt', 'Leader (包片)'), h('dd.project-leader', leaderWords(p.leader, unit(p.leader.unit))),
         h('dt', 'Units'), h('dd', p.units.map(unit).join(', ') || '—'),
         h('dt', 'Deadline'), h('dd', p.deadline),
-        h('dt', 'Budget'), h('dd', `${p.budget.amount_cny} CNY${p.budget.source ? `, ${p.budget.source}` : ''}`)),
+        h('dt', 'Budget'), h('dd', `${yuan(p.budget.amount_cny)}${p.budget.source ? `, ${p.budget.source}` : ''}`)),
       p.plan ? h('p.plan', p.plan) : '',
       h('h3', 'Progress'),
-      h('ul.progress', progressWords(p.progress).map((w) => h('li', w))),
+      h('ul.project-progress', progressWords(p.progress).map((w) => h('li', w))),
       h('h3', '倒排工期 Milestones'),
       h('ol.milestones', milestones.map((m) => h('li', {dataset: {state: m.state}},
         h('strong', m.name), ` ${m.span} · ${m.days} · `, h(`span.ms-${m.state}`, m.words)))),
