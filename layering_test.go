@@ -14,7 +14,7 @@ var tiers = [][]string{
 	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access"},
+	{"caseindex", "access", "project"},
 	{"analysis", "live", "tiles", "postgres"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},

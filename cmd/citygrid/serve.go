@@ -36,6 +36,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
 		}
+		if err := loadDemoProjects(ctx, pool, e); err != nil { // issue 17
+			return err
+		}
 	}
 	index := grid.NewIndex(cfg.locatorOptions())
 	// Listen before loading, so that no change made meanwhile is missed:
