@@ -2,7 +2,7 @@ package web_test
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"testing"
 	"time"
 
