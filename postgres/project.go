@@ -92,8 +92,8 @@ func (s *ProjectStore) CreateProject(ctx context.Context, p *project.Project, ac
 		return nil, err
 	}
 	var id int64
-	err = tx.QueryRow(ctx, insertProjectSQL, p.Name, p.Kind, area, nullCodes(p.GridCodes), p.Grids, p.Categories, p.Leader.User, p.Leader.Name,
-		p.Leader.Unit, p.Leader.Key(), p.Units, p.Plan, p.Budget.AmountFen, p.Budget.Source, p.SpentFen, p.Deadline, string(p.Status), at).Scan(&id)
+	err = tx.QueryRow(ctx, insertProjectSQL, p.Name, p.Kind, area, nullCodes(p.GridCodes), p.Grids, nonNil(p.Categories), p.Leader.User, p.Leader.Name,
+		p.Leader.Unit, p.Leader.Key(), nonNil(p.Units), p.Plan, p.Budget.AmountFen, p.Budget.Source, p.SpentFen, p.Deadline, string(p.Status), at).Scan(&id)
 	if err != nil {
 		return nil, fmt.Errorf("create project: %w", err)
 	}
@@ -117,6 +117,14 @@ func (s *ProjectStore) CreateProject(ctx context.Context, p *project.Project, ac
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// nonNil stores no list as an empty one: the columns are NOT NULL.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
 
 func nullCodes(c []string) any {
 	if c == nil {
@@ -423,8 +431,8 @@ func (s *ProjectStore) UpdateProject(ctx context.Context, id int64, ifVersion in
 	} else if area, err = wkb.Marshal(next.Area); err != nil {
 		return nil, fmt.Errorf("project %d area: %w", id, err)
 	}
-	_, err = tx.Exec(ctx, updateProjectSQL, id, next.Name, next.Kind, area, nullCodes(next.GridCodes), next.Grids, next.Categories, next.Leader.User,
-		next.Leader.Name, next.Leader.Unit, next.Leader.Key(), next.Units, next.Plan, next.Budget.AmountFen, next.Budget.Source, next.SpentFen,
+	_, err = tx.Exec(ctx, updateProjectSQL, id, next.Name, next.Kind, area, nullCodes(next.GridCodes), next.Grids, nonNil(next.Categories), next.Leader.User,
+		next.Leader.Name, next.Leader.Unit, next.Leader.Key(), nonNil(next.Units), next.Plan, next.Budget.AmountFen, next.Budget.Source, next.SpentFen,
 		next.Deadline, string(next.Status), at)
 	if err != nil {
 		return nil, fmt.Errorf("update project %d: %w", id, err)
