@@ -508,7 +508,8 @@ func (s *Server) handleProjectsTile(w http.ResponseWriter, r *http.Request) erro
 	}
 	today := s.today()
 	bound := t.Bound(tiles.Extent, tiles.Buffer)
-	f := project.Filter{Bound: &bound, Today: today, Grids: s.scopeOf(r).Restriction().Grids, Limit: 1000}
+	sc := s.scopeOf(r)
+	f := project.Filter{Bound: &bound, Today: today, Grids: sc.Restriction().Grids, Limit: 1000}
 	if v := r.URL.Query().Get("status"); v != "" {
 		for _, part := range strings.Split(v, ",") {
 			st, err := project.ParseStatus(part)
@@ -527,23 +528,30 @@ func (s *Server) handleProjectsTile(w http.ResponseWriter, r *http.Request) erro
 		feats[i] = tiles.ProjectFeature{ID: p.ID, Name: p.Name, Kind: p.Kind, Status: p.Status, Leader: p.Leader.Name, Late: p.Late(today),
 			LateMilestones: p.LateMilestones(today), Area: p.Area}
 	}
-	enc, _ := tiles.Projects(t, feats, s.tiles.Options().MaxFeatures)
+	enc, capped := tiles.Projects(t, feats, s.tiles.Options().MaxFeatures)
+	// As every tile route answers (handleTile): the caching policy and
+	// CORS, an ETag, 204 for an empty tile, gzip when accepted.
 	h := w.Header()
-	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Vary", "Authorization, Cookie")
+	s.tileHeaders(h, tiles.LayerProjects, sc)
 	h.Set("ETag", enc.ETag)
-	if match := r.Header.Get("If-None-Match"); match != "" && match == enc.ETag {
+	h.Set("Vary", "Accept-Encoding, Authorization")
+	if capped {
+		h.Set("X-Tile-Capped", tiles.LayerProjects)
+	}
+	switch {
+	case etagMatches(r.Header.Get("If-None-Match"), enc.ETag):
 		w.WriteHeader(http.StatusNotModified)
-		return nil
+	case len(enc.Raw) == 0:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
+		body := enc.Raw
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			body = enc.Gzip
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
 	}
-	body := enc.Raw
-	if len(enc.Gzip) > 0 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		h.Set("Content-Encoding", "gzip")
-		body = enc.Gzip
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(body)
 	return nil
 }
