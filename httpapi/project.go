@@ -33,6 +33,7 @@ type ProjectStore interface {
 	SettledCases(ctx context.Context) (map[int64]bool, error)
 	Settle(ctx context.Context, st project.Settlement) error
 	Escalate(ctx context.Context, projectID int64, st project.Settlement) error
+	ProjectsVersion(ctx context.Context, today time.Time) (string, error)
 }
 
 // registerProjectRoutes serves the battle map's projects and disputed
@@ -509,17 +510,17 @@ func (s *Server) handleProjectsTile(w http.ResponseWriter, r *http.Request) erro
 	today := s.today()
 	bound := t.Bound(tiles.Extent, tiles.Buffer)
 	sc := s.scopeOf(r)
-	f := project.Filter{Bound: &bound, Today: today, Grids: sc.Restriction().Grids, Limit: 1000}
+	var statuses []project.Status
 	if v := r.URL.Query().Get("status"); v != "" {
 		for _, part := range strings.Split(v, ",") {
 			st, err := project.ParseStatus(part)
 			if err != nil {
 				return invalid("status: %v", err)
 			}
-			f.Statuses = append(f.Statuses, st)
+			statuses = append(statuses, st)
 		}
 	}
-	list, err := s.projects.FindProjects(r.Context(), f)
+	list, err := s.projectsIn(r.Context(), bound, sc, statuses, today)
 	if err != nil {
 		return err
 	}

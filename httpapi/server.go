@@ -143,6 +143,7 @@ type Server struct {
 	// Projects and disputed cases (issue 17): nil serves neither.
 	projects ProjectStore
 	places   *placeMemo
+	shapes   *projectShapes
 }
 
 // Deps are what the server works with.
@@ -215,7 +216,7 @@ func New(cfg Config, d Deps) *Server {
 	}
 	// Projects and disputed cases (issue 17) need the case index.
 	if d.Projects != nil && s.live != nil && d.Cases != nil {
-		s.projects, s.places = d.Projects, &placeMemo{}
+		s.projects, s.places, s.shapes = d.Projects, &placeMemo{}, &projectShapes{}
 	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)

@@ -492,3 +492,21 @@ func (s *ProjectStore) ProjectHistory(ctx context.Context, id int64) ([]project.
 	}
 	return out, nil
 }
+
+// projectsVersionSQL sums up the stored projects so that a copy of them
+// knows when it is stale: every change of a project bumps its version and
+// updated_at, and the late milestones at $1 (a date) change with the day.
+const projectsVersionSQL = `
+SELECT count(*)::text || '/' || COALESCE(sum(version), 0)::text || '/' || COALESCE(max(updated_at)::text, '') || '/' ||
+       (SELECT count(*) FROM project_milestones WHERE done_at IS NULL AND due_on < $1::date)::text
+FROM projects`
+
+// ProjectsVersion names the state of every stored project as of today (a
+// civil date): equal names, equal projects.
+func (s *ProjectStore) ProjectsVersion(ctx context.Context, today time.Time) (string, error) {
+	var v string
+	if err := s.db.QueryRow(ctx, projectsVersionSQL, today).Scan(&v); err != nil {
+		return "", fmt.Errorf("projects version: %w", err)
+	}
+	return v, nil
+}
