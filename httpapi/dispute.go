@@ -321,7 +321,7 @@ func (s *Server) handleDisputeEscalate(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, newProjectView(p, s.today()))
+		return writeJSON(w, http.StatusOK, newProjectView(p, s.today(r.Context())))
 	}
 	var in project.Input
 	if err := strictDecode(body.NewProject, &in); err != nil {

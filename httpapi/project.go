@@ -137,8 +137,9 @@ type budgetView struct {
 	Source    string        `json:"source"`
 }
 
-func (s *Server) today() time.Time {
-	cal, err := s.cases.Calendar(context.Background())
+// today is the civil date now on the working calendar.
+func (s *Server) today(ctx context.Context) time.Time {
+	cal, err := s.cases.Calendar(ctx)
 	if err != nil || cal == nil {
 		cal = cases.DefaultCalendar()
 	}
@@ -171,7 +172,7 @@ func (s *Server) handleProjectsList(w http.ResponseWriter, r *http.Request) erro
 	if err := allowParams(q, "bbox", "grid", "status", "leader", "late", "limit", "after"); err != nil {
 		return err
 	}
-	f := project.Filter{Today: s.today(), Grids: s.scopeOf(r).Restriction().Grids, Limit: 100}
+	f := project.Filter{Today: s.today(r.Context()), Grids: s.scopeOf(r).Restriction().Grids, Limit: 100}
 	if v := q.Get("bbox"); v != "" {
 		b, err := parseBBox(v)
 		if err != nil {
@@ -288,7 +289,7 @@ func (s *Server) handleProjectGet(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	today := s.today()
+	today := s.today(r.Context())
 	v := newProjectView(p, today)
 	pr, err := s.progressOf(r, p, today)
 	if err != nil {
@@ -426,7 +427,7 @@ func (s *Server) handleProjectProgress(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	pr, err := s.progressOf(r, p, s.today())
+	pr, err := s.progressOf(r, p, s.today(r.Context()))
 	if err != nil {
 		return err
 	}
@@ -507,7 +508,7 @@ func (s *Server) handleProjectsTile(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return citygrid.Errorf(citygrid.CodeNotFound, "%v", err)
 	}
-	today := s.today()
+	today := s.today(r.Context())
 	bound := t.Bound(tiles.Extent, tiles.Buffer)
 	sc := s.scopeOf(r)
 	var statuses []project.Status
