@@ -136,6 +136,8 @@ func TestProjectBadInput(t *testing.T) {
 		{"a point is no area", `"area":{"grids":["G1"]}`, `"area":{"type":"Point","coordinates":[120.351,36.071]}`, 400, "area", "Point"},
 		{"unknown grid", `"area":{"grids":["G1"]}`, `"area":{"grids":["NOPE"]}`, 422, "area.grids", "does not exist"},
 		{"unknown leader unit", `"unit":"U1"}`, `"unit":"NOPE"}`, 422, "leader.unit", "unknown unit"},
+		{"unknown user as leader", `"leader":{"name":"王队长","unit":"U1"}`, `"leader":{"user":"nobody"}`, 422, "leader.user", "no user"},
+		{"a user and a unit as leader", `"leader":{"name":"王队长","unit":"U1"}`, `"leader":{"user":"x","unit":"U1"}`, 400, "leader", "not both"},
 		{"unknown unit involved", `"units":["U1","U2"]`, `"units":["U1","NOPE"]`, 422, "units", "unknown unit"},
 		{"past deadline", `"deadline":"2027-03-31"`, `"deadline":"2026-11-20"`, 422, "deadline", "in the past"},
 		{"milestones do not fit", `"deadline":"2027-03-31"`, `"deadline":"2026-12-04"`, 422, "milestones[1]", "does not fit"},
@@ -199,6 +201,19 @@ func TestProjectLifecycle(t *testing.T) {
 		t.Fatalf("another leader elsewhere: %d %s", r.status, r.body)
 	}
 	a.project(projectBody("G1", "G2")) // the same leader may lead another project over it
+	// A user of citygrid as the leader: named by the user's display name.
+	if r := a.post("/v1/users", `{"name":"wang","display_name":"王队长","role":"dispatcher","password":"a long password 1"}`); r.status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", r.status, r.body)
+	}
+	var byUser struct{ Leader struct{ User, Name string } }
+	r := a.post("/v1/projects", strings.Replace(projectBody(g4), `"leader":{"name":"王队长","unit":"U1"}`, `"leader":{"user":"wang"}`, 1))
+	if r.status != http.StatusCreated {
+		t.Fatalf("a user as leader: %d %s", r.status, r.body)
+	}
+	r.decode(t, &byUser)
+	if byUser.Leader.User != "wang" || byUser.Leader.Name != "王队长" {
+		t.Errorf("leader %+v", byUser.Leader)
+	}
 
 	patch := func(body string, want int) reply {
 		t.Helper()
@@ -266,8 +281,8 @@ func TestProjectLifecycle(t *testing.T) {
 			t.Errorf("tile feature %v", f.Properties)
 		}
 	}
-	if len(fs) != 3 || !late[pid] {
-		t.Errorf("projects layer: %d features, late %v; want 3, %s late", len(fs), late, pid)
+	if len(fs) != 4 || !late[pid] {
+		t.Errorf("projects layer: %d features, late %v; want 4, %s late", len(fs), late, pid)
 	}
 	var h struct{ Events []struct{ Kind string } }
 	a.mustOK(a.get("/v1/projects/"+pid+"/history")).decode(t, &h)

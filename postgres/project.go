@@ -17,8 +17,8 @@ import (
 	"citygrid/project"
 )
 
-// ProjectStore keeps pain-point projects and dispute settlements: all
-// their SQL is in this file.
+// ProjectStore keeps pain-point projects and dispute settlements: its SQL
+// is in this file and, for disputes, dispute.go.
 type ProjectStore struct {
 	db DBTX
 }
