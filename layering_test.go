@@ -14,11 +14,11 @@ var tiers = [][]string{
 	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access", "project"},
+	{"caseindex", "access", "campaign", "bulletin", "project"},
 	{"analysis", "live", "tiles", "postgres"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},
-	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},
+	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }
 
 // TestLayering checks every import of the module's (non-test) code

@@ -79,6 +79,7 @@ func newTileServer(t *testing.T, deps func(*httpapi.Deps, pgx.Tx), wrap func(htt
 	}
 	d.Projects = postgres.NewProjectStore(tx) // issue 17
 	token := withKeys(t, tx, &d)
+	withCampaigns(&d, tx) // issue 18
 	if deps != nil {
 		deps(&d, tx)
 	}
