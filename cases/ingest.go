@@ -18,6 +18,7 @@ import (
 	"citygrid"
 	"citygrid/grid"
 	"citygrid/internal/strictjson"
+	"citygrid/position"
 )
 
 // BulkFormat is the encoding of a bulk ingest.
@@ -55,10 +56,12 @@ type Ingester struct {
 	}
 	// Stored, when set, is given the cases of each batch as soon as the
 	// batch is stored, with their ids (those of the batch that were
-	// duplicates are left out): the caller applies them to its indexes
-	// before the ingest replies, in proportion to the batch. Batches are
-	// stored by several writers at once, so Stored may run concurrently.
-	Stored func(ctx context.Context, cases []*Case)
+	// duplicates are left out) and the change-feed position the batch
+	// produced (package position; 0 when the store noted none): the caller
+	// applies them to its indexes before the ingest replies, in proportion
+	// to the batch. Batches are stored by several writers at once, so
+	// Stored may run concurrently.
+	Stored func(p uint64, cases []*Case)
 	// Progress, when set, is told the number of lines read so far.
 	Progress func(lines int)
 	// Admit, when set, checks each valid case against the caller's access:
@@ -145,9 +148,14 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 				if o.err != nil {
 					continue // drain
 				}
-				n, err := ing.Store.InsertCases(ctx, b)
+				// Each batch notes its own position: its cases are applied
+				// with it (the request's note keeps the largest).
+				bctx, note := position.WithNote(ctx)
+				n, err := ing.Store.InsertCases(bctx, b)
 				o.n += n
 				o.err = err
+				p, _ := note.Max()
+				position.Record(ctx, p)
 				if err == nil && n > 0 && ing.Stored != nil {
 					stored := make([]*Case, 0, n)
 					for _, c := range b {
@@ -155,7 +163,7 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 							stored = append(stored, c)
 						}
 					}
-					ing.Stored(ctx, stored)
+					ing.Stored(p, stored)
 				}
 			}
 			stored <- o // buffered: a writer never waits for the reader

@@ -58,7 +58,7 @@ func TestIngestTellsStored(t *testing.T) {
 			}
 			var mu sync.Mutex
 			told := map[int64]bool{}
-			ing.Stored = func(_ context.Context, cs []*Case) {
+			ing.Stored = func(_ uint64, cs []*Case) {
 				mu.Lock()
 				defer mu.Unlock()
 				for _, c := range cs {

@@ -19,6 +19,7 @@ import (
 	"citygrid/grid"
 	"citygrid/internal/app"
 	"citygrid/live"
+	"citygrid/position"
 	"citygrid/tiles"
 	"citygrid/web"
 )
@@ -139,6 +140,8 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+
+	positions position.Follower // change feed positions (issue 14); nil: no Citygrid-Position
 }
 
 // Deps are what the server works with.
@@ -170,6 +173,10 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Positions follows the change feed (issue 14): every reply names a
+	// position and a request naming one waits for it (default: App's live
+	// hub; nil with no App: no Citygrid-Position).
+	Positions position.Follower
 }
 
 // New builds the server and its routes.
@@ -206,12 +213,17 @@ func New(cfg Config, d Deps) *Server {
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
+	s.positions = d.Positions // change feed positions (issue 14)
+	if s.positions == nil && s.live != nil {
+		s.positions = s.live
+	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.stampPositions, s.answerPreflight, s.authenticate,
+		s.awaitPositions, // change feed positions (issue 14)
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -77,8 +77,17 @@ func Record(ctx context.Context, p uint64) {
 	}
 }
 
+// NoteOf returns ctx's note; nil (whose Max is 0, false) without one.
+func NoteOf(ctx context.Context) *Note {
+	n, _ := ctx.Value(noteKey{}).(*Note)
+	return n
+}
+
 // Max is the largest position recorded, and whether any was.
 func (n *Note) Max() (uint64, bool) {
+	if n == nil {
+		return 0, false
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.max, n.max != 0
