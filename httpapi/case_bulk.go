@@ -45,7 +45,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	// (in proportion to the batch): the reply comes after every batch.
 	stored := func(p uint64, cs []*cases.Case) {
 		if s.live != nil {
-			s.live.ChangedAt(p, cs...)
+			s.live.ChangedMany(p, cs)
 		}
 	}
 	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases, Admit: admit, Stored: stored}

@@ -148,17 +148,49 @@ func (h *Hub) applyLocked(cs []*cases.Case, check, again bool) {
 		}
 		return
 	}
-	for _, c := range fresh {
-		ch, err := h.index.Apply(caseindex.EntryOf(c))
-		if err != nil {
+	h.applyManyLocked(fresh)
+}
+
+// applyManyLocked applies a batch: the index takes each case; the tiles
+// are dropped once, all of them (working out each case's stale tiles costs
+// more than the batch), and the streams hear one "bulk" event; h.mu must be
+// held.
+func (h *Hub) applyManyLocked(cs []*cases.Case) {
+	if len(cs) == 0 {
+		return
+	}
+	for _, c := range cs {
+		if _, err := h.index.Apply(caseindex.EntryOf(c)); err != nil {
 			h.logger.Error("case index", "case", c.ID, "err", err)
-			continue
-		}
-		if h.tiles != nil {
-			h.tiles.CaseChanged(ch)
 		}
 	}
-	h.events.publish("bulk", map[string]any{"at": h.now().UTC().Format(time.RFC3339), "cases": len(fresh)})
+	if h.tiles != nil {
+		h.tiles.CaseChanged(caseindex.Change{Reset: true})
+	}
+	h.events.publish("bulk", map[string]any{"at": h.now().UTC().Format(time.RFC3339), "cases": len(cs)})
+}
+
+// ChangedMany applies the cases of a bulk batch this process stored at
+// position p as ChangedAt does, but always as a batch: one "bulk" event.
+func (h *Hub) ChangedMany(p uint64, cs []*cases.Case) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p != 0 && h.applied >= p {
+		return
+	}
+	h.rotateSeen()
+	fresh := cs[:0:0]
+	for _, c := range cs {
+		if v, ok := h.seenVersion(c.ID); ok && v > c.Version {
+			continue
+		}
+		h.seen[0][c.ID] = c.Version
+		fresh = append(fresh, c)
+		if p != 0 {
+			h.local[c.ID] = localWrite{pos: p, c: c}
+		}
+	}
+	h.applyManyLocked(fresh)
 }
 
 func (h *Hub) seenVersion(id int64) (int, bool) {
