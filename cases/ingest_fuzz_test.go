@@ -21,10 +21,10 @@ import (
 // (source, external_id) once, as the database's unique key does, and
 // counts what it was given. Two writers call it at once.
 type memStore struct {
-	mu        sync.Mutex
-	stored    map[[2]string]bool
-	received  int
-	nextID    int64
+	mu       sync.Mutex
+	stored   map[[2]string]bool
+	received int
+	nextID   int64
 }
 
 func (m *memStore) InsertCases(_ context.Context, cs []*Case) (int, error) {

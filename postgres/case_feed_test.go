@@ -85,7 +85,7 @@ func TestChangeFeedOutOfOrderCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer first.Rollback(ctx) //nolint:errcheck
+	defer first.Rollback(ctx)             //nolint:errcheck
 	a := insertRawCase(t, first, "ooo-a") // takes the lower sequence number and xid
 
 	second, err := pool.Begin(ctx)

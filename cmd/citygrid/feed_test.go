@@ -54,7 +54,9 @@ func TestChangeFeedBetweenReplicas(t *testing.T) {
 		if status != http.StatusOK {
 			t.Fatalf("%s hotspots = %d %s", r.name, status, body)
 		}
-		var fc struct{ Features []struct{ Properties struct{ Count float64 } } }
+		var fc struct {
+			Features []struct{ Properties struct{ Count float64 } }
+		}
 		if err := json.Unmarshal(body, &fc); err != nil {
 			t.Fatal(err)
 		}
