@@ -73,13 +73,20 @@ func BenchmarkChangeFeedPropagation(b *testing.B) {
 		var (
 			mu        sync.Mutex
 			committed = map[string]time.Time{}
+			arrived   = map[string]time.Time{}
 			lat       []time.Duration
 		)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
 			want := rate * seconds
-			for len(lat) < want {
+			for {
+				mu.Lock()
+				n := len(lat)
+				mu.Unlock()
+				if n >= want {
+					return
+				}
 				select {
 				case msg, ok := <-events:
 					if !ok {
@@ -97,6 +104,8 @@ func BenchmarkChangeFeedPropagation(b *testing.B) {
 					if c, ok := committed[id]; ok {
 						lat = append(lat, at.Sub(c))
 						delete(committed, id)
+					} else {
+						arrived[id] = at // before the writer noted its commit
 					}
 					mu.Unlock()
 				case <-time.After(10 * time.Second):
@@ -122,8 +131,14 @@ RETURNING id`, fmt.Sprintf("p-%d-%d-%d", time.Now().UnixNano(), w, i)).Scan(&id)
 						b.Error(err)
 						return
 					}
+					at, key := time.Now(), fmt.Sprint(id)
 					mu.Lock()
-					committed[fmt.Sprint(id)] = time.Now()
+					if ev, ok := arrived[key]; ok {
+						lat = append(lat, max(0, ev.Sub(at)))
+						delete(arrived, key)
+					} else {
+						committed[key] = at
+					}
 					mu.Unlock()
 				}
 			}()
@@ -131,6 +146,8 @@ RETURNING id`, fmt.Sprintf("p-%d-%d-%d", time.Now().UnixNano(), w, i)).Scan(&id)
 		wg.Wait()
 		wrote := time.Since(start)
 		<-done
+		mu.Lock()
+		defer mu.Unlock()
 		slices.Sort(lat)
 		if len(lat) == 0 {
 			b.Fatal("no change propagated")

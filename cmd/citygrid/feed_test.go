@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,7 +14,10 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/caseindex"
 	"citygrid/geo"
+	"citygrid/grid"
+	"citygrid/internal/app"
 	"citygrid/internal/dbtest"
 	"citygrid/postgres"
 )
@@ -179,4 +183,56 @@ func (r *replica) callHeader(method, path string, header ...string) (int, []byte
 		r.t.Fatal(err)
 	}
 	return resp.StatusCode, b, resp.Header
+}
+
+// TestChangeFeedGapResyncs: a process whose place in the change log was
+// pruned (it was away longer than the retention) loads every case anew,
+// built aside and swapped in, says so in its log, and then shows what it
+// missed.
+func TestChangeFeedGapResyncs(t *testing.T) {
+	ctx := context.Background()
+	pool := dbtest.Pool(t)
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), `DELETE FROM cases WHERE source = 'feed-gap'`); err != nil {
+			t.Error(err)
+		}
+	})
+	store := postgres.NewCaseStore(pool)
+	var logs syncBuffer
+	b := app.New(grid.NewIndex(grid.LocatorOptions{}), caseindex.New(), store, app.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	defer b.Live.Close()
+	if err := b.Live.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := b.Cases.Len()
+	// Away: another process stores a case, and the log is pruned past it.
+	var id int64
+	if err := pool.QueryRow(ctx, `INSERT INTO cases (source, external_id, category, geom, h3, status, reported_at, due_at)
+VALUES ('feed-gap', 'gap-1', 'E0101', ST_SetSRID(ST_MakePoint(-35, 11), 4326), 0, 'reported', now(), now() + interval '3 days') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE case_changes SET at = now() - interval '2 days' WHERE case_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if n, err := store.PruneChanges(ctx, 24*time.Hour); err != nil {
+			t.Fatal(err)
+		} else if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) { // another test's open transaction holds the horizon
+			t.Fatal("the row was not pruned within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := b.Live.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "pruned from the log: loading every case anew") || !strings.Contains(logs.String(), "case index loaded") {
+		t.Errorf("no log line of the resync:\n%s", logs.String())
+	}
+	if b.Cases.Len() != before+1 {
+		t.Errorf("after the resync the index holds %d cases, want %d (the one missed)", b.Cases.Len(), before+1)
+	}
 }
