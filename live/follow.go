@@ -164,3 +164,19 @@ func (h *Hub) CatchUp(ctx context.Context) error {
 	h.mu.Unlock()
 	return nil
 }
+
+// ReplayFrom is a start from a snapshot (package snapshot, issue 14 part
+// 3): the caller has filled Index() (with Replace) from a snapshot taken
+// at position p — read Applied() before serialising the index: a snapshot
+// may hold changes beyond its position, which the replay applies again,
+// harmlessly — and ReplayFrom applies the feed's tail from p. A p the log
+// no longer holds (pruned, or a database reset since) loads every case
+// anew, with a log line, as Follow does. Positions are comparable only
+// within one database: check the snapshot's DatabaseIdentity first.
+func (h *Hub) ReplayFrom(ctx context.Context, p uint64) error {
+	h.mu.Lock()
+	h.seen, h.seenAt = [2]map[int64]int{{}, {}}, time.Now()
+	h.applied = p
+	h.mu.Unlock()
+	return h.CatchUp(ctx)
+}

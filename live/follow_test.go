@@ -212,3 +212,35 @@ func TestGapResyncs(t *testing.T) {
 		t.Errorf("event %q after the resync, want bulk", msg)
 	}
 }
+
+// TestReplayFrom: a start from a snapshot applies only the feed's tail; a
+// snapshot older than the retained log loads everything.
+func TestReplayFrom(t *testing.T) {
+	ctx := context.Background()
+	feed := &fakeFeed{}
+	feed.write(10, 20, newCase(1, cases.StatusReported))
+	feed.write(25, 30, newCase(2, cases.StatusReported))
+	x := caseindex.New()
+	snap := caseindex.New() // the snapshot at 20: case 1 only
+	if _, err := snap.Apply(caseindex.EntryOf(newCase(1, cases.StatusReported))); err != nil {
+		t.Fatal(err)
+	}
+	x.Replace(snap)
+	h := live.New(x, live.Options{Store: feed})
+	defer h.Close()
+	if err := h.ReplayFrom(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	if feed.loads != 0 || x.Len() != 2 || h.Applied() != 30 {
+		t.Fatalf("after replaying from 20: %d loads, %d cases, applied %d; want 0, 2, 30", feed.loads, x.Len(), h.Applied())
+	}
+	feed.mu.Lock()
+	feed.pruned = 30
+	feed.mu.Unlock()
+	if err := h.ReplayFrom(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	if feed.loads != 1 || h.Applied() != 30 {
+		t.Errorf("a snapshot older than the log: %d loads, applied %d; want a full load at 30", feed.loads, h.Applied())
+	}
+}
