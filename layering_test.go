@@ -15,11 +15,11 @@ var tiers = [][]string{
 		"position"}, // change feed positions (issue 14)
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access"},
+	{"caseindex", "access", "campaign", "bulletin"},
 	{"analysis", "live", "tiles", "postgres"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},
-	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},
+	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }
 
 // TestLayering checks every import of the module's (non-test) code
