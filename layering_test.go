@@ -11,7 +11,8 @@ import (
 // import each other (each declares the small interface it needs, and the
 // binary wires them). Every package of the module must be listed.
 var tiers = [][]string{
-	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
+	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson",
+		"position"}, // change feed positions (issue 14)
 	{"grid", "hotspot"},
 	{"cases"},
 	{"caseindex", "access", "campaign", "bulletin", "open311", "project"},

@@ -431,7 +431,6 @@ type LineError struct {
 type Store interface {
 	CreateCase(ctx context.Context, c *Case, actor string) (*Case, bool, error) // bool: created (false: duplicate, existing returned)
 	InsertCases(ctx context.Context, cases []*Case) (inserted int, err error)
-	AnnounceBulk(ctx context.Context) error // once per bulk ingest, after its InsertCases
 	FindCaseByID(ctx context.Context, id int64) (*Case, error)
 	FindCases(ctx context.Context, f Filter) ([]*Case, []float64, error)
 	UpdateCase(ctx context.Context, id int64, u Update) (*Case, error)

@@ -385,7 +385,7 @@ func (s *Server) reportCase(r *http.Request, in cases.Input, now time.Time) (*ca
 		return nil, err
 	}
 	if created {
-		s.changed(stored)
+		s.changed(r, stored)
 	}
 	return stored, nil
 }

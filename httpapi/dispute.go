@@ -256,7 +256,7 @@ func (s *Server) handleDisputeSettle(w http.ResponseWriter, r *http.Request) err
 		if updated, err = s.cases.UpdateCase(r.Context(), id, u); err != nil {
 			return err
 		}
-		s.changed(updated)
+		s.changed(r, updated)
 	} else if p := principal(r); !p.Role.MayAct(cases.ActionReassign) {
 		// Confirming the owner it has changes nothing of the case, but is
 		// still a re-assignment's decision.

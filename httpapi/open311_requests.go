@@ -103,7 +103,7 @@ func (s *Server) handleOpen311Submit(w http.ResponseWriter, r *http.Request, f o
 			ObjectType: "case", ObjectID: strconv.FormatInt(stored.ID, 10), Reason: "re-sent report of a case out of scope"}
 	}
 	if created {
-		s.changed(stored)
+		s.changed(r, stored)
 	}
 	writeOpen311(w, f, http.StatusOK, open311.CreatedList{{ServiceRequestID: strconv.FormatInt(stored.ID, 10), AccountID: sub.AccountID}})
 	return nil

@@ -21,6 +21,7 @@ import (
 	"citygrid/grid"
 	"citygrid/internal/app"
 	"citygrid/live"
+	"citygrid/position"
 	"citygrid/tiles"
 	"citygrid/web"
 )
@@ -153,9 +154,10 @@ type Server struct {
 	bulletins *bulletin.Service // nil: no /v1/bulletins
 
 	// Projects and disputed cases (issue 17): nil serves neither.
-	projects ProjectStore
-	places   *placeMemo
-	shapes   *projectShapes
+	projects  ProjectStore
+	places    *placeMemo
+	shapes    *projectShapes
+	positions position.Follower // change feed positions (issue 14); nil: no Citygrid-Position
 }
 
 // Deps are what the server works with.
@@ -202,6 +204,10 @@ type Deps struct {
 	// Projects keeps pain-point projects and dispute settlements (issue
 	// 17); nil serves no /v1/projects, /v1/disputes or projects tiles.
 	Projects ProjectStore
+	// Positions follows the change feed (issue 14): every reply names a
+	// position and a request naming one waits for it (default: App's live
+	// hub; nil with no App: no Citygrid-Position).
+	Positions position.Follower
 }
 
 // New builds the server and its routes.
@@ -246,12 +252,17 @@ func New(cfg Config, d Deps) *Server {
 	if d.Projects != nil && s.live != nil && d.Cases != nil {
 		s.projects, s.places, s.shapes = d.Projects, &placeMemo{}, &projectShapes{}
 	}
+	s.positions = d.Positions // change feed positions (issue 14)
+	if s.positions == nil && s.live != nil {
+		s.positions = s.live
+	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.stampPositions, s.answerPreflight, s.authenticate,
+		s.awaitPositions, // change feed positions (issue 14)
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -9,12 +9,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"citygrid/position"
 )
 
 // ReplicaReads sends reads to streaming replicas and everything else to the
 // primary. A read goes to a replica only once the replica has replayed the
-// position the request carries (ReadAfter): it waits up to Wait for replay
-// (2 s), then reads from the primary; a replica that cannot be reached or
+// position the request named (position.Required): it waits up to 2 s for
+// replay, then reads from the primary; a replica that cannot be reached or
 // cancels the query (a conflict with recovery) is passed over for the
 // primary too. Writes (Begin, Exec, CopyFrom) always go to the primary, so
 // a store over ReplicaReads must only read outside its transactions what
@@ -31,21 +33,9 @@ func NewReplicaReads(primary DBTX, replicas []*pgxpool.Pool) *ReplicaReads {
 	return &ReplicaReads{primary: primary, replicas: replicas, wait: 2 * time.Second}
 }
 
-type readAfterKey struct{}
-
-// ReadAfter marks ctx's reads as needing the change-feed position p: a
-// replica answers them only once it has replayed the transaction p names.
-func ReadAfter(ctx context.Context, p uint64) context.Context {
-	return context.WithValue(ctx, readAfterKey{}, p)
-}
-
-func readAfter(ctx context.Context) uint64 {
-	p, _ := ctx.Value(readAfterKey{}).(uint64)
-	return p
-}
-
 // replayedSQL is a replica's horizon: every transaction before it has been
-// replayed (committed or not), as a standby's snapshots see them.
+// replayed (committed or not), as a standby's snapshots see them — the
+// same horizon the change feed's positions are (see package position).
 const replayedSQL = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
 
 // reader picks the replica for ctx's read, or nil for the primary.
@@ -54,14 +44,14 @@ func (rr *ReplicaReads) reader(ctx context.Context) *pgxpool.Pool {
 		return nil
 	}
 	replica := rr.replicas[int(rr.next.Add(1))%len(rr.replicas)]
-	need := readAfter(ctx)
+	need := position.Required(ctx)
 	deadline := time.Now().Add(rr.wait)
 	for {
 		var horizon uint64
 		if err := replica.QueryRow(ctx, replayedSQL).Scan(&horizon); err != nil {
 			return nil
 		}
-		if horizon > need {
+		if horizon >= need {
 			return replica
 		}
 		if time.Now().After(deadline) {

@@ -52,6 +52,9 @@ type Config struct {
 
 	// Open311 (issue 15): anonymous GET requests of the categories marked public.
 	Open311PublicRead bool // CITYGRID_OPEN311_PUBLIC_READ
+	// The change feed (issue 14).
+	ChangeRetention time.Duration // CITYGRID_CHANGE_RETENTION: how long the case change log keeps a change
+	ChangePoll      time.Duration // CITYGRID_CHANGE_POLL: how often the feed is read without a wake-up
 
 	// OpenID Connect sign-in (off without an issuer); see oidc.go.
 	OIDCIssuer       string // CITYGRID_OIDC_ISSUER
@@ -122,6 +125,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", int64(envInt("CITYGRID_MAX_IMPORT_BYTES", 256<<20)), "largest import body (env CITYGRID_MAX_IMPORT_BYTES)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDur("CITYGRID_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request; imports get 10x (env CITYGRID_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("CITYGRID_SHUTDOWN_GRACE", 15*time.Second), "time in-flight requests get on shutdown (env CITYGRID_SHUTDOWN_GRACE)")
+	// The change feed (issue 14).
+	fs.DurationVar(&c.ChangeRetention, "change-retention", envDur("CITYGRID_CHANGE_RETENTION", 24*time.Hour), "how long the case change log keeps a change; a process behind that loads every case anew (env CITYGRID_CHANGE_RETENTION)")
+	fs.DurationVar(&c.ChangePoll, "change-poll", envDur("CITYGRID_CHANGE_POLL", time.Second), "how often the case change log is read when no notification wakes the reader (env CITYGRID_CHANGE_POLL)")
 	fs.BoolVar(&c.Demo, "demo", envBool("CITYGRID_DEMO", false), "serve: load the demo district when the database has no grids (env CITYGRID_DEMO)")
 	fs.IntVar(&c.DemoCases, "demo-cases", envInt("CITYGRID_DEMO_CASES", 0), "demo: how many realistic cases to generate (env CITYGRID_DEMO_CASES)")
 	fs.Float64Var(&c.DupRadiusM, "duplicate-radius-m", envFloat("CITYGRID_DUPLICATE_RADIUS_M", 50), "distance within which a new case lists open cases of its category as possible duplicates (env CITYGRID_DUPLICATE_RADIUS_M)")
@@ -189,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DemoCases < 0 || c.DemoCases > 10_000_000 {
 		errs = append(errs, fmt.Errorf("demo-cases %d: want 0 to 10000000", c.DemoCases))
+	}
+	if c.ChangeRetention < time.Minute || c.ChangePoll <= 0 || c.ChangePoll > time.Minute { // the change feed (issue 14)
+		errs = append(errs, errors.New("change-retention must be at least 1m and change-poll in (0, 1m]"))
 	}
 	if c.RequestTimeout <= 0 || c.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("request-timeout must be positive and shutdown-grace not negative"))

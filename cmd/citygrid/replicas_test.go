@@ -219,7 +219,7 @@ func listeners(t *testing.T, pool *pgxpool.Pool, channel string) int {
 func startPair(t *testing.T, pool *pgxpool.Pool, dbURL string) (a, b *replica) {
 	t.Helper()
 	before := map[string]int{}
-	for _, ch := range []string{postgres.GridsChannel, postgres.CasesChannel} {
+	for _, ch := range []string{postgres.GridsChannel, postgres.ChangesChannel} {
 		before[ch] = listeners(t, pool, ch)
 	}
 	a = startReplica(t, "A", dbURL)

@@ -39,7 +39,6 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	store := postgres.NewGridStore(db)
 	store.Instance = instanceID()
 	caseStore := postgres.NewCaseStore(db)
-	caseStore.Instance = store.Instance
 	readStore := postgres.NewCaseStore(postgres.NewReplicaReads(db, replicas))
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
@@ -76,24 +75,25 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	})
 	hub := application.Live
 	defer hub.Close()
-	// Other processes' case changes enter through the same door as this
-	// one's. Listen before loading, so that no change made meanwhile is
-	// missed.
-	err = listen(ctx, pool, postgres.CasesChannel, store.Instance, e, func(payload string) {
-		if id, ok := postgres.CaseNotification(payload); ok {
-			hub.ChangedElsewhere(ctx, id)
-		} else {
-			hub.Reload()
+	// Every process's case changes reach this one through the change feed
+	// (migration 011), in commit order; a notification only wakes the
+	// follower, which reads the log every -change-poll regardless. Listen
+	// before loading: a change committed meanwhile wakes it.
+	wake := make(chan struct{}, 1)
+	err = listen(ctx, pool, postgres.ChangesChannel, store.Instance, e, func(string) {
+		select {
+		case wake <- struct{}{}:
+		default: // a wake-up is pending already
 		}
 	})
 	if err != nil {
 		return err
 	}
-	start = time.Now()
-	if err := caseStore.LoadCaseIndex(ctx, application.Cases); err != nil {
+	if err := hub.Load(ctx); err != nil {
 		return err
 	}
-	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
+	go hub.Follow(ctx, wake, cfg.ChangePoll)
+	go pruneChanges(ctx, caseStore, cfg.ChangeRetention, e.logger)
 	if cfg.Demo {
 		var sources []string // most cases first
 		for _, s := range application.Cases.Sources() {
@@ -175,6 +175,25 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 func warnUnregisteredFallback(l *grid.Locator, fallback string, logger *slog.Logger) {
 	if _, ok := l.Unit(fallback); fallback != "" && !ok {
 		logger.Warn("the fallback unit is not registered: register it (POST /v1/units) before cases are assigned to it", "fallback_unit", fallback)
+	}
+}
+
+// pruneChanges drops the change feed's rows older than retention, at
+// start and then every tenth of it (at most hourly), until ctx ends. Every
+// process prunes: the deletes are idempotent.
+func pruneChanges(ctx context.Context, store *postgres.CaseStore, retention time.Duration, logger *slog.Logger) {
+	every := min(retention/10, time.Hour)
+	for {
+		if n, err := store.PruneChanges(ctx, retention); err != nil && ctx.Err() == nil {
+			logger.Warn("pruning the change feed", "err", err)
+		} else if n > 0 {
+			logger.Info("change feed pruned", "rows", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
 	}
 }
 
