@@ -219,6 +219,9 @@ func DecodeBuilt(r io.Reader, size int64) (*Built, error) {
 			invDX: math.Float64frombits(binary.LittleEndian.Uint64(h[16:])), invDY: math.Float64frombits(binary.LittleEndian.Uint64(h[24:])),
 			nx: int(binary.LittleEndian.Uint32(h[32:])), ny: int(binary.LittleEndian.Uint32(h[36:])),
 		}
+		if !finite(r.minX) || !finite(r.minY) || !(r.invDX > 0) || !(r.invDY > 0) || !finite(r.invDX) || !finite(r.invDY) {
+			return nil, fmt.Errorf("%w: raster frame %g, %g, %g, %g", ErrBuiltSnapshot, r.minX, r.minY, r.invDX, r.invDY)
+		}
 		if r.nx < 1 || r.nx > maxRasterSide || r.ny < 1 || r.ny > maxRasterSide {
 			return nil, fmt.Errorf("%w: raster of %d × %d pixels", ErrBuiltSnapshot, r.nx, r.ny)
 		}
@@ -311,3 +314,5 @@ func (x *Index) RebuildReusing(ctx context.Context, s Store, built *Built) (reas
 	x.store(l)
 	return reason, nil
 }
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -121,8 +121,10 @@ func TestDecodeBuiltRejects(t *testing.T) {
 // FuzzDecodeBuilt: whatever the bytes, DecodeBuilt errs or gives a cell
 // index that NewLocatorReusing either refuses or answers points with.
 func FuzzDecodeBuilt(f *testing.F) {
-	grids := squareDistrict(2, 0.001)
-	l, err := NewLocator(grids, nil, LocatorOptions{})
+	// Coarse pixels keep the seed small (fine ones make it megabytes,
+	// which the fuzzer crawls through).
+	grids, opt := squareDistrict(2, 0.001), LocatorOptions{PixelM: 40}
+	l, err := NewLocator(grids, nil, opt)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func FuzzDecodeBuilt(f *testing.F) {
 		// The fuzzer cannot forge the fingerprint: check the references
 		// as if it had.
 		built.fingerprint = l.fingerprint()
-		got, _, err := NewLocatorReusing(grids, nil, LocatorOptions{}, built)
+		got, _, err := NewLocatorReusing(grids, nil, opt, built)
 		if err != nil {
 			t.Fatal(err)
 		}
