@@ -15,7 +15,7 @@ var tiers = [][]string{
 	{"grid", "hotspot"},
 	{"cases"},
 	{"caseindex", "access"},
-	{"analysis", "live", "tiles", "postgres"},
+	{"analysis", "live", "tiles", "postgres", "snapshot"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},
 	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},

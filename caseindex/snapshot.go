@@ -98,6 +98,18 @@ func clone[T any](s []T) []T {
 // Len returns the number of cases frozen.
 func (f *Frozen) Len() int { return len(f.id) }
 
+// Size returns the number of bytes WriteTo writes.
+func (f *Frozen) Size() int64 {
+	size := int64(16 + 4 + len(f.buckets)*bucketBytes + len(f.id)*rowBytes)
+	for _, names := range f.dicts {
+		size += 4
+		for _, s := range names {
+			size += 4 + int64(len(s))
+		}
+	}
+	return size
+}
+
 // WriteTo writes the snapshot encoding of f to w.
 func (f *Frozen) WriteTo(w io.Writer) (int64, error) {
 	cw := &countingWriter{w: w}

@@ -83,8 +83,8 @@ func encode(tb testing.TB, x *Index) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if n != int64(buf.Len()) {
-		tb.Fatalf("WriteTo = %d bytes, wrote %d", n, buf.Len())
+	if f := x.Freeze(); n != int64(buf.Len()) || f.Size() != n {
+		tb.Fatalf("WriteTo = %d bytes, wrote %d, Size %d", n, buf.Len(), f.Size())
 	}
 	return buf.Bytes()
 }
