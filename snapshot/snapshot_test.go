@@ -135,7 +135,7 @@ func TestLoadRefuses(t *testing.T) {
 		{"other database", good, with(func(e *Expect) { e.Database = "db-b" }), ErrDatabase},
 		{"other cell resolution", good, with(func(e *Expect) { e.CellRes = 10 }), ErrCellRes},
 		{"older than the change log", good, with(func(e *Expect) { e.Oldest = 1001 }), ErrTooOld},
-		{"older than the maximum age", good, with(func(e *Expect) { e.Oldest, e.Now = 0, t0.Add(25 * time.Hour) }), ErrTooOld},
+		{"older than the maximum age", good, with(func(e *Expect) { e.Oldest, e.Now = 0, t0.Add(25*time.Hour) }), ErrTooOld},
 		{"ahead of a reset database", good, with(func(e *Expect) { e.Head = 17 }), ErrAhead},
 	}
 	for _, tt := range tests {

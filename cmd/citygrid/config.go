@@ -58,6 +58,10 @@ type Config struct {
 	OIDCRoleMap      string // CITYGRID_OIDC_ROLE_MAP: value=role,... (empty: values that name roles)
 	OIDCScopeClaim   string // CITYGRID_OIDC_SCOPE_CLAIM
 	OIDCUnitClaim    string // CITYGRID_OIDC_UNIT_CLAIM
+
+	// Snapshots of the indexes (issue 14); see snapshot.go.
+	SnapshotDir   string        // CITYGRID_SNAPSHOT_DIR: empty: beside the private cluster's directory; "none": off
+	SnapshotEvery time.Duration // CITYGRID_SNAPSHOT_EVERY
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -136,6 +140,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", env("CITYGRID_OIDC_ROLE_MAP", ""), "claim values to roles, first match wins, e.g. \"grid-duty=dispatcher,grid-analysts=planner\" (env CITYGRID_OIDC_ROLE_MAP); empty: values naming a role")
 	fs.StringVar(&c.OIDCScopeClaim, "oidc-scope-claim", env("CITYGRID_OIDC_SCOPE_CLAIM", "citygrid_scope"), "ID token claim holding the scope's grid codes; absent: the whole district (env CITYGRID_OIDC_SCOPE_CLAIM)")
 	fs.StringVar(&c.OIDCUnitClaim, "oidc-unit-claim", env("CITYGRID_OIDC_UNIT_CLAIM", "citygrid_unit"), "ID token claim holding a handler's unit (env CITYGRID_OIDC_UNIT_CLAIM)")
+	// Snapshots of the indexes (issue 14).
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("CITYGRID_SNAPSHOT_DIR", ""), "directory of the indexes' snapshot, read at start instead of every case (env CITYGRID_SNAPSHOT_DIR); empty: beside -data-dir (.citygrid/snapshots); none: no snapshots")
+	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", envDur("CITYGRID_SNAPSHOT_EVERY", 10*time.Minute), "longest time between snapshots while cases change; also after 100,000 changes and on shutdown (env CITYGRID_SNAPSHOT_EVERY)")
 	if flags != nil {
 		flags(fs)
 	}

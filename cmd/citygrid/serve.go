@@ -50,8 +50,15 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// Snapshots (issue 14): read before any index is built. The change
+	// feed's wiring fills feed; without it every start is a full load.
+	var feed snapshotFeed
+	snaps, err := startSnapshots(ctx, cfg, e, feed, index, store)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	if err := index.Rebuild(ctx, store); err != nil {
+	if err := snaps.rebuildGrids(ctx); err != nil {
 		return err
 	}
 	l := index.Locator()
@@ -78,9 +85,11 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	start = time.Now()
-	if err := caseStore.LoadCaseIndex(ctx, application.Cases); err != nil {
+	fullLoad := func(ctx context.Context) error { return caseStore.LoadCaseIndex(ctx, application.Cases) }
+	if err := snaps.loadCases(ctx, application.Cases, fullLoad); err != nil { // issue 14: snapshot, else full load
 		return err
 	}
+	defer snaps.close() // issue 14: after the server's shutdown, a last snapshot
 	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
 	if cfg.Demo {
 		var sources []string // most cases first
