@@ -340,12 +340,14 @@ func Decode(r io.Reader, size int64) (*Index, error) {
 	if err := x.checkRefs(); err != nil {
 		return nil, err
 	}
+	// The one per-case cost of a load: one map insert each (a look-up
+	// first would double it; a repeated id shows in the map's size).
 	x.byID = make(map[int64]int32, n)
 	for i, id := range x.id {
-		if _, dup := x.byID[id]; dup {
-			return nil, fmt.Errorf("%w: case %d twice", ErrSnapshot, id)
-		}
 		x.byID[id] = int32(i)
+	}
+	if len(x.byID) != n {
+		return nil, fmt.Errorf("%w: %d ids for %d cases: an id twice", ErrSnapshot, len(x.byID), n)
 	}
 	d.readBuckets(x, n)
 	if d.err != nil {
