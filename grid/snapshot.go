@@ -1,7 +1,6 @@
 package grid
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -83,44 +82,58 @@ func (l *Locator) fingerprint() [32]byte {
 }
 
 // WriteBuilt writes l's cell index, with the fingerprint of its grids, to w.
-// A Locator never changes, so this takes no lock and blocks nobody.
+// A Locator never changes, so this takes no lock and blocks nobody. Raster
+// pixels are written as runs of one value: the quadtree that fills them
+// leaves large uniform blocks, so the runs take a small part of the
+// pixels' room.
 func (l *Locator) WriteBuilt(w io.Writer) (int64, error) {
-	var buf bytes.Buffer
 	le := binary.LittleEndian
-	buf.WriteString(builtMagic)
-	buf.Write(le.AppendUint32(nil, builtVersion))
+	b := []byte(builtMagic)
+	b = le.AppendUint32(b, builtVersion)
 	fp := l.fingerprint()
-	buf.Write(fp[:])
+	b = append(b, fp[:]...)
 	// Cells in order, so that the same locator always writes the same bytes.
 	cells := make([]geo.Cell, 0, len(l.cells))
 	for c := range l.cells {
 		cells = append(cells, c)
 	}
 	slices.SortFunc(cells, func(a, b geo.Cell) int { return cmp.Compare(a, b) })
-	buf.Write(le.AppendUint32(nil, uint32(len(cells))))
+	b = le.AppendUint32(b, uint32(len(cells)))
 	for _, c := range cells {
-		buf.Write(le.AppendUint64(nil, uint64(c)))
-		buf.Write(le.AppendUint32(nil, uint32(l.cells[c])))
+		b = le.AppendUint64(b, uint64(c))
+		b = le.AppendUint32(b, uint32(l.cells[c]))
 	}
-	buf.Write(le.AppendUint32(nil, uint32(len(l.rasters))))
+	b = le.AppendUint32(b, uint32(len(l.rasters)))
 	for _, r := range l.rasters {
 		for _, f := range []float64{r.minX, r.minY, r.invDX, r.invDY} {
-			buf.Write(le.AppendUint64(nil, math.Float64bits(f)))
+			b = le.AppendUint64(b, math.Float64bits(f))
 		}
-		buf.Write(le.AppendUint32(nil, uint32(r.nx)))
-		buf.Write(le.AppendUint32(nil, uint32(r.ny)))
-		for _, v := range r.pix {
-			buf.Write(le.AppendUint32(nil, uint32(v)))
+		b = le.AppendUint32(b, uint32(r.nx))
+		b = le.AppendUint32(b, uint32(r.ny))
+		at := len(b)
+		b = le.AppendUint32(b, 0) // the number of runs, filled in below
+		runs := uint32(0)
+		for i := 0; i < len(r.pix); {
+			j := i + 1
+			for j < len(r.pix) && r.pix[j] == r.pix[i] {
+				j++
+			}
+			b = le.AppendUint32(b, uint32(j-i))
+			b = le.AppendUint32(b, uint32(r.pix[i]))
+			runs++
+			i = j
 		}
+		le.PutUint32(b[at:], runs)
 	}
-	buf.Write(le.AppendUint32(nil, uint32(len(l.lists))))
+	b = le.AppendUint32(b, uint32(len(l.lists)))
 	for _, list := range l.lists {
-		buf.Write(le.AppendUint32(nil, uint32(len(list))))
+		b = le.AppendUint32(b, uint32(len(list)))
 		for _, v := range list {
-			buf.Write(le.AppendUint32(nil, uint32(v)))
+			b = le.AppendUint32(b, uint32(v))
 		}
 	}
-	return buf.WriteTo(w)
+	n, err := w.Write(b)
+	return int64(n), err
 }
 
 // builtReader reads at most left bytes: a count read from damaged input
@@ -225,7 +238,20 @@ func DecodeBuilt(r io.Reader, size int64) (*Built, error) {
 		if r.nx < 1 || r.nx > maxRasterSide || r.ny < 1 || r.ny > maxRasterSide {
 			return nil, fmt.Errorf("%w: raster of %d × %d pixels", ErrBuiltSnapshot, r.nx, r.ny)
 		}
-		r.pix = d.int32s(r.nx*r.ny, "pixels")
+		runs := d.int32s(2*d.count(8, "pixel runs"), "pixel runs")
+		r.pix = make([]int32, 0, r.nx*r.ny)
+		for k := 0; k+1 < len(runs); k += 2 {
+			n := int(uint32(runs[k]))
+			if n == 0 || n > cap(r.pix)-len(r.pix) {
+				return nil, fmt.Errorf("%w: pixel runs overflow a raster of %d × %d", ErrBuiltSnapshot, r.nx, r.ny)
+			}
+			for range n {
+				r.pix = append(r.pix, runs[k+1])
+			}
+		}
+		if d.err == nil && len(r.pix) != r.nx*r.ny {
+			return nil, fmt.Errorf("%w: %d pixels for a raster of %d × %d", ErrBuiltSnapshot, len(r.pix), r.nx, r.ny)
+		}
 		b.rasters = append(b.rasters, r)
 	}
 	nl := d.count(4, "candidate lists")
