@@ -32,6 +32,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
+	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
@@ -39,6 +40,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzValidatePolygonal -fuzztime 60s ./geo/
 	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
 	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime 60s ./cases/
+	$(GO) test -run '^$$' -fuzz FuzzParseSites -fuzztime 60s ./campaign/
 
 ## clean: remove the binary and the private database of this checkout (as root it lives under /var/lib/citygrid; citygrid data-dir says where)
 clean:

@@ -14,11 +14,11 @@ var tiers = [][]string{
 	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access"},
+	{"caseindex", "access", "campaign", "bulletin"},
 	{"analysis", "live", "tiles", "postgres", "snapshot"},
 	{"internal/app", "demo", "internal/dbtest"},
 	{"httpapi"},
-	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},
+	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }
 
 // TestLayering checks every import of the module's (non-test) code

@@ -346,6 +346,9 @@ type Filter struct {
 	Now time.Time
 	// Restrict is the caller's scope: cases outside it are never found.
 	Restrict Restriction
+	// Campaign, when not 0, keeps the cases that campaign holds
+	// (campaigns, issue 18).
+	Campaign int64
 }
 
 // Cursor is a position in a sorted case listing.

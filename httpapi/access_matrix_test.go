@@ -232,6 +232,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 func TestAccessMatrix(t *testing.T) {
 	a := newAccessAPI(t)
 	rows := matrixRows(a)
+	rows = append(rows, issue18Rows(a)...) // campaigns and bulletins
 
 	covered := map[string]bool{}
 	for _, r := range rows {

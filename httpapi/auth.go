@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -89,6 +90,18 @@ var routeRules = map[string]rule{
 	"GET /v1/users":                     needs(access.PermUsersManage),
 	"POST /v1/users":                    needs(access.PermUsersManage),
 	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),
+	// Campaigns and bulletins (issue 18).
+	"GET /v1/campaigns":                                      needs(access.PermCampaignsRead),
+	"POST /v1/campaigns":                                     needs(access.PermCampaignsWrite),
+	"GET /v1/campaigns/{id}":                                 needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/stats":                           needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/sites":                           needs(access.PermCampaignsRead),
+	"POST /v1/campaigns/{id}/sites":                          needs(access.PermCampaignsWrite),
+	"POST /v1/campaigns/{id}/sites/{ref}/inspection":         needs(access.PermCampaignsInspect),
+	"GET /v1/bulletins":                                      needs(access.PermBulletinsRead),
+	"GET /v1/bulletins/{kind}/{scope}/{period}":              needs(access.PermBulletinsRead),
+	"POST /v1/bulletins/{kind}/{scope}/{period}":             needs(access.PermBulletinsWrite),
+	"POST /v1/bulletins/{kind}/{scope}/{period}/corrections": needs(access.PermBulletinsWrite),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
@@ -184,6 +197,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}()
 		}
 		p, sess, err := s.principalOf(r, pattern)
+		for deadline := time.Now().Add(retryWindow); err != nil && s.transient != nil && s.transient(err) && time.Now().Before(deadline); {
+			// The database went away under the lookup (a restart): ask
+			// again once it is back, as runAgain does for handlers.
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			p, sess, err = s.principalOf(r, pattern)
+		}
 		if err != nil && !errors.Is(err, access.ErrUnauthenticated) {
 			// The key could not be looked up (the database is away): the
 			// caller's key is not at fault.

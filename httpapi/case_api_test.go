@@ -96,6 +96,7 @@ func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	token := withKeys(t, tx, &d)
+	withCampaigns(&d, tx) // issue 18
 	s := keyedServer{httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, d), token}
 	count := func() int {
 		var n int

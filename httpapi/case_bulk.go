@@ -34,6 +34,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noReplay(r) // batches commit one by one: never run a half-done ingest again
 	store := &announcing{Store: s.cases}
 	refused := 0
 	admit := func(c *cases.Case) error {

@@ -199,6 +199,10 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, created, _ := do(t, "POST", srv.URL+"/v1/cases", "application/json", `{"source":"s","external_id":"h1","category":"E0101","location":[120.365,36.075]}`)
 	id := created["properties"].(map[string]any)["id"].(string)
+	// Issue 18: a campaign and a stored bulletin.
+	_, k, _ := do(t, "POST", srv.URL+"/v1/campaigns", "application/json", `{"name":"k","grids":["S1"],"starts_at":"2026-11-01T00:00:00Z","ends_at":"2026-12-01T00:00:00Z","target":{"kind":"on_time_rate","value":0.9}}`)
+	kid, _ := k["id"].(string)
+	do(t, "POST", srv.URL+"/v1/bulletins/daily/district/2026-11-22", "", "")
 	// A request for every GET route; a route missing here fails the test,
 	// so that a new route gets its HEAD checked too.
 	paths := map[string]string{
@@ -233,6 +237,13 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/hotspots":                  "/v1/hotspots",
 		"/v1/hotspots/emerging":         "/v1/hotspots/emerging",
 		"/v1/events":                    "/v1/events",
+		// Campaigns and bulletins (issue 18).
+		"/v1/campaigns":                         "/v1/campaigns",
+		"/v1/campaigns/{id}":                    "/v1/campaigns/" + kid,
+		"/v1/campaigns/{id}/stats":              "/v1/campaigns/" + kid + "/stats?by=street",
+		"/v1/campaigns/{id}/sites":              "/v1/campaigns/" + kid + "/sites",
+		"/v1/bulletins":                         "/v1/bulletins",
+		"/v1/bulletins/{kind}/{scope}/{period}": "/v1/bulletins/daily/district/2026-11-22",
 	}
 	var routes []string
 	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

@@ -15,6 +15,8 @@ import (
 	"citygrid"
 	"citygrid/access"
 	"citygrid/analysis"
+	"citygrid/bulletin"
+	"citygrid/campaign"
 	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/internal/app"
@@ -116,6 +118,7 @@ type Server struct {
 	cfg      Config
 	grids    grid.Store
 	cases    cases.Store
+	reads    cases.Store // lists, searches, exports (Deps.Reads)
 	stats    cases.StatsStore
 	analysis *analysis.Service
 	tiles    *tiles.Service
@@ -139,12 +142,21 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+	// transient: errors after which a request runs again (Deps.Transient).
+	transient func(error) bool
+
+	// Campaigns and bulletins (issue 18).
+	campaigns campaign.Store    // nil: no /v1/campaigns
+	bulletins *bulletin.Service // nil: no /v1/bulletins
 }
 
 // Deps are what the server works with.
 type Deps struct {
 	Grids grid.Store
 	Cases cases.Store
+	// Reads is where lists, searches and exports of cases read (a store
+	// over streaming replicas); nil: Cases.
+	Reads cases.Store
 	// Stats computes summaries; nil disables /v1/stats.
 	Stats cases.StatsStore
 	Index *grid.Index
@@ -170,6 +182,15 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Transient tells the errors after which a request may run again: the
+	// database went away under it (postgres.Unavailable). Nil: never.
+	Transient func(error) bool
+	// Campaigns keeps campaigns (issue 18); nil serves no /v1/campaigns
+	// (it needs Stats too).
+	Campaigns campaign.Store
+	// Bulletins generates and keeps bulletins (issue 18); nil serves no
+	// /v1/bulletins.
+	Bulletins *bulletin.Service
 }
 
 // New builds the server and its routes.
@@ -191,11 +212,15 @@ func New(cfg Config, d Deps) *Server {
 	if d.Authn == nil {
 		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
-		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
+	if d.Reads == nil {
+		d.Reads = d.Cases
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, reads: d.Reads, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient}
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}
+	s.campaigns, s.bulletins = d.Campaigns, d.Bulletins // issue 18
 	if d.Users != nil {
 		s.users, s.signIns = d.Users, newSignInFailures()
 		s.sessions = access.NewSessionAuthenticator(d.Users, cfg.SessionIdle, d.Now)
@@ -274,6 +299,13 @@ func New(cfg Config, d Deps) *Server {
 			if s.analysis != nil {
 				r.Get("/hotspots", s.limited(limitRead, s.handle(s.handleHotspots)))
 				r.Get("/hotspots/emerging", s.limited(limitRead, s.handle(s.handleHotspotsEmerging)))
+			}
+			// Campaigns and bulletins (issue 18).
+			if s.campaigns != nil && s.cases != nil && s.stats != nil {
+				s.registerCampaignRoutes(r)
+			}
+			if s.bulletins != nil && s.cases != nil {
+				s.registerBulletinRoutes(r)
 			}
 		})
 		r.Group(func(r chi.Router) {

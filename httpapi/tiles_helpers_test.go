@@ -78,6 +78,7 @@ func newTileServer(t *testing.T, deps func(*httpapi.Deps, pgx.Tx), wrap func(htt
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	token := withKeys(t, tx, &d)
+	withCampaigns(&d, tx) // issue 18
 	if deps != nil {
 		deps(&d, tx)
 	}

@@ -184,6 +184,9 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	if f.Source != "" {
 		q.add("c.source = %s", f.Source)
 	}
+	if f.Campaign != 0 { // campaigns, issue 18
+		q.add("EXISTS (SELECT 1 FROM campaigns k WHERE k.id = %s AND campaign_covers(k, c))", f.Campaign)
+	}
 	inner, edge := s.coveringCells(a)
 	addRestriction(&q, f.Restrict, inner != nil || edge != nil)
 	if f.From != nil {

@@ -20,6 +20,7 @@ import (
 // variable (the flag wins); defaults suit a developer's machine.
 type Config struct {
 	DatabaseURL    string        // CITYGRID_DATABASE_URL; empty: run a private local cluster
+	ReplicaURLs    string        // CITYGRID_REPLICA_URLS: streaming replicas for reads, comma-separated
 	DataDir        string        // CITYGRID_DATA_DIR: where the private cluster lives
 	Addr           string        // CITYGRID_ADDR
 	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
@@ -59,6 +60,10 @@ type Config struct {
 	OIDCScopeClaim   string // CITYGRID_OIDC_SCOPE_CLAIM
 	OIDCUnitClaim    string // CITYGRID_OIDC_UNIT_CLAIM
 
+	// Bulletins (issue 18).
+	BulletinAt      string        // CITYGRID_BULLETIN_AT: time of day (district time) bulletins are generated; "off": never
+	BulletinScopes  string        // CITYGRID_BULLETIN_SCOPES: district, streets, units (comma-separated)
+	BulletinCatchUp time.Duration // CITYGRID_BULLETIN_CATCH_UP: how far back a start catches up missed bulletins
 	// Snapshots of the indexes (issue 14); see snapshot.go.
 	SnapshotDir   string        // CITYGRID_SNAPSHOT_DIR: empty: beside the private cluster's directory; "none": off
 	SnapshotEvery time.Duration // CITYGRID_SNAPSHOT_EVERY
@@ -106,6 +111,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return v
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
+	fs.StringVar(&c.ReplicaURLs, "replica-urls", env("CITYGRID_REPLICA_URLS", ""), "streaming replicas of -database-url, comma-separated (env CITYGRID_REPLICA_URLS): area queries, exports and statistics read there once a replica has replayed what the request needs")
 	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir(os.Geteuid(), workDir())), "directory of the private local cluster (env CITYGRID_DATA_DIR); as root, one per checkout under "+rootDataDirs)
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")
@@ -140,6 +146,10 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", env("CITYGRID_OIDC_ROLE_MAP", ""), "claim values to roles, first match wins, e.g. \"grid-duty=dispatcher,grid-analysts=planner\" (env CITYGRID_OIDC_ROLE_MAP); empty: values naming a role")
 	fs.StringVar(&c.OIDCScopeClaim, "oidc-scope-claim", env("CITYGRID_OIDC_SCOPE_CLAIM", "citygrid_scope"), "ID token claim holding the scope's grid codes; absent: the whole district (env CITYGRID_OIDC_SCOPE_CLAIM)")
 	fs.StringVar(&c.OIDCUnitClaim, "oidc-unit-claim", env("CITYGRID_OIDC_UNIT_CLAIM", "citygrid_unit"), "ID token claim holding a handler's unit (env CITYGRID_OIDC_UNIT_CLAIM)")
+	// Bulletins (issue 18).
+	fs.StringVar(&c.BulletinAt, "bulletin-at", env("CITYGRID_BULLETIN_AT", "08:00"), "time of day, in the district's time zone, at which the bulletins of the periods just ended are generated; off: never (env CITYGRID_BULLETIN_AT)")
+	fs.StringVar(&c.BulletinScopes, "bulletin-scopes", env("CITYGRID_BULLETIN_SCOPES", "district,streets"), "whose bulletins are generated: district, streets, units, comma-separated (env CITYGRID_BULLETIN_SCOPES)")
+	fs.DurationVar(&c.BulletinCatchUp, "bulletin-catch-up", envDur("CITYGRID_BULLETIN_CATCH_UP", 72*time.Hour), "at start, bulletins due this far back and not stored are generated (env CITYGRID_BULLETIN_CATCH_UP)")
 	// Snapshots of the indexes (issue 14).
 	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("CITYGRID_SNAPSHOT_DIR", ""), "directory of the indexes' snapshot, read at start instead of every case (env CITYGRID_SNAPSHOT_DIR); empty: beside -data-dir (.citygrid/snapshots); none: no snapshots")
 	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", envDur("CITYGRID_SNAPSHOT_EVERY", 10*time.Minute), "longest time between snapshots while cases change; also after 100,000 changes and on shutdown (env CITYGRID_SNAPSHOT_EVERY)")
@@ -208,6 +218,9 @@ func (c *Config) Validate() error {
 	if _, err := c.oidcConfig(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, _, _, err := c.bulletinSchedule(); err != nil { // issue 18
+		errs = append(errs, err)
+	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir is needed when no database-url is given"))
 	}
@@ -261,4 +274,31 @@ func (c *Config) tileCacheControl() (map[string]string, error) {
 		out[layer] = value
 	}
 	return out, nil
+}
+
+// bulletinSchedule reads the bulletin settings (issue 18): the time of
+// day (off: false), and whether streets' and units' bulletins are made.
+func (c *Config) bulletinSchedule() (at time.Duration, streets, units bool, err error) {
+	for _, s := range strings.Split(c.BulletinScopes, ",") {
+		switch strings.TrimSpace(s) {
+		case "district", "":
+		case "streets":
+			streets = true
+		case "units":
+			units = true
+		default:
+			return 0, false, false, fmt.Errorf("bulletin-scopes %q: want district, streets or units", s)
+		}
+	}
+	if c.BulletinAt == "off" {
+		return -1, streets, units, nil
+	}
+	t, err := time.Parse("15:04", c.BulletinAt)
+	if err != nil {
+		return 0, false, false, fmt.Errorf("bulletin-at %q: want a time of day such as 08:00, or off", c.BulletinAt)
+	}
+	if c.BulletinCatchUp < 0 {
+		return 0, false, false, errors.New("bulletin-catch-up must not be negative")
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, streets, units, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/bulletin"
 	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
@@ -28,10 +29,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	defer closeDB()
-	store := postgres.NewGridStore(pool)
+	// Stores wait out a restart of the database rather than fail.
+	db := postgres.NewPatient(pool, 0)
+	replicas, err := openReplicas(ctx, cfg.ReplicaURLs)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas(replicas)
+	store := postgres.NewGridStore(db)
 	store.Instance = instanceID()
-	caseStore := postgres.NewCaseStore(pool)
+	caseStore := postgres.NewCaseStore(db)
 	caseStore.Instance = store.Instance
+	readStore := postgres.NewCaseStore(postgres.NewReplicaReads(db, replicas))
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
@@ -101,6 +110,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 
+	// Campaigns and bulletins (issue 18). TODO(lead): at the merge of the
+	// projects issue, set BulletinDeps.Milestones to its store.
+	campaigns := postgres.NewCampaignStore(db)
+	bulletins := app.NewBulletins(app.BulletinDeps{Cases: caseStore, Stats: caseStore, Hotspots: caseStore, Campaigns: campaigns,
+		Store: postgres.NewBulletinStore(db), Locator: index.Locator})
+	if at, streets, units, _ := cfg.bulletinSchedule(); at >= 0 { // checked by Validate
+		sched := &bulletin.Scheduler{Service: bulletins, Lock: &postgres.Locker{Pool: pool}, Kinds: bulletin.Kinds,
+			Scopes: func() []bulletin.Scope { return bulletin.Scopes(index.Locator(), streets, units) },
+			At:     at, CatchUp: cfg.BulletinCatchUp, Logger: e.logger}
+		go sched.Run(ctx)
+	}
+
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
 	oidcConfig, _ := cfg.oidcConfig()         // checked by Validate
 	api := httpapi.New(httpapi.Config{
@@ -117,8 +138,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
-	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
+		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
+		Campaigns: campaigns, Bulletins: bulletins})
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -122,7 +122,7 @@ func (e *env) handler(cfg httpapi.Config, d httpapi.Deps) http.Handler {
 }
 
 func (e *env) truncate(tb testing.TB) {
-	if _, err := e.pool.Exec(context.Background(), `TRUNCATE case_events, cases`); err != nil {
+	if _, err := e.pool.Exec(context.Background(), `TRUNCATE campaign_sites, case_events, cases`); err != nil { // campaign_sites: issue 18
 		tb.Fatal(err)
 	}
 }
