@@ -64,6 +64,7 @@ type Config struct {
 	BulletinAt      string        // CITYGRID_BULLETIN_AT: time of day (district time) bulletins are generated; "off": never
 	BulletinScopes  string        // CITYGRID_BULLETIN_SCOPES: district, streets, units (comma-separated)
 	BulletinCatchUp time.Duration // CITYGRID_BULLETIN_CATCH_UP: how far back a start catches up missed bulletins
+
 	// Snapshots of the indexes (issue 14); see snapshot.go.
 	SnapshotDir   string        // CITYGRID_SNAPSHOT_DIR: empty: beside the private cluster's directory; "none": off
 	SnapshotEvery time.Duration // CITYGRID_SNAPSHOT_EVERY
