@@ -336,3 +336,27 @@ func TestKeeper(t *testing.T) {
 		t.Errorf("log %q does not say a snapshot was written", log.String())
 	}
 }
+
+// FuzzLoad: whatever the file holds, Load returns a snapshot or an error
+// naming a reason, never panics.
+func FuzzLoad(f *testing.F) {
+	loc, _, x := fixture(f, 3)
+	dir := f.TempDir()
+	write(f, dir, meta, loc, x)
+	data, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	dir = f.TempDir() // each fuzzing process has its own, and runs one input at a time
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, FileName), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(dir, Expect{Database: "db-a", CellRes: grid.CellRes, Now: t0})
+		if err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) && !errors.Is(err, ErrDatabase) &&
+			!errors.Is(err, ErrCellRes) && !errors.Is(err, ErrTooOld) && !errors.Is(err, ErrAhead) {
+			t.Fatalf("Load error %v names no reason", err)
+		}
+	})
+}
