@@ -63,28 +63,65 @@ type frozenBucket struct {
 	n     int
 }
 
-// Freeze copies the index's contents under its read lock. The copy is
-// column by column (memory copies, no per-case work: about a tenth of a
-// second per million cases), so that writers wait that long at most and
-// readers, who share the read lock, not at all... except behind a writer
-// that waits (sync.RWMutex lets no new reader past a waiting writer).
+// Freeze copies the index's contents under its read lock, column by
+// column: memory copies, with no per-case work, so that writers wait that
+// long at most and readers, who share the read lock, not at all (but behind
+// a waiting writer: sync.RWMutex lets no new reader past one). The copies'
+// memory is allocated and touched before the lock is taken, so that the
+// operating system's page faults (most of the cost of fresh memory) are
+// not paid while holding it.
 func (x *Index) Freeze() *Frozen {
+	f := x.frozenRoom()
+	x.freezeInto(f)
+	return f
+}
+
+// frozenRoom allocates a Frozen for about the index's size.
+func (x *Index) frozenRoom() *Frozen {
+	x.mu.RLock()
+	n := len(x.id)
+	x.mu.RUnlock()
+	room := n + n/64 + 64 // cases added meanwhile mostly fit
+	f := &Frozen{
+		id: ready[int64](room), loc: ready[orb.Point](room), cell: ready[caseCells](room), t: ready[int64](room), due: ready[int64](room),
+		cat: ready[uint16](room), status: ready[uint8](room), priority: ready[uint8](room), source: ready[uint16](room),
+		unit: ready[uint32](room), grid: ready[uint32](room), merged: ready[bool](room), rows: ready[int32](room),
+	}
+	return f
+}
+
+// freezeInto fills f under the read lock: the time writers wait.
+func (x *Index) freezeInto(f *Frozen) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	f := &Frozen{
-		id: clone(x.id), loc: clone(x.loc), cell: clone(x.cell), t: clone(x.t), due: clone(x.due),
-		cat: clone(x.cat), status: clone(x.status), priority: clone(x.priority), source: clone(x.source),
-		unit: clone(x.unit), grid: clone(x.grid), merged: clone(x.merged),
-		dicts:   [4][]string{clone(x.strs.cats.names), clone(x.strs.sources.names), clone(x.strs.units.names), clone(x.strs.grids.names)},
-		buckets: make([]frozenBucket, len(x.buckets)),
-		rows:    make([]int32, 0, len(x.id)),
-	}
+	f.id, f.loc, f.cell, f.t, f.due = into(f.id, x.id), into(f.loc, x.loc), into(f.cell, x.cell), into(f.t, x.t), into(f.due, x.due)
+	f.cat, f.status, f.priority, f.source = into(f.cat, x.cat), into(f.status, x.status), into(f.priority, x.priority), into(f.source, x.source)
+	f.unit, f.grid, f.merged = into(f.unit, x.unit), into(f.grid, x.grid), into(f.merged, x.merged)
+	f.dicts = [4][]string{clone(x.strs.cats.names), clone(x.strs.sources.names), clone(x.strs.units.names), clone(x.strs.grids.names)}
+	f.buckets = make([]frozenBucket, len(x.buckets))
 	for i := range x.buckets {
 		b := &x.buckets[i]
 		f.buckets[i] = frozenBucket{cell: b.cell, bound: b.bound, n: len(b.rows)}
 		f.rows = append(f.rows, b.rows...)
 	}
-	return f
+}
+
+// ready returns an empty slice with room for n elements, its memory
+// written once (clear writes every byte), so that the pages are in place.
+func ready[T any](n int) []T {
+	s := make([]T, n)
+	clear(s)
+	return s[:0]
+}
+
+// into copies src into dst's memory when it fits, else into a new slice.
+func into[T any](dst, src []T) []T {
+	if cap(dst) < len(src) {
+		return clone(src)
+	}
+	dst = dst[:len(src)]
+	copy(dst, src)
+	return dst
 }
 
 // clone copies s into a slice of exactly its length (slices.Clone may

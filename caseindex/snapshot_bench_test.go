@@ -92,7 +92,8 @@ func syntheticIndex(tb testing.TB, n int) *Index {
 }
 
 // BenchmarkSnapshot measures the snapshot format at 1 and 10 million
-// cases: Freeze (the time writers wait), writing to a file, and reading it
+// cases: Freeze (and of it, the time under the read lock, which writers
+// wait), writing to a file, and reading it
 // back to a ready index, with the bytes per case. Compare its read figure
 // with internal/bench's BenchmarkSnapshotVsDatabase (the same million read
 // from PostgreSQL).
@@ -103,11 +104,14 @@ func BenchmarkSnapshot(b *testing.B) {
 		b.Run(fmt.Sprintf("cases=%d", n), func(b *testing.B) {
 			x := syntheticIndex(b, n)
 			path := filepath.Join(b.TempDir(), "cases.snapshot")
-			var freeze, write, read, readCPU time.Duration
+			var freeze, lock, write, read, readCPU time.Duration
 			var size int64
 			for b.Loop() {
 				start := time.Now()
-				f := x.Freeze()
+				f := x.frozenRoom()
+				locked := time.Now()
+				x.freezeInto(f)
+				lock += time.Since(locked)
 				freeze += time.Since(start)
 				out, err := os.Create(path)
 				if err != nil {
@@ -144,6 +148,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			per := float64(b.N)
 			b.ReportMetric(float64(size)/float64(n), "bytes/case")
 			b.ReportMetric(float64(freeze.Milliseconds())/per, "freeze-ms")
+			b.ReportMetric(float64(lock.Milliseconds())/per, "read-locked-ms")
 			b.ReportMetric(float64(write.Milliseconds())/per, "write-ms")
 			b.ReportMetric(float64(read.Milliseconds())/per, "read-ms")
 			// CPU time of every thread (the garbage collector's too): on a

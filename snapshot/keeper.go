@@ -16,9 +16,9 @@ import (
 //
 // Writing blocks nobody for long: the position is read first, then the
 // case index is copied column by column under its read lock
-// (caseindex.Index.Freeze: memory copies, about a tenth of a second per
-// million cases, during which changes wait but readers do not), and the
-// copy is encoded and written with no lock held. Reading the position
+// (caseindex.Index.Freeze: memory copies into memory made ready before the
+// lock, 10 ms a million cases, during which changes wait but readers do
+// not), and the copy is encoded and written with no lock held. Reading the position
 // before the copy means the snapshot holds every change up to it, and
 // perhaps later ones, which a replay applies again harmlessly. The grid
 // locator never changes once built, so it is written as it is.
