@@ -33,6 +33,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
 	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL
+	$(GO) test -run '^$$' -bench Open311 -benchtime 1x -timeout 30m ./httpapi/  # issue 15: 10,000 concurrent submissions; a page of 1,000 vs /v1/cases
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
@@ -41,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
 	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime 60s ./cases/
 	$(GO) test -run '^$$' -fuzz FuzzParseSites -fuzztime 60s ./campaign/
+	$(GO) test -run '^$$' -fuzz FuzzParseSubmission -fuzztime 60s ./open311/
+	$(GO) test -run '^$$' -fuzz FuzzParseRequestsQuery -fuzztime 60s ./open311/
 
 ## clean: remove the binary and the private database of this checkout (as root it lives under /var/lib/citygrid; citygrid data-dir says where)
 clean:

@@ -14,9 +14,9 @@ var tiers = [][]string{
 	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access", "campaign", "bulletin"},
+	{"caseindex", "access", "campaign", "bulletin", "open311"},
 	{"analysis", "live", "tiles", "postgres", "snapshot"},
-	{"internal/app", "demo", "internal/dbtest"},
+	{"internal/app", "demo", "internal/dbtest", "internal/open311check"},
 	{"httpapi"},
 	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }

@@ -64,7 +64,8 @@ func matrixRows(a *accessAPI) []matrixRow {
 	}
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
-	victim := strconv.FormatInt(a.keyID[asViewer], 10) // the admin's revocation is rolled back
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"} // Open311 (issue 15)
+	victim := strconv.FormatInt(a.keyID[asViewer], 10)                    // the admin's revocation is rolled back
 	// Each row: byRole(anon, admin, dispatcher, handler, inspector, planner, viewer, integration).
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
@@ -210,6 +211,24 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "HEAD /v1/events", method: "HEAD", path: "/v1/events", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
 		{route: "POST /v1/events/ticket", method: "POST", path: "/v1/events/ticket", want: byRole(401, 201, 201, 201, 201, 201, 201, 403)},
 
+		// Open311 (issue 15): discovery and services are public; a request
+		// is submitted with an integration key as the api_key form field
+		// ({api_key}: the caller's token), within its source and scope;
+		// reads need a key (403 without: the spec's code), cut to its scope.
+		{route: "GET /open311/v2/discovery.{format}", method: "GET", path: "/open311/v2/discovery.xml", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/services.{format}", method: "GET", path: "/open311/v2/services.json", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/services/{service_code}.{format}", method: "GET", path: "/open311/v2/services/E0101.xml", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "POST /open311/v2/requests.{format}", name: "in", method: "POST", path: "/open311/v2/requests.xml", header: form,
+			body: fmt.Sprintf("api_key={api_key}&service_code=E0101&lat=%v&long=%v", inG1[1], inG1[0]), want: byRole(403, 403, 403, 403, 403, 403, 403, 200)},
+		{route: "POST /open311/v2/requests.{format}", name: "out", method: "POST", path: "/open311/v2/requests.xml", header: form,
+			body: fmt.Sprintf("api_key={api_key}&service_code=E0101&lat=%v&long=%v", inG3[1], inG3[0]), want: byRole(403, 403, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /open311/v2/requests.{format}", method: "GET", path: "/open311/v2/requests.json", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "in", method: "GET", path: "/open311/v2/requests/" + a.in + ".xml", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "out", method: "GET", path: "/open311/v2/requests/" + a.out + ".xml", want: byRole(403, 200, 404, 404, 404, 404, 404, 404)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "in, source hotline", method: "GET", path: "/open311/v2/requests/" + a.inHotline + ".json", want: byRole(403, 200, 200, 200, 200, 200, 200, 404)},
+		{route: "GET /open311/v2/servicerequestupdates.{format}", method: "GET", path: "/open311/v2/servicerequestupdates.json", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{name: "Open311: no such resource", method: "GET", path: "/open311/v2/nothing.xml", want: byRole(404, 404, 404, 404, 404, 404, 404, 404)},
+
 		// No route: an anonymous caller learns nothing of what exists.
 		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: byRole(401, 404, 404, 404, 404, 404, 404, 404)},
 		{name: "no such method", method: "DELETE", path: "/v1/cases/" + a.in, want: byRole(401, 405, 405, 405, 405, 405, 405, 405)},
@@ -267,12 +286,15 @@ func TestAccessMatrix(t *testing.T) {
 			if r.bug != "" {
 			}
 			for w := asAnon; w < nCallers; w++ {
-				got := a.try(w, r.method, r.path, r.body, r.header...)
+				// Open311 (issue 15): the api_key form field is the caller's key.
+				got := a.try(w, r.method, r.path, strings.ReplaceAll(r.body, "{api_key}", a.token[w]), r.header...)
 				if got.status != r.want[w] {
 					t.Errorf("as %s: %s %s = %d, want %d: %s", w, r.method, r.path, got.status, r.want[w], truncateBody(got.body))
 					continue
 				}
-				if got.status >= 400 && r.method != http.MethodHead {
+				if got.status >= 400 && strings.HasPrefix(r.path, "/open311/") {
+					check311Error(t, got, got.status, r.path) // the spec's error list, not problem+json
+				} else if got.status >= 400 && r.method != http.MethodHead {
 					checkProblem(t, got, got.status)
 				}
 				if got.status == http.StatusUnauthorized && !strings.HasPrefix(got.header.Get("WWW-Authenticate"), "Bearer") {

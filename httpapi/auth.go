@@ -29,7 +29,14 @@ type Auditor interface {
 type rule struct {
 	public bool
 	perm   access.Permission
+	// open311: the handler authenticates (an Open311 api_key form field on
+	// POST, Bearer on GET, anonymous readers of public categories), so
+	// that refusals come as the spec's error list; perm is what it needs.
+	open311 bool
 }
+
+// open311Needs is the rule of an Open311 route that needs p.
+func open311Needs(p access.Permission) rule { return rule{perm: p, open311: true} }
 
 var public = rule{public: true}
 
@@ -102,6 +109,16 @@ var routeRules = map[string]rule{
 	"GET /v1/bulletins/{kind}/{scope}/{period}":              needs(access.PermBulletinsRead),
 	"POST /v1/bulletins/{kind}/{scope}/{period}":             needs(access.PermBulletinsWrite),
 	"POST /v1/bulletins/{kind}/{scope}/{period}/corrections": needs(access.PermBulletinsWrite),
+	// Open311 GeoReport v2 (issue 15; open311Routes lists them): discovery
+	// and the services are public; the requests authenticate in their
+	// handlers.
+	"GET /open311/v2/discovery.{format}":               public,
+	"GET /open311/v2/services.{format}":                public,
+	"GET /open311/v2/services/{service_code}.{format}": public,
+	"POST /open311/v2/requests.{format}":               open311Needs(access.PermCasesCreate),
+	"GET /open311/v2/requests.{format}":                open311Needs(access.PermCasesRead),
+	"GET /open311/v2/requests/{id}.{format}":           open311Needs(access.PermCasesRead),
+	"GET /open311/v2/servicerequestupdates.{format}":   open311Needs(access.PermCasesRead),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
@@ -184,6 +201,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		r = r.WithContext(ctx)
 		rl, pattern, matched, known := s.ruleFor(r)
 		if known && rl.public {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, open311Prefix+"/") && (!matched || known && rl.open311) {
+			// Open311 (issue 15): its handlers authenticate, and its router
+			// answers unknown paths, in the spec's error format.
 			next.ServeHTTP(w, r)
 			return
 		}

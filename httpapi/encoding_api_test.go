@@ -244,6 +244,13 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/campaigns/{id}/sites":              "/v1/campaigns/" + kid + "/sites",
 		"/v1/bulletins":                         "/v1/bulletins",
 		"/v1/bulletins/{kind}/{scope}/{period}": "/v1/bulletins/daily/district/2026-11-22",
+		// Open311 (issue 15).
+		"/open311/v2/discovery.{format}":               "/open311/v2/discovery.xml",
+		"/open311/v2/services.{format}":                "/open311/v2/services.json",
+		"/open311/v2/services/{service_code}.{format}": "/open311/v2/services/E0101.xml",
+		"/open311/v2/requests.{format}":                "/open311/v2/requests.json?status=open",
+		"/open311/v2/requests/{id}.{format}":           "/open311/v2/requests/" + id + ".xml",
+		"/open311/v2/servicerequestupdates.{format}":   "/open311/v2/servicerequestupdates.json",
 	}
 	var routes []string
 	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

@@ -66,6 +66,9 @@ type Config struct {
 	// Issuer: off, /v1/oidc/* not served). Needs Deps.Users to be an
 	// OIDCUserStore.
 	OIDC *OIDCConfig
+	// Open311PublicRead lets anonymous Open311 clients read the requests of
+	// categories marked public (issue 15; off: reads need a credential).
+	Open311PublicRead bool
 }
 
 func (c *Config) setDefaults() {
@@ -322,6 +325,14 @@ func New(cfg Config, d Deps) *Server {
 			}
 		})
 	})
+	// Open311 GeoReport v2 (issue 15): its own subrouter, whose refusals
+	// and unknown paths answer in the spec's error format.
+	if s.cases != nil {
+		r.Route(open311Prefix, func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerOpen311Routes(r)
+		})
+	}
 	s.router = r
 	return s
 }

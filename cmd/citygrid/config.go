@@ -50,6 +50,9 @@ type Config struct {
 	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
 	SessionIdle     time.Duration // CITYGRID_SESSION_IDLE: a signed-in session ends after this long without a request
 
+	// Open311 (issue 15): anonymous GET requests of the categories marked public.
+	Open311PublicRead bool // CITYGRID_OPEN311_PUBLIC_READ
+
 	// OpenID Connect sign-in (off without an issuer); see oidc.go.
 	OIDCIssuer       string // CITYGRID_OIDC_ISSUER
 	OIDCClientID     string // CITYGRID_OIDC_CLIENT_ID
@@ -139,6 +142,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
 	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("CITYGRID_SESSION_IDLE", 12*time.Hour), "a signed-in session ends after this long without a request (env CITYGRID_SESSION_IDLE)")
+	// Open311 (issue 15).
+	fs.BoolVar(&c.Open311PublicRead, "open311-public-read", envBool("CITYGRID_OPEN311_PUBLIC_READ", false), "Open311: anonymous clients may read the requests of categories marked public, without reporters' contact details (env CITYGRID_OPEN311_PUBLIC_READ)")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("CITYGRID_OIDC_ISSUER", ""), "OpenID Connect issuer URL: people may sign in at the city's identity provider (env CITYGRID_OIDC_ISSUER); empty: off")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("CITYGRID_OIDC_CLIENT_ID", ""), "client id registered at the identity provider (env CITYGRID_OIDC_CLIENT_ID)")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", env("CITYGRID_OIDC_CLIENT_SECRET", ""), "its client secret; prefer the environment (env CITYGRID_OIDC_CLIENT_SECRET)")

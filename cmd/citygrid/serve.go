@@ -138,6 +138,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
+		// Open311 (issue 15).
+		Open311PublicRead: cfg.Open311PublicRead,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
 		Campaigns: campaigns, Bulletins: bulletins})
