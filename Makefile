@@ -30,6 +30,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench AreaQuery -benchtime 300x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Projects -benchtime 300x -timeout 60m ./internal/bench/   # issue 17: projects tiles, progress
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
 	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL

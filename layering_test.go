@@ -14,7 +14,7 @@ var tiers = [][]string{
 	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access", "campaign", "bulletin", "open311"},
+	{"caseindex", "access", "campaign", "bulletin", "open311", "project"},
 	{"analysis", "live", "tiles", "postgres", "snapshot"},
 	{"internal/app", "demo", "internal/dbtest", "internal/open311check"},
 	{"httpapi"},

@@ -79,6 +79,10 @@ const (
 	PermCampaignsInspect Permission = "campaigns.inspect" // record a site's inspection (a failure reports a case)
 	PermBulletinsRead    Permission = "bulletins.read"    // stored bulletins: JSON, CSV, the printable page
 	PermBulletinsWrite   Permission = "bulletins.write"   // generate a bulletin now, store a correction
+	// Projects and disputed cases (issue 17).
+	PermProjectsRead   Permission = "projects.read"   // projects, their progress, history, linked cases, the projects tiles
+	PermProjectsWrite  Permission = "projects.write"  // create and change projects
+	PermDisputesManage Permission = "disputes.manage" // list disputed cases, settle them, escalate them into projects
 )
 
 // grants is the rule table's role half: what each role may do.
@@ -86,12 +90,13 @@ var grants = map[Role][]Permission{
 	RoleAdmin: {PermGridsRead, PermGridsWrite, PermCategoriesWrite, PermCalendarWrite, PermCasesRead, PermCasesCreate,
 		PermCasesUpdate, PermCasesBulk, PermStatsRead, PermHotspotsRead, PermMapRead, PermMetricsRead, PermKeysManage,
 		PermUsersManage, PermAuditRead, PermSelf,
-		PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite}, // issue 18
-	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite},
+		PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite, // issue 18
+		PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // issue 17
+	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite, PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // projects: issue 17
 	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead},
 	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf, PermCampaignsRead, PermCampaignsInspect, PermBulletinsRead},
-	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead},
-	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead},
+	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead, PermProjectsRead},
+	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead, PermProjectsRead},
 	RoleIntegration: {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesBulk, PermSelf},
 }
 

@@ -66,6 +66,8 @@ func matrixRows(a *accessAPI) []matrixRow {
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
 	form := []string{"Content-Type", "application/x-www-form-urlencoded"} // Open311 (issue 15)
 	victim := strconv.FormatInt(a.keyID[asViewer], 10)                    // the admin's revocation is rolled back
+	// Projects and disputed cases (issue 17).
+	pIn, pOut, dIn, dOut := a.projectsAndDisputes()
 	// Each row: byRole(anon, admin, dispatcher, handler, inspector, planner, viewer, integration).
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
@@ -228,6 +230,43 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "GET /open311/v2/requests/{id}.{format}", name: "in, source hotline", method: "GET", path: "/open311/v2/requests/" + a.inHotline + ".json", want: byRole(403, 200, 200, 200, 200, 200, 200, 404)},
 		{route: "GET /open311/v2/servicerequestupdates.{format}", method: "GET", path: "/open311/v2/servicerequestupdates.json", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
 		{name: "Open311: no such resource", method: "GET", path: "/open311/v2/nothing.xml", want: byRole(404, 404, 404, 404, 404, 404, 404, 404)},
+		// Projects and disputed cases (issue 17): dispatchers in scope
+		// create, change and settle; planners and viewers read; a project
+		// or case beside the scope does not exist.
+		{route: "GET /v1/projects", method: "GET", path: "/v1/projects", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "POST /v1/projects", name: "in", method: "POST", path: "/v1/projects", body: projectBody("G1"),
+			want: byRole(401, 201, 201, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/projects", name: "out", method: "POST", path: "/v1/projects", body: projectBody("G3"),
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/projects/{id}", name: "in", method: "GET", path: "/v1/projects/" + pIn, want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}", name: "out", method: "GET", path: "/v1/projects/" + pOut, hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "PATCH /v1/projects/{id}", name: "in", method: "PATCH", path: "/v1/projects/" + pIn, body: `{"plan":"改"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "PATCH /v1/projects/{id}", name: "out", method: "PATCH", path: "/v1/projects/" + pOut, body: `{"plan":"改"}`, hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/projects/{id}/history", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/history", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/history", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/history", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /v1/projects/{id}/progress", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/progress", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/progress", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/progress", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /v1/projects/{id}/cases", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/cases", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/cases", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/cases", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /tiles/projects/{z}/{x}/{file}", method: "GET", path: strings.Replace(tilePath("cases", inG1, 14, ""), "/cases/", "/projects/", 1),
+			want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/disputes", method: "GET", path: "/v1/disputes", want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/settle", name: "in", method: "POST", path: "/v1/disputes/" + dIn + "/settle", body: `{"unit":"U1"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/settle", name: "out", method: "POST", path: "/v1/disputes/" + dOut + "/settle", body: `{"unit":"U2"}`,
+			hide: dOut, absent: notACase, want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/escalate", name: "in", method: "POST", path: "/v1/disputes/" + dIn + "/escalate", body: `{"project":"` + pIn + `"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/escalate", name: "out", method: "POST", path: "/v1/disputes/" + dOut + "/escalate", body: `{"project":"` + pOut + `"}`,
+			hide: dOut, absent: notACase, want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/projects/" + pIn, want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{name: "HEAD out", method: "HEAD", path: "/v1/projects/" + pOut, want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
 
 		// No route: an anonymous caller learns nothing of what exists.
 		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: byRole(401, 404, 404, 404, 404, 404, 404, 404)},

@@ -119,6 +119,19 @@ var routeRules = map[string]rule{
 	"GET /open311/v2/requests.{format}":                open311Needs(access.PermCasesRead),
 	"GET /open311/v2/requests/{id}.{format}":           open311Needs(access.PermCasesRead),
 	"GET /open311/v2/servicerequestupdates.{format}":   open311Needs(access.PermCasesRead),
+
+	// Projects and disputed cases (issue 17).
+	"GET /v1/projects":                   needs(access.PermProjectsRead),
+	"POST /v1/projects":                  needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}":              needs(access.PermProjectsRead),
+	"PATCH /v1/projects/{id}":            needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}/history":      needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/progress":     needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/cases":        needs(access.PermProjectsRead),
+	"GET /tiles/projects/{z}/{x}/{file}": needs(access.PermProjectsRead),
+	"GET /v1/disputes":                   needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/settle":      needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/escalate":    needs(access.PermDisputesManage),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves

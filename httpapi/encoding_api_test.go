@@ -203,6 +203,8 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 	_, k, _ := do(t, "POST", srv.URL+"/v1/campaigns", "application/json", `{"name":"k","grids":["S1"],"starts_at":"2026-11-01T00:00:00Z","ends_at":"2026-12-01T00:00:00Z","target":{"kind":"on_time_rate","value":0.9}}`)
 	kid, _ := k["id"].(string)
 	do(t, "POST", srv.URL+"/v1/bulletins/daily/district/2026-11-22", "", "")
+	_, project, _ := do(t, "POST", srv.URL+"/v1/projects", "application/json", projectBody("G1")) // issue 17
+	pid, _ := project["id"].(string)
 	// A request for every GET route; a route missing here fails the test,
 	// so that a new route gets its HEAD checked too.
 	paths := map[string]string{
@@ -237,6 +239,16 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/hotspots":                  "/v1/hotspots",
 		"/v1/hotspots/emerging":         "/v1/hotspots/emerging",
 		"/v1/events":                    "/v1/events",
+
+		// Projects and disputed cases (issue 17).
+		"/v1/projects":                   "/v1/projects",
+		"/v1/projects/{id}":              "/v1/projects/" + pid,
+		"/v1/projects/{id}/history":      "/v1/projects/" + pid + "/history",
+		"/v1/projects/{id}/progress":     "/v1/projects/" + pid + "/progress",
+		"/v1/projects/{id}/cases":        "/v1/projects/" + pid + "/cases",
+		"/v1/disputes":                   "/v1/disputes",
+		"/tiles/projects/{z}/{x}/{file}": "/tiles/projects/14/13669/6378.mvt",
+
 		// Campaigns and bulletins (issue 18).
 		"/v1/campaigns":                         "/v1/campaigns",
 		"/v1/campaigns/{id}":                    "/v1/campaigns/" + kid,

@@ -151,6 +151,11 @@ type Server struct {
 	// Campaigns and bulletins (issue 18).
 	campaigns campaign.Store    // nil: no /v1/campaigns
 	bulletins *bulletin.Service // nil: no /v1/bulletins
+
+	// Projects and disputed cases (issue 17): nil serves neither.
+	projects ProjectStore
+	places   *placeMemo
+	shapes   *projectShapes
 }
 
 // Deps are what the server works with.
@@ -194,6 +199,9 @@ type Deps struct {
 	// Bulletins generates and keeps bulletins (issue 18); nil serves no
 	// /v1/bulletins.
 	Bulletins *bulletin.Service
+	// Projects keeps pain-point projects and dispute settlements (issue
+	// 17); nil serves no /v1/projects, /v1/disputes or projects tiles.
+	Projects ProjectStore
 }
 
 // New builds the server and its routes.
@@ -234,6 +242,10 @@ func New(cfg Config, d Deps) *Server {
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
+	// Projects and disputed cases (issue 17) need the case index.
+	if d.Projects != nil && s.live != nil && d.Cases != nil {
+		s.projects, s.places, s.shapes = d.Projects, &placeMemo{}, &projectShapes{}
+	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
@@ -268,6 +280,13 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
 			s.registerTileRoutes(r)
+		})
+	}
+	if s.projects != nil {
+		// Projects and disputed cases (issue 17), all in project.go.
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerProjectRoutes(r)
 		})
 	}
 	r.Route("/v1", func(r chi.Router) {

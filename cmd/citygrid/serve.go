@@ -45,6 +45,9 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
 			return err
 		}
+		if err := loadDemoProjects(ctx, pool, e); err != nil { // issue 17
+			return err
+		}
 	}
 	index := grid.NewIndex(cfg.locatorOptions())
 	// Listen before loading, so that no change made meanwhile is missed:
@@ -142,7 +145,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		Open311PublicRead: cfg.Open311PublicRead,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
-		Campaigns: campaigns, Bulletins: bulletins})
+		Campaigns: campaigns, Bulletins: bulletins,
+		Projects: postgres.NewProjectStore(db)}) // issue 17
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
