@@ -16,7 +16,7 @@ var tiers = [][]string{
 	{"grid", "hotspot"},
 	{"cases"},
 	{"caseindex", "access", "campaign", "bulletin", "open311", "project"},
-	{"analysis", "live", "tiles", "postgres"},
+	{"analysis", "live", "tiles", "postgres", "snapshot"},
 	{"internal/app", "demo", "internal/dbtest", "internal/open311check"},
 	{"httpapi"},
 	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},

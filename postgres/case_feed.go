@@ -169,6 +169,17 @@ func (s *CaseStore) FeedPosition(ctx context.Context) (uint64, error) {
 	return uint64(p), nil
 }
 
+// FeedBounds returns the oldest position from which the change log still
+// holds every change (below it, rows may be pruned) and its horizon now:
+// a snapshot outside them cannot be brought up to date from the log.
+func (s *CaseStore) FeedBounds(ctx context.Context) (oldest, head uint64, err error) {
+	var o, h int64
+	if err := s.db.QueryRow(ctx, `SELECT (SELECT pruned_upto FROM case_change_log), `+horizonSQL).Scan(&o, &h); err != nil {
+		return 0, 0, fmt.Errorf("change feed bounds: %w", err)
+	}
+	return uint64(o), uint64(h), nil
+}
+
 // databaseIdentitySQL names this database: the cluster's system identifier
 // (new at every initdb) and the id migration 011 drew (new in every
 // database made), so that a snapshot taken of another database, or of this

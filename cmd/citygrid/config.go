@@ -70,6 +70,10 @@ type Config struct {
 	BulletinAt      string        // CITYGRID_BULLETIN_AT: time of day (district time) bulletins are generated; "off": never
 	BulletinScopes  string        // CITYGRID_BULLETIN_SCOPES: district, streets, units (comma-separated)
 	BulletinCatchUp time.Duration // CITYGRID_BULLETIN_CATCH_UP: how far back a start catches up missed bulletins
+
+	// Snapshots of the indexes (issue 14); see snapshot.go.
+	SnapshotDir   string        // CITYGRID_SNAPSHOT_DIR: empty: beside the private cluster's directory; "none": off
+	SnapshotEvery time.Duration // CITYGRID_SNAPSHOT_EVERY
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -158,6 +162,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.BulletinAt, "bulletin-at", env("CITYGRID_BULLETIN_AT", "08:00"), "time of day, in the district's time zone, at which the bulletins of the periods just ended are generated; off: never (env CITYGRID_BULLETIN_AT)")
 	fs.StringVar(&c.BulletinScopes, "bulletin-scopes", env("CITYGRID_BULLETIN_SCOPES", "district,streets"), "whose bulletins are generated: district, streets, units, comma-separated (env CITYGRID_BULLETIN_SCOPES)")
 	fs.DurationVar(&c.BulletinCatchUp, "bulletin-catch-up", envDur("CITYGRID_BULLETIN_CATCH_UP", 72*time.Hour), "at start, bulletins due this far back and not stored are generated (env CITYGRID_BULLETIN_CATCH_UP)")
+	// Snapshots of the indexes (issue 14).
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("CITYGRID_SNAPSHOT_DIR", ""), "directory of the indexes' snapshot, read at start instead of every case (env CITYGRID_SNAPSHOT_DIR); empty: beside -data-dir (.citygrid/snapshots); none: no snapshots")
+	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", envDur("CITYGRID_SNAPSHOT_EVERY", 10*time.Minute), "longest time between snapshots while cases change; also after 100,000 changes and on shutdown (env CITYGRID_SNAPSHOT_EVERY)")
 	if flags != nil {
 		flags(fs)
 	}

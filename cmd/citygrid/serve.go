@@ -19,6 +19,7 @@ import (
 	"citygrid/grid"
 	"citygrid/httpapi"
 	"citygrid/internal/app"
+	"citygrid/live"
 	"citygrid/postgres"
 	"citygrid/tiles"
 )
@@ -61,8 +62,22 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// Snapshots (issue 14): read before any index is built, tagged with
+	// this database's identity and brought up to date from the change feed.
+	dbID, err := caseStore.DatabaseIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	var hub *live.Hub // made below, once the grid index is built
+	feed := snapshotFeed{Database: dbID, MaxAge: cfg.ChangeRetention, Bounds: caseStore.FeedBounds,
+		Position:   func() uint64 { return hub.Applied() },
+		ReplayFrom: func(ctx context.Context, p uint64) error { return hub.ReplayFrom(ctx, p) }}
+	snaps, err := startSnapshots(ctx, cfg, e, feed, index, store)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	if err := index.Rebuild(ctx, store); err != nil {
+	if err := snaps.rebuildGrids(ctx); err != nil {
 		return err
 	}
 	l := index.Locator()
@@ -73,7 +88,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		Tiles:  tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
 		Logger: e.logger,
 	})
-	hub := application.Live
+	hub = application.Live
 	defer hub.Close()
 	// Every process's case changes reach this one through the change feed
 	// (migration 011), in commit order; a notification only wakes the
@@ -89,9 +104,14 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := hub.Load(ctx); err != nil {
+	start = time.Now()
+	// A snapshot and the feed's tail, else a full load (built aside,
+	// swapped in): either way the hub knows the position it holds.
+	if err := snaps.loadCases(ctx, application.Cases, hub.Load); err != nil {
 		return err
 	}
+	defer snaps.close() // after the server's shutdown, a last snapshot
+	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "position", hub.Applied(), "elapsed", time.Since(start).Round(time.Millisecond))
 	go hub.Follow(ctx, wake, cfg.ChangePoll)
 	go pruneChanges(ctx, caseStore, cfg.ChangeRetention, e.logger)
 	if cfg.Demo {
