@@ -171,8 +171,7 @@ type CampaignSource interface {
 }
 
 // MilestoneSource gives the project milestones late at the end of p in
-// scope s. TODO(lead): connect the projects store (issue 17, migration
-// 012) at merge: cmd/citygrid/serve.go sets Sources.Milestones.
+// scope s (internal/app.LateMilestones reads them from the projects).
 type MilestoneSource interface {
 	LateMilestones(ctx context.Context, s Scope, p Period) ([]LateMilestone, error)
 }

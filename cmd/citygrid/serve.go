@@ -124,11 +124,12 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 
-	// Campaigns and bulletins (issue 18). TODO(lead): at the merge of the
-	// projects issue, set BulletinDeps.Milestones to its store.
+	// Campaigns and bulletins (issue 18), which report the projects' late
+	// milestones (issue 17).
 	campaigns := postgres.NewCampaignStore(db)
+	projects := postgres.NewProjectStore(db)
 	bulletins := app.NewBulletins(app.BulletinDeps{Cases: caseStore, Stats: caseStore, Hotspots: caseStore, Campaigns: campaigns,
-		Store: postgres.NewBulletinStore(db), Locator: index.Locator})
+		Store: postgres.NewBulletinStore(db), Locator: index.Locator, Milestones: app.LateMilestones{Projects: projects}})
 	if at, streets, units, _ := cfg.bulletinSchedule(); at >= 0 { // checked by Validate
 		sched := &bulletin.Scheduler{Service: bulletins, Lock: &postgres.Locker{Pool: pool}, Kinds: bulletin.Kinds,
 			Scopes: func() []bulletin.Scope { return bulletin.Scopes(index.Locator(), streets, units) },
@@ -157,7 +158,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
 		Campaigns: campaigns, Bulletins: bulletins,
-		Projects: postgres.NewProjectStore(db)}) // issue 17
+		Projects: projects}) // issue 17
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
