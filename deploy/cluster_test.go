@@ -252,7 +252,7 @@ func (c *cluster) pointsInDistrict(t *testing.T, n int) [][2]float64 {
 	var out [][2]float64
 	for tries := 0; len(out) < n && tries < 20*n; tries++ {
 		p := [2]float64{120.33 + rng.Float64()*0.1, 36.06 + rng.Float64()*0.07}
-		code, reply, _ := c.do("GET", c.lb, fmt.Sprintf("/v1/locate?lng=%.6f&lat=%.6f", p[0], p[1]), "", "", nil)
+		code, reply, _, _ := c.do("GET", c.lb, fmt.Sprintf("/v1/locate?lng=%.6f&lat=%.6f", p[0], p[1]), "", "", nil)
 		if code == 200 && bytes.Contains(reply, []byte(`"in_service_area":true`)) {
 			out = append(out, p)
 		}
@@ -263,12 +263,12 @@ func (c *cluster) pointsInDistrict(t *testing.T, n int) [][2]float64 {
 	return out
 }
 
-// do sends one request as the admin; the reply's body and
-// Citygrid-Position come back.
-func (c *cluster) do(method, base, path, body, position string, header map[string]string) (int, []byte, string) {
+// do sends one request as the admin; the reply's body, Citygrid-Position
+// and Retry-After come back.
+func (c *cluster) do(method, base, path, body, position string, header map[string]string) (int, []byte, string, string) {
 	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
 	if err != nil {
-		return 0, nil, ""
+		return 0, nil, "", ""
 	}
 	req.Header.Set("Authorization", "Bearer "+c.admin)
 	if body != "" {
@@ -282,11 +282,11 @@ func (c *cluster) do(method, base, path, body, position string, header map[strin
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {
-		return 0, []byte(err.Error()), ""
+		return 0, []byte(err.Error()), "", ""
 	}
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, out, resp.Header.Get("Citygrid-Position")
+	return resp.StatusCode, out, resp.Header.Get("Citygrid-Position"), resp.Header.Get("Retry-After")
 }
 
 var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
@@ -307,6 +307,7 @@ type loadRun struct {
 	killAt   time.Time
 	position string // the last position any write returned
 	latency  map[string][]time.Duration
+	retries  int // 503s with Retry-After asked again
 }
 
 type failure struct {
@@ -330,7 +331,6 @@ func (c *cluster) drive(t *testing.T, plan loadPlan) *loadRun {
 	c.events(t, run, plan.length)
 	close(stop)
 	wg.Wait()
-	t.Logf("load: %d cases written, %d requests cut off by the kill;%s", len(run.cases), run.inFlight, run.latencies())
 	if len(run.cases) < 50 {
 		t.Errorf("only %d cases written: the load did not run", len(run.cases))
 	}
@@ -341,6 +341,7 @@ func (c *cluster) drive(t *testing.T, plan loadPlan) *loadRun {
 		}
 		t.Errorf("failed at %s–%s (not in flight at the kill, %s): %s", f.start.Format("05.000"), f.end.Format("05.000"), run.killAt.Format("15:04:05.000"), f.what)
 	}
+	t.Logf("load: %d cases written, %d requests cut off by the kill, %d answers \"503, retry after 1 s\" asked again;%s", len(run.cases), run.inFlight, run.retries, run.latencies())
 	return run
 }
 
@@ -391,8 +392,19 @@ func (c *cluster) client(t *testing.T, k int, run *loadRun, created *atomic.Int6
 	// rw is one request that must work; ok false: it failed (recorded).
 	rw := func(method, path, body, position string, header map[string]string, want int) ([]byte, string, bool) {
 		start := time.Now()
-		code, out, pos := c.do(method, c.lb, path, body, position, header)
+		code, out, pos, retryAfter := c.do(method, c.lb, path, body, position, header)
+		// A 503 with Retry-After is the protocol's "not yet" (a process
+		// that has not applied the position within 2 s, a database
+		// restarting): a client waits and asks again, a few times.
+		for tries := 0; code == 503 && retryAfter != "" && tries < 5; tries++ {
+			run.retried()
+			time.Sleep(time.Second)
+			code, out, pos, retryAfter = c.do(method, c.lb, path, body, position, header)
+		}
 		run.took(method, time.Since(start))
+		if want == 201 && code == 200 {
+			code = 201 // a create sent again (by the server, after a restart cut it off) returns the stored case
+		}
 		if code != want {
 			fail(start, "%s %s (position %s) = %d %s", method, path, position, code, truncate(out))
 			return nil, "", false
@@ -510,6 +522,13 @@ func (r *loadRun) latencies() string {
 	return b.String()
 }
 
+// retried counts a 503 with Retry-After asked again.
+func (r *loadRun) retried() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retries++
+}
+
 func (r *loadRun) record(w *written, position string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -564,7 +583,7 @@ func (c *cluster) checkConverged(t *testing.T, run *loadRun) {
 	for _, p := range c.procs {
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			code, out, _ := c.do("GET", "http://"+p.addr, "/v1/sources", "", run.position, nil)
+			code, out, _, _ := c.do("GET", "http://"+p.addr, "/v1/sources", "", run.position, nil)
 			var got struct {
 				Sources []struct {
 					Source string `json:"source"`

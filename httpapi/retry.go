@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"bytes"
+
+	"citygrid/position"
 	"io"
 	"net/http"
 	"time"
@@ -13,9 +15,10 @@ const retryWindow = 15 * time.Second
 
 // runAgain runs h, and again while it fails because the database went away
 // under it (Deps.Transient) and running it again is safe: nothing was sent
-// to the client yet and the body it read is kept (see replayBody). A write
-// whose transaction was cut off rolled back, so running it again applies
-// it once. It returns the last error.
+// to the client yet, the body it read is kept (see replayBody), and none of
+// its writes committed (its position note is empty). A write whose
+// transaction was cut off rolled back, so running it again applies it
+// once. It returns the last error.
 func (s *Server) runAgain(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request) error) error {
 	if s.transient == nil {
 		return h(w, r)
@@ -27,6 +30,9 @@ func (s *Server) runAgain(w http.ResponseWriter, r *http.Request, h func(http.Re
 	pause := 200 * time.Millisecond
 	for {
 		err := h(ww, r)
+		if _, committed := position.NoteOf(r.Context()).Max(); committed {
+			return err // a write of it stands: running it again would repeat it
+		}
 		if err == nil || !s.transient(err) || ww.wrote || body.spent || time.Now().After(deadline) {
 			return err
 		}

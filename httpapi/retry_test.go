@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"citygrid/position"
 )
 
 var errGone = errors.New("database went away")
@@ -34,6 +36,8 @@ func TestRunAgain(t *testing.T) {
 			handler: func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(202) }, wantRuns: 1, wantCode: 202},
 		{name: "a half-committed request is not run again", failures: 1, body: `{}`, limit: 100, transient: true,
 			handler: func(w http.ResponseWriter, r *http.Request) { noReplay(r) }, wantRuns: 1, wantCode: 503},
+		{name: "a request whose write committed is not run again", failures: 1, body: `{}`, limit: 100, transient: true,
+			handler: func(w http.ResponseWriter, r *http.Request) { position.Record(r.Context(), 42) }, wantRuns: 1, wantCode: 503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,7 +66,9 @@ func TestRunAgain(t *testing.T) {
 				return nil
 			})
 			rec := httptest.NewRecorder()
-			h(rec, httptest.NewRequest("POST", "/v1/cases", strings.NewReader(tt.body)))
+			req := httptest.NewRequest("POST", "/v1/cases", strings.NewReader(tt.body))
+			ctx, _ := position.WithNote(req.Context())
+			h(rec, req.WithContext(ctx))
 			if runs != tt.wantRuns || rec.Code != tt.wantCode {
 				t.Errorf("runs %d, code %d; want %d, %d", runs, rec.Code, tt.wantRuns, tt.wantCode)
 			}

@@ -9,3 +9,6 @@ var TranslateWriteError = translateWriteError
 // Settled wraps tx as Patient.Begin does, so that tests can hand it a
 // transaction whose connection "breaks" at COMMIT.
 func Settled(p *Patient, tx pgx.Tx) pgx.Tx { return &settledTx{Tx: tx, p: p} }
+
+// ReadOnly lets tests ask which statements a Patient sends again.
+var ReadOnly = readOnly

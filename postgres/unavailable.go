@@ -150,9 +150,10 @@ func (p *Patient) Exec(ctx context.Context, sql string, args ...any) (tag pgconn
 	return tag, err
 }
 
-// Query runs a query, waiting for the database if need be.
+// Query runs a query, waiting for the database if need be; a read cut off
+// by a restart is asked again (it changed nothing).
 func (p *Patient) Query(ctx context.Context, sql string, args ...any) (rows pgx.Rows, err error) {
-	err = p.retry(ctx, func() error { rows, err = p.db.Query(ctx, sql, args...); return err })
+	err = p.retryStatement(ctx, sql, func() error { rows, err = p.db.Query(ctx, sql, args...); return err })
 	return rows, err
 }
 
@@ -160,6 +161,43 @@ func (p *Patient) Query(ctx context.Context, sql string, args ...any) (rows pgx.
 // Scan.
 func (p *Patient) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	return patientRow{p: p, ctx: ctx, sql: sql, args: args}
+}
+
+// retryStatement is retry for one statement: a read is also sent again
+// after a break mid-way, a write only when it was never sent.
+func (p *Patient) retryStatement(ctx context.Context, sql string, fn func() error) error {
+	if !readOnly(sql) {
+		return p.retry(ctx, fn)
+	}
+	deadline := time.Now().Add(p.wait)
+	pause := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !Unavailable(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
+}
+
+// readOnly reports whether sql is a plain read: a SELECT (or WITH) that
+// names no data-changing command, so that sending it twice is harmless.
+func readOnly(sql string) bool {
+	s := strings.ToUpper(strings.TrimSpace(sql))
+	if !strings.HasPrefix(s, "SELECT") && !strings.HasPrefix(s, "WITH") {
+		return false
+	}
+	for _, w := range []string{"INSERT", "UPDATE", "DELETE", "MERGE", "NEXTVAL", "SETVAL", "PG_NOTIFY", "FOR UPDATE", "FOR SHARE", "LOCK"} {
+		if strings.Contains(s, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // CopyFrom copies rows, waiting for the database if need be (a COPY that
@@ -177,5 +215,5 @@ type patientRow struct {
 }
 
 func (r patientRow) Scan(dest ...any) error {
-	return r.p.retry(r.ctx, func() error { return r.p.db.QueryRow(r.ctx, r.sql, r.args...).Scan(dest...) })
+	return r.p.retryStatement(r.ctx, r.sql, func() error { return r.p.db.QueryRow(r.ctx, r.sql, r.args...).Scan(dest...) })
 }

@@ -87,3 +87,20 @@ func TestUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnly: only plain reads are sent again after a break mid-way.
+func TestReadOnly(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT id FROM cases WHERE id = $1":                             true,
+		"  with x AS (SELECT 1) SELECT * FROM x":                         true,
+		"SELECT id FROM cases WHERE id = $1 FOR UPDATE":                  false,
+		"WITH m AS (DELETE FROM case_changes RETURNING 1) SELECT 1":      false,
+		"INSERT INTO audit_log (action) VALUES ($1)":                     false,
+		"SELECT nextval('cases_id_seq')":                                 false,
+		"UPDATE cases SET version = version + 1 WHERE id = $1 RETURNING": false,
+	} {
+		if got := postgres.ReadOnly(sql); got != want {
+			t.Errorf("readOnly(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}
