@@ -41,12 +41,12 @@ type Preview struct {
 	OpenCases int       `json:"open_cases"`
 	// Moved counts the open cases whose grid or unit changes; Moves lists
 	// them.
-	Moved          int        `json:"moved"`
-	UnitMatrix     []Transfer `json:"unit_matrix"`
-	StreetMatrix   []Transfer `json:"street_matrix"`
-	UnitWorkload   []Load     `json:"unit_workload"`
-	StreetWorkload []Load     `json:"street_workload"`
-	Moves          []Move     `json:"moves"`
+	Moved          int         `json:"moved"`
+	UnitMatrix     []Transfer  `json:"unit_matrix"`
+	StreetMatrix   []Transfer  `json:"street_matrix"`
+	UnitWorkload   []Load      `json:"unit_workload"`
+	StreetWorkload []Load      `json:"street_workload"`
+	Moves          []Move      `json:"moves"`
 	References     []Reference `json:"references"`
 	// Blocking are the references to retired codes without a successor:
 	// while there are any, the version cannot be activated.
@@ -137,4 +137,18 @@ func loads(m map[string]*Load) []Load {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
+}
+
+// Activation is what activating a version did.
+type Activation struct {
+	Version *Version `json:"version"`
+	// Scheduled is set when the version takes effect later; the rest is
+	// then empty until it does.
+	Scheduled bool `json:"scheduled"`
+	// Moved lists the open cases re-attributed.
+	Moved []int64 `json:"-"`
+	// Reattributed counts them.
+	Reattributed int `json:"reattributed"`
+	// Rewritten lists the references rewritten to successors.
+	Rewritten []Reference `json:"rewritten"`
 }

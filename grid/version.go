@@ -283,4 +283,12 @@ type VersionStore interface {
 	// Epoch returns the period around t during which the grids in force
 	// do not change, [from, to) (to zero: open).
 	Epoch(ctx context.Context, t time.Time) (from, to time.Time, err error)
+	// Preview reports what activating draft id would do now.
+	Preview(ctx context.Context, id int64, now time.Time) (*Preview, error)
+	// Activate puts draft id in force at effective (zero: now; later:
+	// scheduled); earlier than now is CodeUnprocessable.
+	Activate(ctx context.Context, id int64, effective, now time.Time) (*Activation, error)
+	// Scheduled returns the version waiting for its time and its
+	// locator, or nils.
+	Scheduled(ctx context.Context) (*Version, *Locator, error)
 }

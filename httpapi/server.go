@@ -139,6 +139,10 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+
+	// Grid versions (issue 19): nil serves no /v1/grid-versions and no at=.
+	versions grid.VersionStore
+	asOf     asOfLocators
 }
 
 // Deps are what the server works with.
@@ -170,6 +174,9 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Versions keeps grid versions (issue 19); nil serves no
+	// /v1/grid-versions and refuses at=.
+	Versions grid.VersionStore
 }
 
 // New builds the server and its routes.
@@ -192,7 +199,7 @@ func New(cfg Config, d Deps) *Server {
 		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
 	}
 	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
-		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), versions: d.Versions}
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}
@@ -262,6 +269,7 @@ func New(cfg Config, d Deps) *Server {
 				}
 			}
 			s.registerGridRoutes(r)
+			s.registerGridVersionRoutes(r) // grid versions (issue 19)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
 			s.registerLifecycleRoutes(r)
@@ -279,6 +287,7 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
 			s.registerGridImportRoute(r)
+			s.registerGridVersionDraftRoute(r) // grid versions (issue 19)
 			// Live events stream for as long as the client stays.
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))

@@ -184,20 +184,6 @@ func (s *VersionStore) Preview(ctx context.Context, id int64, now time.Time) (*g
 	return p, err
 }
 
-// Activation is what activating a version did.
-type Activation struct {
-	Version *grid.Version `json:"version"`
-	// Scheduled is set when the version takes effect later; the rest is
-	// then empty until it does.
-	Scheduled bool `json:"scheduled"`
-	// Moved lists the open cases re-attributed.
-	Moved []int64 `json:"-"`
-	// Reattributed counts them.
-	Reattributed int `json:"reattributed"`
-	// Rewritten lists the references rewritten to successors.
-	Rewritten []grid.Reference `json:"rewritten"`
-}
-
 // ActivateLeeway is how far in the past an effective_at may lie and still
 // mean "now": the client's clock and the request's travel.
 const ActivateLeeway = time.Minute
@@ -209,7 +195,7 @@ const scheduleVersionSQL = `UPDATE grid_versions SET status = 'scheduled', effec
 // time). An earlier time, a draft with rejected features, a version not a
 // draft, or references to retired codes without a successor are refused,
 // and nothing changes.
-func (s *VersionStore) Activate(ctx context.Context, id int64, effective, now time.Time) (*Activation, error) {
+func (s *VersionStore) Activate(ctx context.Context, id int64, effective, now time.Time) (*grid.Activation, error) {
 	if effective.IsZero() {
 		effective = now
 	}
@@ -235,7 +221,7 @@ func (s *VersionStore) Activate(ctx context.Context, id int64, effective, now ti
 		e.Details = map[string]any{"rejected": v.Rejected}
 		return nil, e
 	}
-	var act *Activation
+	var act *grid.Activation
 	if effective.After(now) {
 		act, err = s.schedule(ctx, tx, v, effective, now)
 	} else {
@@ -250,7 +236,7 @@ func (s *VersionStore) Activate(ctx context.Context, id int64, effective, now ti
 	return act, nil
 }
 
-func (s *VersionStore) schedule(ctx context.Context, tx pgx.Tx, v *grid.Version, at, now time.Time) (*Activation, error) {
+func (s *VersionStore) schedule(ctx context.Context, tx pgx.Tx, v *grid.Version, at, now time.Time) (*grid.Activation, error) {
 	if _, d, err := s.preview(ctx, tx, v, now, false); err != nil {
 		return nil, err
 	} else if _, blocking, err := references(ctx, tx, d.Successors); err != nil {
@@ -276,7 +262,7 @@ func (s *VersionStore) schedule(ctx context.Context, tx pgx.Tx, v *grid.Version,
 	if err != nil {
 		return nil, err
 	}
-	return &Activation{Version: v, Scheduled: true, Rewritten: []grid.Reference{}}, nil
+	return &grid.Activation{Version: v, Scheduled: true, Rewritten: []grid.Reference{}}, nil
 }
 
 func blocked(id int64, blocking []grid.Reference) error {
@@ -334,7 +320,7 @@ WHERE id = $1`
 // apply puts v in force at `at` inside tx: the grids table becomes the
 // draft's map (the trigger dates the history rows at `at`), open cases
 // are re-attributed, references rewritten, and other processes told.
-func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at, now time.Time) (*Activation, error) {
+func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at, now time.Time) (*grid.Activation, error) {
 	p, d, err := s.preview(ctx, tx, v, now, true)
 	if err != nil {
 		return nil, err
@@ -356,7 +342,7 @@ func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at
 	for i, m := range p.Moves {
 		ids[i], fg[i], fu[i], tg[i], tu[i], rule[i] = m.ID, m.FromGrid, m.FromUnit, m.ToGrid, m.ToUnit, m.ToRule
 	}
-	act := &Activation{Rewritten: []grid.Reference{}}
+	act := &grid.Activation{Rewritten: []grid.Reference{}}
 	if n > 0 {
 		rows, err := tx.Query(ctx, moveCasesSQL, ids, fg, fu, tg, tu, rule, v.ID, at, actorOf(ctx))
 		if err != nil {
@@ -462,7 +448,7 @@ const dueVersionsSQL = `SELECT id FROM grid_versions WHERE status = 'scheduled' 
 // ApplyDue puts in force the scheduled versions whose time has come, at
 // their effective time, if this process wins the advisory lock (others
 // return nothing: the winner applies them once). now is the clock.
-func (s *VersionStore) ApplyDue(ctx context.Context, now time.Time) ([]*Activation, error) {
+func (s *VersionStore) ApplyDue(ctx context.Context, now time.Time) ([]*grid.Activation, error) {
 	tx, err := s.db.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("apply due versions: %w", err)
@@ -483,7 +469,7 @@ func (s *VersionStore) ApplyDue(ctx context.Context, now time.Time) ([]*Activati
 	if err != nil {
 		return nil, fmt.Errorf("apply due versions: %w", err)
 	}
-	var out []*Activation
+	var out []*grid.Activation
 	for _, id := range ids {
 		v, err := findVersion(ctx, tx, id, false)
 		if err != nil {
@@ -530,4 +516,3 @@ func (s *VersionStore) Scheduled(ctx context.Context) (*grid.Version, *grid.Loca
 	}
 	return v, l, nil
 }
-
