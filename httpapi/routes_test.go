@@ -19,7 +19,8 @@ func fullServer() *Server {
 	index := grid.NewIndex(grid.LocatorOptions{})
 	store := (*postgres.CaseStore)(nil)
 	return New(Config{OIDC: &OIDCConfig{Issuer: "https://idp.invalid", ClientID: "citygrid"}}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
-		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil)})
+		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil),
+		Versions: (*postgres.VersionStore)(nil)}) // grid versions (issue 19)
 }
 
 // TestEveryRouteHasARule walks the router: every route has a rule in the

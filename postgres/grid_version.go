@@ -57,7 +57,8 @@ func actorOf(ctx context.Context) string {
 	return ""
 }
 
-const versionColumns = `id, kind, status, note, features, rejected, successors, created_at, created_by, effective_at, activated_at, activated_by`
+const versionColumns = `id, kind, status, note, features, rejected, successors, created_at, created_by,
+    CASE WHEN isfinite(effective_at) THEN effective_at END, activated_at, activated_by`
 
 func scanVersion(row pgx.Row) (*grid.Version, error) {
 	var v grid.Version
@@ -71,9 +72,6 @@ func scanVersion(row pgx.Row) (*grid.Version, error) {
 	}
 	if err := json.Unmarshal(successors, &v.Successors); err != nil {
 		return nil, fmt.Errorf("version %d successors: %w", v.ID, err)
-	}
-	if v.EffectiveAt != nil && v.EffectiveAt.Year() < 1 { // -infinity: the initial version
-		v.EffectiveAt = nil
 	}
 	return &v, nil
 }

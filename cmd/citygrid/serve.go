@@ -38,9 +38,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 	index := grid.NewIndex(cfg.locatorOptions())
+	// Grid versions (issue 19): the store, and the scheduler that switches
+	// to a scheduled version at its time (woken by grid notifications).
+	versions := postgres.NewVersionStore(pool)
+	versions.Instance, versions.Locator, versions.Current = store.Instance, cfg.locatorOptions(), index.Locator
+	versionWake := make(chan struct{}, 1)
 	// Listen before loading, so that no change made meanwhile is missed:
 	// another process (a replica, a CLI import) changed the grids: rebuild.
 	err = listen(ctx, pool, postgres.GridsChannel, store.Instance, e, func(string) {
+		select { // grid versions (issue 19)
+		case versionWake <- struct{}{}:
+		default:
+		}
 		if err := index.Rebuild(ctx, store); err != nil && ctx.Err() == nil {
 			e.logger.Error("rebuilding grid index after notification", "err", err)
 		} else {
@@ -64,6 +73,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	})
 	hub := application.Live
 	defer hub.Close()
+	go (&versionScheduler{versions: versions, grids: store, cases: caseStore, index: index, hub: hub, e: e, wake: versionWake}).run(ctx) // grid versions (issue 19)
 	// Other processes' case changes enter through the same door as this
 	// one's. Listen before loading, so that no change made meanwhile is
 	// missed.
@@ -109,7 +119,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool),
+		Versions: versions}) // grid versions (issue 19)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
