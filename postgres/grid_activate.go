@@ -225,7 +225,7 @@ func (s *VersionStore) Activate(ctx context.Context, id int64, effective, now ti
 	if effective.After(now) {
 		act, err = s.schedule(ctx, tx, v, effective, now)
 	} else {
-		act, err = s.apply(ctx, tx, v, now, now)
+		act, err = s.apply(ctx, tx, v, nil, now) // the database's now: history rows begin then
 	}
 	if err != nil {
 		return nil, err
@@ -274,7 +274,7 @@ func blocked(id int64, blocking []grid.Reference) error {
 
 // Statements of apply.
 const (
-	setVersionSettingsSQL = `SELECT set_config('citygrid.grid_effective_at', $1::timestamptz::text, true), set_config('citygrid.grid_version', $2::bigint::text, true)`
+	setVersionSettingsSQL = `SELECT set_config('citygrid.grid_effective_at', COALESCE($1::timestamptz, now())::text, true), set_config('citygrid.grid_version', $2::bigint::text, true)`
 	upsertVersionGridsSQL = `
 INSERT INTO grids AS g (code, name, level, parent, unit, units_by_category, geom, area_m2)
 SELECT code, name, level, parent, unit, units_by_category, geom, area_m2
@@ -303,7 +303,7 @@ WITH m AS (
     RETURNING c.id, c.reported_at, m.fg, m.fu, m.tg, m.tu
 ), events AS (
     INSERT INTO case_events (case_id, at, actor, kind, note, data)
-    SELECT id, GREATEST($8::timestamptz, reported_at), $9, 'reattribute', 'grid version ' || $7::bigint,
+    SELECT id, GREATEST(COALESCE($8::timestamptz, now()), reported_at), $9, 'reattribute', 'grid version ' || $7::bigint,
         jsonb_strip_nulls(jsonb_build_object('version', $7::bigint::text,
             'grid', CASE WHEN fg <> tg THEN jsonb_build_object('from', fg, 'to', tg) END,
             'unit', CASE WHEN fu <> tu THEN jsonb_build_object('from', fu, 'to', tu) END))
@@ -312,15 +312,15 @@ WITH m AS (
 SELECT id FROM moved ORDER BY id`
 	activateVersionSQL = `
 WITH prev AS (UPDATE grid_versions SET status = 'superseded' WHERE status = 'active' AND id <> $1)
-UPDATE grid_versions SET status = 'active', effective_at = $2, activated_at = now(),
+UPDATE grid_versions SET status = 'active', effective_at = COALESCE($2::timestamptz, now()), activated_at = now(),
     activated_by = CASE WHEN activated_by = '' THEN $3 ELSE activated_by END
 WHERE id = $1`
 )
 
-// apply puts v in force at `at` inside tx: the grids table becomes the
+// apply puts v in force at `at` (nil: the transaction's start) inside tx: the grids table becomes the
 // draft's map (the trigger dates the history rows at `at`), open cases
 // are re-attributed, references rewritten, and other processes told.
-func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at, now time.Time) (*grid.Activation, error) {
+func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at *time.Time, now time.Time) (*grid.Activation, error) {
 	p, d, err := s.preview(ctx, tx, v, now, true)
 	if err != nil {
 		return nil, err
@@ -366,7 +366,7 @@ func (s *VersionStore) apply(ctx context.Context, tx pgx.Tx, v *grid.Version, at
 	}
 	if err := audit(ctx, tx, access.Entry{Action: "grids.activate", ObjectType: "grid_version", ObjectID: fmt.Sprint(v.ID),
 		Detail: fmt.Sprintf("effective %s; %d open cases re-attributed; %d references rewritten; %d added, %d removed, %d reshaped",
-			at.UTC().Format(time.RFC3339), act.Reattributed, len(act.Rewritten), len(d.Added), len(d.Removed), len(d.Reshaped))}); err != nil {
+			effectiveText(at), act.Reattributed, len(act.Rewritten), len(d.Added), len(d.Removed), len(d.Reshaped))}); err != nil {
 		return nil, err
 	}
 	if _, err := tx.Exec(ctx, notifyGridsSQL, GridsChannel, s.Instance); err != nil {
@@ -475,7 +475,7 @@ func (s *VersionStore) ApplyDue(ctx context.Context, now time.Time) ([]*grid.Act
 		if err != nil {
 			return nil, err
 		}
-		act, err := s.apply(ctx, tx, v, *v.EffectiveAt, now)
+		act, err := s.apply(ctx, tx, v, v.EffectiveAt, now)
 		if err != nil {
 			return nil, fmt.Errorf("apply grid version %d: %w", id, err)
 		}
@@ -515,4 +515,11 @@ func (s *VersionStore) Scheduled(ctx context.Context) (*grid.Version, *grid.Loca
 		return nil, nil, fmt.Errorf("scheduled version %d: %w", id, err)
 	}
 	return v, l, nil
+}
+
+func effectiveText(at *time.Time) string {
+	if at == nil {
+		return "now"
+	}
+	return at.UTC().Format(time.RFC3339)
 }
