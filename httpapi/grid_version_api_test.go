@@ -126,6 +126,14 @@ func TestGridVersionFlow(t *testing.T) {
 		if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`"code":"`+tc.grid+`"`)) {
 			t.Errorf("grids at %s: %d %s", tc.at, r.status, r.body)
 		}
+		// The grids tile layer: MVT keeps a string value as its length
+		// and its bytes.
+		r = a.tile(tilePath("grids", inG1, 15, "at="+url.QueryEscape(tc.at)))
+		mvtString := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+		other := map[string]string{"G1": "G12", "G12": "G1"}[tc.grid]
+		if r.status != http.StatusOK || !bytes.Contains(r.body, mvtString(tc.grid)) || bytes.Contains(r.body, mvtString(other)) {
+			t.Errorf("grids tile at %s: %d, want %s in it and not %s", tc.at, r.status, tc.grid, other)
+		}
 		r = a.get("/v1/grids/" + tc.grid + "?at=" + url.QueryEscape(tc.at))
 		if r.status != http.StatusOK || !bytes.Contains(r.body, []byte(`"path"`)) {
 			t.Errorf("grid %s at %s: %d %s", tc.grid, tc.at, r.status, r.body)
