@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -96,6 +97,7 @@ func TestVersionDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.draft, func(t *testing.T) {
+			t.Parallel()
 			vs, _, _ := versioned(t)
 			v := draft(t, vs, tt.draft)
 			d, err := vs.VersionDiff(context.Background(), v.ID)
@@ -301,6 +303,55 @@ func TestVersionAsOf(t *testing.T) {
 			t.Errorf("at %s: located in %v (err %v), want %s", tc.at, a.Grid, err, tc.grid)
 		}
 	}
+	// As-of locate equals ST_Covers over that time's grid rows, for
+	// random points and times on both sides of the switch.
+	const n = 10000
+	rng := rand.New(rand.NewPCG(19, 13))
+	xs, ys, ts := make([]float64, n), make([]float64, n), make([]time.Time, n)
+	locators := map[bool]*grid.Locator{}
+	for _, after := range []bool{false, true} {
+		when := now.Add(30 * time.Minute)
+		if after {
+			when = at.Add(time.Hour)
+		}
+		grids, _, err := vs.GridsAt(ctx, when)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locators[after], err = grid.NewLocator(grids, nil, grid.LocatorOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		xs[i], ys[i] = 120.349+rng.Float64()*0.022, 36.069+rng.Float64()*0.022
+		ts[i] = now.Add(time.Duration(rng.Int64N(int64(3 * time.Hour))))
+	}
+	rows, err := tx.Query(ctx, `SELECT COALESCE((SELECT h.code FROM grid_history h
+    WHERE h.valid @> p.t AND ST_Covers(h.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)) ORDER BY h.level DESC, h.code LIMIT 1), '')
+FROM unnest($1::float8[], $2::float8[], $3::timestamptz[]) WITH ORDINALITY AS p (x, y, t, i) ORDER BY p.i`, xs, ys, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	mismatches := 0
+	for i := range n {
+		a, err := locators[!ts[i].Before(at)].Assign(orb.Point{xs[i], ys[i]}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if a.Grid != nil {
+			got = a.Grid.Code
+		}
+		if got != want[i] && mismatches < 5 {
+			mismatches++
+			t.Errorf("(%v, %v) at %s: locator %q, ST_Covers %q", xs[i], ys[i], ts[i], got, want[i])
+		}
+	}
+
 	from, to, err := vs.Epoch(ctx, now.Add(30*time.Minute))
 	if err != nil || !to.Equal(at) || from.After(now) {
 		t.Errorf("epoch [%s, %s) (err %v), want up to %s", from, to, err, at)
