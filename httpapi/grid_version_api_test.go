@@ -158,6 +158,11 @@ func TestGridVersionFlow(t *testing.T) {
 	if rebased.status != http.StatusOK || len(rows.Rows) != 1 || rows.Rows[0].Key != "G12" {
 		t.Errorf("basis=current: %d %s", rebased.status, rebased.body)
 	}
+	// The history starts with the grid the case arrived in.
+	if h := a.get("/v1/cases/" + caseID + "/history"); h.status != http.StatusOK || !bytes.Contains(h.body, []byte(`"grid":"G1"`)) ||
+		!bytes.Contains(h.body, []byte(`"reattribute"`)) {
+		t.Errorf("history: %d %s", h.status, h.body)
+	}
 	var events int
 	if err := a.tx.QueryRow(ctx, `SELECT count(*) FROM case_events WHERE case_id = $1 AND kind = 'reattribute'`, caseID).Scan(&events); err != nil || events != 1 {
 		t.Errorf("%d re-attribution events (err %v), want 1", events, err)
