@@ -134,4 +134,3 @@ func (s *versionScheduler) switchTo(ctx context.Context, v *grid.Version, l *gri
 		}
 	}
 }
-
