@@ -125,7 +125,22 @@ type StatsQuery struct {
 	// Campaign, when not 0, counts only the cases that campaign holds
 	// (campaigns, issue 18).
 	Campaign int64
+	// Basis is BasisRecorded (the default: each case in the group it had
+	// at the period's end, in the grid version then in force) or
+	// BasisCurrent (by where the case lies in today's grids, or in draft
+	// RebaseVersion when it is not 0). Issue 19.
+	Basis         Basis
+	RebaseVersion int64
 }
+
+// Basis says which boundaries statistics group cases by.
+type Basis string
+
+// The bases of StatsQuery.
+const (
+	BasisRecorded Basis = "recorded"
+	BasisCurrent  Basis = "current"
+)
 
 // End is the instant a period's figures are taken at: its end, or now if
 // that comes first. What happened at now itself counts; a deadline at now

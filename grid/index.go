@@ -23,6 +23,10 @@ func NewIndex(opt LocatorOptions) *Index {
 	return &Index{opt: opt}
 }
 
+// Options returns the options the index builds locators with (grid
+// versions build past and scheduled ones alike).
+func (x *Index) Options() LocatorOptions { return x.opt }
+
 // Locator returns the current locator, or nil before the first Rebuild.
 func (x *Index) Locator() *Locator { return x.current.Load() }
 

@@ -68,6 +68,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 	victim := strconv.FormatInt(a.keyID[asViewer], 10)                    // the admin's revocation is rolled back
 	// Projects and disputed cases (issue 17).
 	pIn, pOut, dIn, dOut := a.projectsAndDisputes()
+	draft := a.draftVersion() // grid versions (issue 19)
 	// Each row: byRole(anon, admin, dispatcher, handler, inspector, planner, viewer, integration).
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
@@ -98,6 +99,18 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "POST /v1/grids/import/", method: "POST", path: "/v1/grids/import", body: fcJSON(district()),
 			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "POST /v1/units", method: "POST", path: "/v1/units", body: unitsJSON, want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		// Grid versions (issue 19): the grid administrators'. Activation
+		// comes last: the admin's puts the draft in force.
+		{route: "POST /v1/grid-versions", method: "POST", path: "/v1/grid-versions", body: fcJSON(district()),
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/grid-versions", method: "GET", path: "/v1/grid-versions", want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/grid-versions/{id}", method: "GET", path: "/v1/grid-versions/" + draft, want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/grid-versions/{id}/preview", method: "GET", path: "/v1/grid-versions/" + draft + "/preview",
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/grid-versions/{id}/grids", method: "GET", path: "/v1/grid-versions/" + draft + "/grids",
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/grid-versions/{id}/activate", method: "POST", path: "/v1/grid-versions/" + draft + "/activate", body: `{}`,
+			want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/categories", method: "PUT", path: "/v1/categories", body: tableJSON(a.t), want: byRole(401, 200, 403, 403, 403, 403, 403, 403)},
 		{route: "PUT /v1/categories/{code}", method: "PUT", path: "/v1/categories/E0101",
 			body: `{"name_zh":"暴露垃圾","name_en":"Exposed rubbish","time_limit":{"value":2,"unit":"working_hours"}}`,
@@ -369,4 +382,17 @@ func truncateBody(b []byte) string {
 		return string(b[:300]) + "…"
 	}
 	return string(b)
+}
+
+// draftVersion stores the district as a draft grid version and returns its
+// id (grid versions, issue 19).
+func (a *accessAPI) draftVersion() string {
+	a.t.Helper()
+	r := a.post("/v1/grid-versions", fcJSON(district()))
+	if r.status != http.StatusCreated {
+		a.t.Fatalf("draft: %d %s", r.status, r.body)
+	}
+	var v struct{ ID string }
+	r.decode(a.t, &v)
+	return v.ID
 }

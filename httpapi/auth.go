@@ -132,6 +132,15 @@ var routeRules = map[string]rule{
 	"GET /v1/disputes":                   needs(access.PermDisputesManage),
 	"POST /v1/disputes/{id}/settle":      needs(access.PermDisputesManage),
 	"POST /v1/disputes/{id}/escalate":    needs(access.PermDisputesManage),
+
+	// Grid versions (issue 19): drafting, reviewing and activating is the
+	// grid administrators' (a preview shows every unit's open cases).
+	"POST /v1/grid-versions":               needs(access.PermGridsWrite),
+	"GET /v1/grid-versions":                needs(access.PermGridsWrite),
+	"GET /v1/grid-versions/{id}":           needs(access.PermGridsWrite),
+	"GET /v1/grid-versions/{id}/preview":   needs(access.PermGridsWrite),
+	"GET /v1/grid-versions/{id}/grids":     needs(access.PermGridsWrite),
+	"POST /v1/grid-versions/{id}/activate": needs(access.PermGridsWrite),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves

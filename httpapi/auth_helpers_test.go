@@ -30,6 +30,7 @@ func withKeys(t *testing.T, db postgres.DBTX, d *httpapi.Deps) string {
 	d.Keys = postgres.NewKeyStore(db)
 	d.Audit = postgres.NewAuditStore(db)
 	d.Users = postgres.NewUserStore(db)
+	d.Versions = postgres.NewVersionStore(db) // grid versions (issue 19)
 	return makeKey(t, db, access.Key{Role: access.RoleAdmin})
 }
 

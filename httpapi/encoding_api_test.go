@@ -263,6 +263,11 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/open311/v2/requests.{format}":                "/open311/v2/requests.json?status=open",
 		"/open311/v2/requests/{id}.{format}":           "/open311/v2/requests/" + id + ".xml",
 		"/open311/v2/servicerequestupdates.{format}":   "/open311/v2/servicerequestupdates.json",
+		// Grid versions (issue 19).
+		"/v1/grid-versions":              "/v1/grid-versions",
+		"/v1/grid-versions/{id}":         "/v1/grid-versions/" + draftVersion(t, srv.URL),
+		"/v1/grid-versions/{id}/preview": "/v1/grid-versions/" + draftVersion(t, srv.URL) + "/preview",
+		"/v1/grid-versions/{id}/grids":   "/v1/grid-versions/" + draftVersion(t, srv.URL) + "/grids",
 	}
 	var routes []string
 	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
@@ -319,4 +324,15 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 			}
 		})
 	}
+}
+
+// draftVersion stores the district as a draft grid version through the
+// server at url and returns its id (grid versions, issue 19).
+func draftVersion(t *testing.T, url string) string {
+	t.Helper()
+	status, v, _ := do(t, "POST", url+"/v1/grid-versions", "application/json", fcJSON(district()))
+	if status != http.StatusCreated {
+		t.Fatalf("draft: %d %v", status, v)
+	}
+	return v["id"].(string)
 }

@@ -97,6 +97,16 @@ func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
 	if err := grid.ValidateCode(code); err != nil {
 		return invalid("grid code: %v", err)
 	}
+	if err := allowParams(r.URL.Query(), "at"); err != nil {
+		return err
+	}
+	at, err := parseAt(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	if !at.IsZero() {
+		return s.gridAt(w, r, code, at) // grid versions (issue 19)
+	}
 	g, err := s.grids.FindGridByCode(r.Context(), code)
 	if err != nil {
 		return err
@@ -123,7 +133,11 @@ func (s *Server) handleGridGet(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "level", "parent", "bbox", "limit", "cursor"); err != nil {
+	if err := allowParams(q, "level", "parent", "bbox", "limit", "cursor", "at"); err != nil {
+		return err
+	}
+	at, err := parseAt(q)
+	if err != nil {
 		return err
 	}
 	var f grid.Filter
@@ -163,7 +177,12 @@ func (s *Server) handleGridsList(w http.ResponseWriter, r *http.Request) error {
 	}
 	scope := s.scopeOf(r)
 	f.Codes = scope.VisibleGrids()
-	grids, err := s.grids.FindGrids(r.Context(), f)
+	var grids []*grid.Grid
+	if at.IsZero() {
+		grids, err = s.grids.FindGrids(r.Context(), f)
+	} else {
+		grids, err = s.gridsAt(r.Context(), f, at) // grid versions (issue 19)
+	}
 	if err != nil {
 		return err
 	}

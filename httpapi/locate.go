@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -55,6 +57,9 @@ type locationJSON struct {
 	// InScope is false where the point's grid lies outside the caller's
 	// scope: then its grid, owner and rule are not shown.
 	InScope bool `json:"in_scope"`
+	// GridVersion is the grid version that answered, when at= asked for
+	// a time (issue 19).
+	GridVersion string `json:"grid_version,omitempty"`
 }
 
 // cut shows of a location only what scope may see: the grid, owner and
@@ -129,7 +134,11 @@ func validCategory(c string) error {
 
 func (s *Server) handleLocateGet(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "lng", "lat", "category", "crs"); err != nil {
+	if err := allowParams(q, "lng", "lat", "category", "crs", "at"); err != nil {
+		return err
+	}
+	at, err := parseAt(q)
+	if err != nil {
 		return err
 	}
 	lng, err := parseFloat(q.Get("lng"), "lng")
@@ -148,7 +157,7 @@ func (s *Server) handleLocateGet(w http.ResponseWriter, r *http.Request) error {
 	if err := validCategory(category); err != nil {
 		return err
 	}
-	l, err := s.locator()
+	l, version, err := s.locatorFor(r.Context(), at)
 	if err != nil {
 		return err
 	}
@@ -156,6 +165,7 @@ func (s *Server) handleLocateGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	out.GridVersion = version
 	out.cut(s.scopeOf(r))
 	s.metrics.located.Inc()
 	return writeJSON(w, http.StatusOK, out)
@@ -177,6 +187,7 @@ type locateRequest struct {
 	Points   [][]*float64 `json:"points"` // pointers: JSON null must not become 0
 	Category string       `json:"category"`
 	CRS      string       `json:"crs"`
+	At       string       `json:"at"` // a time: the grids then in force (issue 19)
 }
 
 // handleLocatePost answers up to maxLocatePoints points in order. One bad
@@ -200,7 +211,13 @@ func (s *Server) handleLocatePost(w http.ResponseWriter, r *http.Request) error 
 	if err := validCategory(req.Category); err != nil {
 		return err
 	}
-	l, err := s.locator()
+	var at time.Time
+	if req.At != "" {
+		if at, err = parseTime(req.At, "at"); err != nil {
+			return err
+		}
+	}
+	l, version, err := s.locatorFor(r.Context(), at)
 	if err != nil {
 		return err
 	}
@@ -217,7 +234,22 @@ func (s *Server) handleLocatePost(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		results[i].cut(scope)
+		results[i].GridVersion = version
 	}
 	s.metrics.located.Add(float64(len(req.Points)))
 	return writeJSON(w, http.StatusOK, map[string]any{"results": results})
+}
+
+// locatorFor is the locator in force (zero at) or the one of the grids in
+// force at at, with that version's id.
+func (s *Server) locatorFor(ctx context.Context, at time.Time) (*grid.Locator, string, error) {
+	if at.IsZero() {
+		l, err := s.locator()
+		return l, "", err
+	}
+	l, v, err := s.locatorAt(ctx, at)
+	if err != nil {
+		return nil, "", err
+	}
+	return l, strconv.FormatInt(v, 10), nil
 }

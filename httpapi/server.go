@@ -158,6 +158,10 @@ type Server struct {
 	places    *placeMemo
 	shapes    *projectShapes
 	positions position.Follower // change feed positions (issue 14); nil: no Citygrid-Position
+
+	// Grid versions (issue 19): nil serves no /v1/grid-versions and no at=.
+	versions grid.VersionStore
+	asOf     asOfLocators
 }
 
 // Deps are what the server works with.
@@ -208,6 +212,9 @@ type Deps struct {
 	// position and a request naming one waits for it (default: App's live
 	// hub; nil with no App: no Citygrid-Position).
 	Positions position.Follower
+	// Versions keeps grid versions (issue 19); nil serves no
+	// /v1/grid-versions and refuses at=.
+	Versions grid.VersionStore
 }
 
 // New builds the server and its routes.
@@ -233,7 +240,7 @@ func New(cfg Config, d Deps) *Server {
 		d.Reads = d.Cases
 	}
 	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, reads: d.Reads, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
-		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient}
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient, versions: d.Versions}
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}
@@ -320,6 +327,7 @@ func New(cfg Config, d Deps) *Server {
 				}
 			}
 			s.registerGridRoutes(r)
+			s.registerGridVersionRoutes(r) // grid versions (issue 19)
 			s.registerUnitRoutes(r)
 			s.registerLocateRoutes(r)
 			s.registerLifecycleRoutes(r)
@@ -344,6 +352,7 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
 			s.registerGridImportRoute(r)
+			s.registerGridVersionDraftRoute(r) // grid versions (issue 19)
 			// Live events stream for as long as the client stays.
 			if s.live != nil {
 				r.Get("/events", s.handle(s.handleEvents))

@@ -16,10 +16,20 @@ const maxStatsPeriod = 5 * 366 * 24 * time.Hour
 // first.
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "by", "from", "to"); err != nil {
+	if err := allowParams(q, "by", "from", "to", "basis"); err != nil {
 		return err
 	}
 	sq := cases.StatsQuery{By: cases.StatsBy(q.Get("by"))}
+	// basis (issue 19): recorded (default) groups each case as recorded
+	// at the period's end; current re-bases it on today's boundaries.
+	switch b := cases.Basis(q.Get("basis")); b {
+	case "", cases.BasisRecorded:
+		sq.Basis = cases.BasisRecorded
+	case cases.BasisCurrent:
+		sq.Basis = b
+	default:
+		return invalid("basis: want recorded or current")
+	}
 	valid := false
 	for _, b := range cases.StatsGroupings {
 		valid = valid || b == sq.By
@@ -57,6 +67,6 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"by": sq.By, "from": sq.From.Format(time.RFC3339), "to": sq.To.Format(time.RFC3339),
-		"as_of": sq.End().Format(time.RFC3339Nano), "rows": rows,
+		"as_of": sq.End().Format(time.RFC3339Nano), "basis": sq.Basis, "rows": rows,
 	})
 }

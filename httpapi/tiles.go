@@ -23,7 +23,7 @@ import (
 
 // Query parameters each tile layer takes.
 var tileParams = map[string][]string{
-	tiles.LayerGrids:     {"level"},
+	tiles.LayerGrids:     {"level", "at"}, // at: grid versions (issue 19)
 	tiles.LayerCases:     {"status", "category", "unit", "source", "from", "to"},
 	tiles.LayerHotspots:  {"status", "category", "unit", "source", "from", "to", "res", "k", "fdr"},
 	tiles.LayerBattlemap: {"status", "category", "unit", "source", "from", "to", "res", "k", "fdr", "level"},
@@ -123,6 +123,15 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 	t, err := geo.NewTile(zxy[0], zxy[1], zxy[2])
 	if err != nil {
 		return invalid("%v", err)
+	}
+	if v := r.URL.Query().Get("at"); v != "" { // grid versions (issue 19)
+		at, err := parseTime(v, "at")
+		if err != nil {
+			return err
+		}
+		if p.Locator, _, err = s.locatorAt(r.Context(), at); err != nil {
+			return err
+		}
 	}
 	scope := s.scopeOf(r)
 	p.Scope = scope

@@ -301,7 +301,8 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 // at its report time, in the status it arrived in (the from of its first
 // status change), with what it arrived with in data: its first deadline
 // (the due_from of its first deadline change) and its category, grid and
-// unit before any re-assignment. With that, the history alone replays the
+// unit before any re-assignment (a grid version's re-attribution included,
+// issue 19). With that, the history alone replays the
 // case (the indicators' test does). Every other row carries its event's id
 // (seq), by which a decision names the request it decides.
 const caseHistorySQL = `
@@ -313,10 +314,12 @@ SELECT 0 AS seq, c.reported_at AS at, COALESCE((SELECT e.actor FROM case_events 
                                WHERE e.case_id = c.id AND e.data ? 'due_from' ORDER BY e.at, e.id LIMIT 1), c.due_at),
            'category', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
                                     AND e.data->>'field' = 'category' ORDER BY e.at, e.id LIMIT 1), c.category),
-           'grid', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
-                                    AND e.data->>'field' = 'grid' ORDER BY e.at, e.id LIMIT 1), c.grid, ''),
-           'unit', COALESCE((SELECT e.data->>'from' FROM case_events e WHERE e.case_id = c.id AND e.kind = 'assign'
-                                    AND e.data->>'field' = 'unit' ORDER BY e.at, e.id LIMIT 1), c.unit, ''))
+           'grid', COALESCE((SELECT COALESCE(e.data->>'from', e.data->'grid'->>'from') FROM case_events e WHERE e.case_id = c.id
+                                    AND (e.kind = 'assign' AND e.data->>'field' = 'grid' OR e.kind = 'reattribute' AND e.data ? 'grid')
+                                    ORDER BY e.at, e.id LIMIT 1), c.grid, ''),
+           'unit', COALESCE((SELECT COALESCE(e.data->>'from', e.data->'unit'->>'from') FROM case_events e WHERE e.case_id = c.id
+                                    AND (e.kind = 'assign' AND e.data->>'field' = 'unit' OR e.kind = 'reattribute' AND e.data ? 'unit')
+                                    ORDER BY e.at, e.id LIMIT 1), c.unit, ''))
 FROM cases c WHERE c.id = $1
 UNION ALL
 SELECT id, at, actor, kind, COALESCE(from_status, ''), COALESCE(to_status, ''), note, data

@@ -80,6 +80,7 @@ WHERE b.idx = missing.idx`
 // otherwise: the parent must exist, not be rejected, be one level up, and
 // cover the grid up to the containment tolerance ($2 m², $3 share of the
 // grid's area). Levels run from the top down, so a rejection cascades.
+// $4 (a draft) takes parents from the batch only.
 const rejectBadParentsSQL = `
 UPDATE grid_import b
 SET rejected = true, reason = bad.reason
@@ -104,6 +105,7 @@ FROM (
         UNION ALL
         SELECT level, geom, false FROM grids
         WHERE code = c.parent AND NOT EXISTS (SELECT 1 FROM grid_import WHERE code = c.parent)
+          AND NOT $4::bool -- a draft is a whole map: its parents are its own
         ORDER BY rejected DESC
         LIMIT 1
     ) p ON true
@@ -172,6 +174,59 @@ func (s *GridStore) ImportGrids(ctx context.Context, in []grid.GridInput, opt gr
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
+	if res.Rejected, err = checkGridBatch(ctx, tx, in, reasons, false, progress); err != nil {
+		return nil, err
+	}
+	if len(res.Rejected) > 0 && !opt.Partial {
+		return res, nil // rolled back by the deferred Rollback
+	}
+	// Grid versions (issue 19): an import is a version in force at once.
+	if err := startImportVersion(ctx, tx, len(in)); err != nil {
+		return nil, err
+	}
+
+	upserted, err := tx.Query(ctx, upsertGridsSQL)
+	if err != nil {
+		return nil, fmt.Errorf("import grids: upsert: %w", err)
+	}
+	for upserted.Next() {
+		var inserted bool
+		if err := upserted.Scan(&inserted); err != nil {
+			upserted.Close()
+			return nil, fmt.Errorf("import grids: upsert: %w", err)
+		}
+		if inserted {
+			res.Inserted++
+		} else {
+			res.Updated++
+		}
+	}
+	if err := upserted.Err(); err != nil {
+		return nil, fmt.Errorf("import grids: upsert: %w", err)
+	}
+	progress("stored", res.Inserted+res.Updated, len(in))
+	if res.Topology, err = topology(ctx, tx); err != nil {
+		return nil, err
+	}
+	if _, err := tx.Exec(ctx, notifyGridsSQL, GridsChannel, s.Instance); err != nil {
+		return nil, fmt.Errorf("import grids: notify: %w", err)
+	}
+	if err := audit(ctx, tx, access.Entry{Action: "grids.import", ObjectType: "grids",
+		Detail: fmt.Sprintf("%d inserted, %d updated", res.Inserted, res.Updated)}); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("import grids: commit: %w", err)
+	}
+	res.Committed = true
+	return res, nil
+}
+
+// checkGridBatch loads in into the temporary table grid_import and runs
+// the checks that need the database, returning the rejections in order
+// (reasons holds those found in Go). A draft is checked as a whole map:
+// parents come from the batch alone.
+func checkGridBatch(ctx context.Context, tx pgx.Tx, in []grid.GridInput, reasons map[int]string, draft bool, progress func(string, int, int)) ([]grid.Rejection, error) {
 	if _, err := tx.Exec(ctx, createGridImportSQL); err != nil {
 		return nil, fmt.Errorf("import grids: %w", err)
 	}
@@ -210,14 +265,20 @@ func (s *GridStore) ImportGrids(ctx context.Context, in []grid.GridInput, opt gr
 		{"prepare", prepareGridImportSQL, nil},
 		{"check geometry", rejectInvalidGeometrySQL, nil},
 		{"check units", rejectUnknownUnitsSQL, nil},
-		{"check levels", rejectOrphaningSQL, nil},
+	}
+	if !draft {
+		steps = append(steps, struct {
+			name string
+			sql  string
+			args []any
+		}{"check levels", rejectOrphaningSQL, nil})
 	}
 	for _, l := range grid.Levels[1:] {
 		steps = append(steps, struct {
 			name string
 			sql  string
 			args []any
-		}{"check parents at level " + l.String(), rejectBadParentsSQL, []any{int16(l), containmentToleranceM2, containmentToleranceShare}})
+		}{"check parents at level " + l.String(), rejectBadParentsSQL, []any{int16(l), containmentToleranceM2, containmentToleranceShare, draft}})
 	}
 	for i, st := range steps {
 		if _, err := tx.Exec(ctx, st.sql, st.args...); err != nil {
@@ -225,48 +286,8 @@ func (s *GridStore) ImportGrids(ctx context.Context, in []grid.GridInput, opt gr
 		}
 		progress("checked", i+1, len(steps))
 	}
-	if res.Rejected, err = listRejected(ctx, tx); err != nil {
-		return nil, err
-	}
-	if len(res.Rejected) > 0 && !opt.Partial {
-		return res, nil // rolled back by the deferred Rollback
-	}
+	return listRejected(ctx, tx)
 
-	upserted, err := tx.Query(ctx, upsertGridsSQL)
-	if err != nil {
-		return nil, fmt.Errorf("import grids: upsert: %w", err)
-	}
-	for upserted.Next() {
-		var inserted bool
-		if err := upserted.Scan(&inserted); err != nil {
-			upserted.Close()
-			return nil, fmt.Errorf("import grids: upsert: %w", err)
-		}
-		if inserted {
-			res.Inserted++
-		} else {
-			res.Updated++
-		}
-	}
-	if err := upserted.Err(); err != nil {
-		return nil, fmt.Errorf("import grids: upsert: %w", err)
-	}
-	progress("stored", res.Inserted+res.Updated, len(in))
-	if res.Topology, err = topology(ctx, tx); err != nil {
-		return nil, err
-	}
-	if _, err := tx.Exec(ctx, notifyGridsSQL, GridsChannel, s.Instance); err != nil {
-		return nil, fmt.Errorf("import grids: notify: %w", err)
-	}
-	if err := audit(ctx, tx, access.Entry{Action: "grids.import", ObjectType: "grids",
-		Detail: fmt.Sprintf("%d inserted, %d updated", res.Inserted, res.Updated)}); err != nil {
-		return nil, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("import grids: commit: %w", err)
-	}
-	res.Committed = true
-	return res, nil
 }
 
 func listRejected(ctx context.Context, tx pgx.Tx) ([]grid.Rejection, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"citygrid"
 	"citygrid/cases"
 	"citygrid/grid"
 )
@@ -28,7 +29,7 @@ import (
 
 // statsParamsSQL types the parameters, whichever a query uses.
 const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::smallint, $4::text, $5::timestamptz,
-    $6::text[], $7::text, $8::text, $9::bigint)`
+    $6::text[], $7::text, $8::text, $9::bigint, $10::bigint)`
 
 // statsScopeSQL keeps the cases of the caller's scope ($6 its grids, NULL
 // for all; $7 a handler's unit; $8 an integration's source), by the grid a
@@ -159,14 +160,25 @@ assigned AS (
     SELECT DISTINCT ON (case_id, field) case_id, field, was FROM (
         SELECT case_id, data->>'field' AS field, data->>'from' AS was, at, id
         FROM case_events WHERE kind = 'assign' AND to_status IS NULL AND at >= $2
+        UNION ALL -- a new grid version's re-attribution (issue 19): grid and unit in one event
+        SELECT e.case_id, f.field, e.data->f.field->>'from', e.at, e.id
+        FROM case_events e, (VALUES ('grid'), ('unit')) f (field)
+        WHERE e.kind = 'reattribute' AND e.to_status IS NULL AND e.at >= $2 AND e.data ? f.field
     ) a ORDER BY case_id, field, at, id
 ),`
 	// ancestorsSQL maps every grid to its ancestor at level $3: itself,
-	// its parent or its grandparent (levels run 1 to 4).
+	// its parent or its grandparent (levels run 1 to 4), in the grid
+	// version in force at the period's end (issue 19: a past period reads
+	// the same after boundaries change): each code's last row begun
+	// before the end, or, for a code only begun since, its first.
 	ancestorsSQL = `
+hist AS (
+    SELECT DISTINCT ON (code) code, level, parent FROM grid_history
+    ORDER BY code, lower(valid) < $2 DESC, CASE WHEN lower(valid) < $2 THEN lower(valid) END DESC NULLS LAST, lower(valid)
+),
 ancestors AS (
     SELECT g1.code, CASE $3 WHEN g1.level THEN g1.code WHEN g2.level THEN g2.code WHEN g3.level THEN g3.code END AS anc
-    FROM grids g1 LEFT JOIN grids g2 ON g2.code = g1.parent LEFT JOIN grids g3 ON g3.code = g2.parent
+    FROM hist g1 LEFT JOIN hist g2 ON g2.code = g1.parent LEFT JOIN hist g3 ON g3.code = g2.parent
 ),`
 	ancestorJoinSQL = `LEFT JOIN assigned ag ON ag.case_id = c.id AND ag.field = 'grid'
     LEFT JOIN ancestors a ON a.code = CASE WHEN ag.case_id IS NULL THEN c.grid ELSE NULLIF(ag.was, '') END`
@@ -184,6 +196,25 @@ func assignedAtEnd(field string) statsGrouping {
 		key:  `COALESCE(CASE WHEN ag.case_id IS NULL THEN c.` + field + ` ELSE ag.was END, '')`,
 		join: `LEFT JOIN assigned ag ON ag.case_id = c.id AND ag.field = '` + field + `'`,
 	}
+}
+
+// rebasedJoinSQL (basis=current, issue 19) groups a case by where it
+// lies, not by what was recorded: the grid of level $3 covering it (the
+// deepest for by=grid, $3 = 0) in the grids in force, or in draft $10 when
+// it is not 0. Exact, since cases are points.
+const rebasedJoinSQL = `LEFT JOIN LATERAL (
+        SELECT g.code, g.level FROM grids g WHERE $10 = 0 AND g.geom && c.geom AND ($3 = 0 OR g.level = $3) AND ST_Covers(g.geom, c.geom)
+        UNION ALL
+        SELECT g.code, g.level FROM grid_version_grids g WHERE $10 <> 0 AND g.version_id = $10 AND g.geom && c.geom AND ($3 = 0 OR g.level = $3)
+            AND ST_Covers(g.geom, c.geom)
+        ORDER BY 2 DESC, 1 LIMIT 1) rb ON true`
+
+// rebasedGroupings are the groupings basis=current changes; the others
+// (unit aside, which needs the ownership rule) do not depend on boundaries.
+var rebasedGroupings = map[cases.StatsBy]statsGrouping{
+	cases.ByStreet:    {``, `COALESCE(rb.code, '')`, rebasedJoinSQL},
+	cases.ByCommunity: {``, `COALESCE(rb.code, '')`, rebasedJoinSQL},
+	cases.ByGrid:      {``, `COALESCE(rb.code, '')`, rebasedJoinSQL},
 }
 
 var statsGroupings = map[cases.StatsBy]statsGrouping{
@@ -204,14 +235,24 @@ func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.Stat
 		if !ok {
 			return nil, fmt.Errorf("stats: unknown grouping %q", q.By)
 		}
+		if q.Basis == cases.BasisCurrent {
+			if rg, ok := rebasedGroupings[q.By]; ok {
+				g = rg
+			} else if q.By == cases.ByUnit {
+				return nil, citygrid.Errorf(citygrid.CodeInvalid, "basis=current re-bases street, community and grid; units are as recorded only")
+			}
+		}
 		sql = fmt.Sprintf(statsSQL, g.with, g.key, g.join, "key")
 	}
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
 	level := int16(grid.LevelStreet)
-	if q.By == cases.ByCommunity {
+	switch {
+	case q.By == cases.ByCommunity:
 		level = int16(grid.LevelCommunity)
+	case q.By == cases.ByGrid && q.Basis == cases.BasisCurrent:
+		level = 0 // the deepest grid covering the case
 	}
 	tz := q.TimeZone
 	if tz == "" {
@@ -225,7 +266,7 @@ func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.Stat
 	if q.Now.Before(q.To) {
 		end = q.Now.Truncate(time.Microsecond).Add(time.Microsecond) // the database's precision
 	}
-	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source, q.Campaign)
+	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source, q.Campaign, q.RebaseVersion)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}

@@ -34,8 +34,14 @@ func (s *GridStore) Topology(ctx context.Context) (*grid.Topology, error) {
 }
 
 func topology(ctx context.Context, db DBTX) (*grid.Topology, error) {
+	return topologyOf(ctx, db, siblingOverlapsSQL, gapsSQL)
+}
+
+// topologyOf runs an overlaps and a gaps query (the grids in force, or a
+// draft's: grid_version.go) with args.
+func topologyOf(ctx context.Context, db DBTX, overlapsSQL, gapsSQL string, args ...any) (*grid.Topology, error) {
 	t := &grid.Topology{Overlaps: []grid.Overlap{}, Gaps: []grid.Gap{}, MinAreaM2: topologyMinAreaM2}
-	rows, err := db.Query(ctx, siblingOverlapsSQL)
+	rows, err := db.Query(ctx, overlapsSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("topology: overlaps: %w", err)
 	}
@@ -54,7 +60,7 @@ func topology(ctx context.Context, db DBTX) (*grid.Topology, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("topology: overlaps: %w", err)
 	}
-	rows, err = db.Query(ctx, gapsSQL)
+	rows, err = db.Query(ctx, gapsSQL, args...)
 	if err != nil {
 		return nil, fmt.Errorf("topology: gaps: %w", err)
 	}

@@ -106,6 +106,10 @@ type Params struct {
 	// beside it not at all). Filter.Restriction is set from it, whatever
 	// it held.
 	Scope *access.Scope
+	// Locator, when set, draws the grids in force at another time (grid
+	// versions, issue 19) instead of the index's; such tiles are rendered
+	// each time, never cached.
+	Locator *grid.Locator
 }
 
 // scopeKey names the scope in cache keys: "all" for the whole district.
@@ -210,6 +214,10 @@ func (s *Service) Tile(ctx context.Context, layer string, t geo.Tile, p Params) 
 	}
 	if layer == LayerHotspots && s.hotspots == nil {
 		return nil, false, fmt.Errorf("%w %q: no hotspot analysis configured", ErrUnknownLayer, layer)
+	}
+	if p.Locator != nil { // grid versions (issue 19): another time's grids
+		enc, _, err := s.render(ctx, p.Locator, layer, t, p.restricted())
+		return enc, false, err
 	}
 	l := s.grids.Locator()
 	if l == nil {

@@ -15,8 +15,11 @@ import (
 )
 
 func runImport(ctx context.Context, cfg *Config, args []string, e *env) error {
+	if len(args) == 3 && args[0] == "grids" && (args[1] == "--draft" || args[1] == "-draft") {
+		return importDraft(ctx, cfg, args[2], e) // grid versions (issue 19)
+	}
 	if len(args) != 2 || (args[0] != "grids" && args[0] != "cases") {
-		return fmt.Errorf("usage: citygrid import grids FILE | citygrid import cases FILE (.ndjson or .csv)")
+		return fmt.Errorf("usage: citygrid import grids FILE | citygrid import grids --draft FILE | citygrid import cases FILE (.ndjson or .csv)")
 	}
 	if args[0] == "cases" {
 		return importCases(ctx, cfg, args[1], e)

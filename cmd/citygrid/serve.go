@@ -50,9 +50,18 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		}
 	}
 	index := grid.NewIndex(cfg.locatorOptions())
+	// Grid versions (issue 19): the store, and the scheduler that switches
+	// to a scheduled version at its time (woken by grid notifications).
+	versions := postgres.NewVersionStore(db)
+	versions.Instance, versions.Locator, versions.Current = store.Instance, cfg.locatorOptions(), index.Locator
+	versionWake := make(chan struct{}, 1)
 	// Listen before loading, so that no change made meanwhile is missed:
 	// another process (a replica, a CLI import) changed the grids: rebuild.
 	err = listen(ctx, pool, postgres.GridsChannel, store.Instance, e, func(string) {
+		select { // grid versions (issue 19)
+		case versionWake <- struct{}{}:
+		default:
+		}
 		if err := index.Rebuild(ctx, store); err != nil && ctx.Err() == nil {
 			e.logger.Error("rebuilding grid index after notification", "err", err)
 		} else {
@@ -114,6 +123,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "position", hub.Applied(), "elapsed", time.Since(start).Round(time.Millisecond))
 	go hub.Follow(ctx, wake, cfg.ChangePoll)
 	go pruneChanges(ctx, caseStore, cfg.ChangeRetention, e.logger)
+	go (&versionScheduler{versions: versions, grids: store, cases: caseStore, index: index, hub: hub, e: e, wake: versionWake}).run(ctx) // grid versions (issue 19)
 	if cfg.Demo {
 		var sources []string // most cases first
 		for _, s := range application.Cases.Sources() {
@@ -158,7 +168,8 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
 		Campaigns: campaigns, Bulletins: bulletins,
-		Projects: projects}) // issue 17
+		Projects: projects, // issue 17
+		Versions: versions}) // grid versions (issue 19)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,

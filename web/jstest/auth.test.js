@@ -131,13 +131,13 @@ test('readMe', async (t) => {
 });
 
 test('viewsOf follows the permissions, whatever the role is called', async (t) => {
-  const all = ['grids.read', 'cases.read', 'cases.update', 'stats.read', 'hotspots.read', 'map.read'];
+  const all = ['grids.read', 'grids.write', 'cases.read', 'cases.update', 'stats.read', 'hotspots.read', 'map.read'];
   const cases = [
-    {name: 'everything', perms: all, free: true, want: {map: true, plan: true, hotspots: true, stats: true, cases: true, caseUpdate: true, freeText: true}},
-    {name: 'a planner', perms: ['grids.read', 'cases.read', 'stats.read', 'hotspots.read', 'map.read'], want: {map: true, plan: true, hotspots: true, stats: true, cases: true, caseUpdate: false, freeText: false}},
-    {name: 'stats without hotspots', perms: ['cases.read', 'cases.update', 'stats.read', 'map.read'], free: true, want: {map: true, plan: true, hotspots: false, stats: true, cases: true, caseUpdate: true, freeText: true}},
-    {name: 'a viewer', perms: ['grids.read', 'cases.read', 'map.read'], want: {map: true, plan: false, hotspots: false, stats: false, cases: true, caseUpdate: false, freeText: false}},
-    {name: 'no map', perms: ['grids.read', 'cases.read', 'cases.bulk'], free: true, want: {map: false, plan: false, hotspots: false, stats: false, cases: true, caseUpdate: false, freeText: true}},
+    {name: 'everything', perms: all, free: true, want: {map: true, plan: true, hotspots: true, stats: true, cases: true, caseUpdate: true, freeText: true, grids: true}},
+    {name: 'a planner', perms: ['grids.read', 'cases.read', 'stats.read', 'hotspots.read', 'map.read'], want: {map: true, plan: true, hotspots: true, stats: true, cases: true, caseUpdate: false, freeText: false, grids: false}},
+    {name: 'stats without hotspots', perms: ['cases.read', 'cases.update', 'stats.read', 'map.read'], free: true, want: {map: true, plan: true, hotspots: false, stats: true, cases: true, caseUpdate: true, freeText: true, grids: false}},
+    {name: 'a viewer', perms: ['grids.read', 'cases.read', 'map.read'], want: {map: true, plan: false, hotspots: false, stats: false, cases: true, caseUpdate: false, freeText: false, grids: false}},
+    {name: 'no map', perms: ['grids.read', 'cases.read', 'cases.bulk'], free: true, want: {map: false, plan: false, hotspots: false, stats: false, cases: true, caseUpdate: false, freeText: true, grids: false}},
   ];
   for (const c of cases) {
     await t.test(c.name, () => assert.deepEqual(viewsOf(readMe(me({role: 'whatever', permissions: c.perms, sees_free_text: !!c.free}))), c.want));

@@ -195,6 +195,7 @@ export function viewsOf(me) {
     cases: can('cases.read'),
     caseUpdate: can('cases.update'),
     freeText: me.seesFreeText,
+    grids: can('grids.write'), // grid drafts (issue 19)
   };
 }
 

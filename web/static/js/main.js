@@ -26,6 +26,7 @@ import {Live} from './live.js';
 import {setupSearch} from './search.js';
 import {setupPointer} from './clicks.js';
 import {Projects} from './projects.js';
+import {DraftReview} from './review.js';
 
 const origin = window.location.origin;
 const t0 = performance.now();
@@ -172,6 +173,11 @@ async function boot(meBody) {
   });
   const panels = new Panels({panel, data, view, filterParams: currentParams, onArea: (area) => { state.area = area; }, me, views, lifecycle});
   const planner = new Planner({map, state, filterParams: currentParams, panel, data, view});
+  if (views.grids) { // grid drafts reviewed against the grids in force (issue 19)
+    const review = new DraftReview({map});
+    review.load().catch((err) => { if (!refused(err)) toast(`Could not list grid drafts: ${err.message}`, 'error'); });
+    window.citygrid.review = review;
+  }
   draw = setupDrawTools(map, {
     onDone: (area) => panels.openArea(area),
     onClear: () => { if (panel.current && panel.current.kind === 'area') panel.close(); },
