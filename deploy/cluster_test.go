@@ -303,9 +303,10 @@ type loadRun struct {
 	mu       sync.Mutex
 	cases    map[string]*written // by id
 	failed   []failure
-	inFlight int // failures in flight at the kill: allowed
-	killAt   time.Time
-	position string // the last position any write returned
+	inFlight int       // failures in flight at the kill: allowed
+	killAt   time.Time // SIGKILL sent
+	diedAt   time.Time // the process gone
+	position string    // the last position any write returned
 	latency  map[string][]time.Duration
 	retries  int // 503s with Retry-After asked again
 }
@@ -335,11 +336,11 @@ func (c *cluster) drive(t *testing.T, plan loadPlan) *loadRun {
 		t.Errorf("only %d cases written: the load did not run", len(run.cases))
 	}
 	for _, f := range run.failed {
-		if !f.start.After(run.killAt) && !f.end.Before(run.killAt) {
+		if !f.start.After(run.diedAt) && !f.end.Before(run.killAt) {
 			run.inFlight++
 			continue
 		}
-		t.Errorf("failed at %s–%s (not in flight at the kill, %s): %s", f.start.Format("05.000"), f.end.Format("05.000"), run.killAt.Format("15:04:05.000"), f.what)
+		t.Errorf("failed at %s–%s (not in flight at the kill, %s–%s): %s", f.start.Format("05.000"), f.end.Format("05.000"), run.killAt.Format("15:04:05.000"), run.diedAt.Format("05.000"), f.what)
 	}
 	t.Logf("load: %d cases written, %d requests cut off by the kill, %d answers \"503, retry after 1 s\" asked again;%s", len(run.cases), run.inFlight, run.retries, run.latencies())
 	return run
@@ -372,6 +373,9 @@ func (c *cluster) events(t *testing.T, run *loadRun, length time.Duration) {
 	run.killAt = time.Now()
 	run.mu.Unlock()
 	victim.kill()
+	run.mu.Lock()
+	run.diedAt = time.Now() // requests it took until it was gone were in flight on it
+	run.mu.Unlock()
 	t.Logf("%s killed", victim.name)
 	at(length * 8 / 10)
 	victim.start(t, c.bin)
