@@ -139,18 +139,26 @@ func server(t testing.TB, n int) *site {
 	}
 	index := gridIndex
 	caseStore := postgres.NewCaseStore(pool)
-	caseIndex := caseindex.New()
-	if err := caseStore.LoadCaseIndex(ctx, caseIndex); err != nil {
+	application := app.New(index, caseindex.New(), caseStore, app.Config{})
+	// The page keeps its writes' positions (a cookie) and its reads wait
+	// for them: the hub follows the change feed, as serve's does.
+	if err := application.Live.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
+	followCtx, stopFollowing := context.WithCancel(context.Background())
+	t.Cleanup(stopFollowing)
+	go application.Live.Follow(followCtx, nil, 50*time.Millisecond)
 	keys := postgres.NewKeyStore(pool)
 	users := postgres.NewUserStore(pool)
+	versions := postgres.NewVersionStore(pool)
+	versions.Locator, versions.Current = grid.LocatorOptions{}, index.Locator
 	api := httpapi.New(httpapi.Config{}, httpapi.Deps{
-		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
+		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping,
 		Keys: keys, Audit: postgres.NewAuditStore(pool), Users: users,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 
 		Projects: postgres.NewProjectStore(pool), // issue 17
+		Versions: versions,                       // grid versions (issue 19)
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {

@@ -74,6 +74,9 @@ export class Projects {
 
   /** loadDisputes fetches the disputed cases into the map layer and the list. */
   async loadDisputes() {
+    // Signed out (a key revoked, a session ended): the map may still reload
+    // tiles, but there is no one to show disputes to.
+    if (!$('#signin').hidden) return;
     try {
       this.disputes = await get('/v1/disputes');
     } catch (err) {
