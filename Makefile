@@ -10,8 +10,8 @@ BIN := bin/citygrid
 run: deps build
 	./$(BIN) serve -demo -demo-cases 100000
 
-## test: vet; the battle map's pure modules under Node (20+, no packages); every Go test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium)
-test: DEPS_FLAGS = --browser
+## test: vet; the battle map's pure modules under Node (20+, no packages); every Go test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium, the OGC API's with GDAL)
+test: DEPS_FLAGS = --browser --gdal
 test: deps
 	$(GO) vet ./...
 	node --test --test-reporter=dot web/jstest/*.test.js

@@ -17,7 +17,16 @@ import (
 // anonymous one, and the cases' ids newest first.
 func ogcServer(t *testing.T, n int) (keyed, anon *httptest.Server, ids []string) {
 	t.Helper()
+	keyed, anon, ids, _ = ogcServerKey(t, n)
+	return keyed, anon, ids
+}
+
+// ogcServerKey is ogcServer that also returns the admin key the keyed
+// server adds to requests without one.
+func ogcServerKey(t *testing.T, n int) (keyed, anon *httptest.Server, ids []string, token string) {
+	t.Helper()
 	s, _ := caseHandler(t)
+	token = s.token
 	keyed = httptest.NewServer(validated(t, s))
 	t.Cleanup(keyed.Close)
 	anon = httptest.NewServer(validated(t, s.Server))
@@ -36,7 +45,7 @@ func ogcServer(t *testing.T, n int) (keyed, anon *httptest.Server, ids []string)
 		ids = append(ids, got["properties"].(map[string]any)["id"].(string))
 	}
 	slices.Reverse(ids)
-	return keyed, anon, ids
+	return keyed, anon, ids, token
 }
 
 // featureIDs returns a page's features' ids.
