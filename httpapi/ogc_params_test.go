@@ -92,7 +92,9 @@ func FuzzOGCBBox(f *testing.F) {
 
 func TestPolygonMeetsBound(t *testing.T) {
 	diamond := orb.Polygon{{{0, -1}, {1, 0}, {0, 1}, {-1, 0}, {0, -1}}}
-	box := func(x0, y0, x1, y1 float64) orb.Bound { return orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}} }
+	box := func(x0, y0, x1, y1 float64) orb.Bound {
+		return orb.Bound{Min: orb.Point{x0, y0}, Max: orb.Point{x1, y1}}
+	}
 	tests := []struct {
 		name string
 		b    orb.Bound
