@@ -32,6 +32,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
+	$(GO) test -run '^$$' -bench OGCItems -benchtime 100x -timeout 30m ./internal/bench/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
