@@ -335,3 +335,41 @@ func TestOGCGridAndHotspotItems(t *testing.T) {
 		t.Errorf("hotspot cells in an empty corner of G1: %d", n)
 	}
 }
+
+// TestOGCPlannerSeesNoFreeText: a planner's cases carry no reporter's
+// text (title, description, properties), as on /v1/cases; external_id
+// stays.
+func TestOGCPlannerSeesNoFreeText(t *testing.T) {
+	srv, _, ids := ogcServer(t, 2)
+	status, key, _ := do(t, "POST", srv.URL+"/v1/keys", "application/json", `{"name":"planner","role":"planner"}`)
+	if status != 201 {
+		t.Fatalf("make a planner key: %d %v", status, key)
+	}
+	as := []string{"Authorization", "Bearer " + key["token"].(string)}
+	for _, path := range []string{"/ogc/collections/cases/items", "/ogc/collections/cases/items/" + ids[0]} {
+		status, body, _ := do(t, "GET", srv.URL+path, "", "", as...)
+		if status != 200 {
+			t.Fatalf("GET %s as a planner = %d %v", path, status, body)
+		}
+		feats := []any{body}
+		if body["type"] == "FeatureCollection" {
+			feats = body["features"].([]any)
+		}
+		for _, f := range feats {
+			props := f.(map[string]any)["properties"].(map[string]any)
+			for _, k := range []string{"title", "description", "properties"} {
+				if _, ok := props[k]; ok {
+					t.Errorf("GET %s as a planner shows %s: %v", path, k, props[k])
+				}
+			}
+			if props["external_id"] == nil {
+				t.Errorf("GET %s as a planner: no external_id", path)
+			}
+		}
+	}
+	// The admin sees them.
+	_, body, _ := do(t, "GET", srv.URL+"/ogc/collections/cases/items/"+ids[0], "", "")
+	if body["properties"].(map[string]any)["title"] != "free text 1" {
+		t.Errorf("the admin's case has no title: %v", body["properties"])
+	}
+}
