@@ -30,9 +30,12 @@ bench: deps
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench AreaQuery -benchtime 300x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Projects -benchtime 300x -timeout 60m ./internal/bench/   # issue 17: projects tiles, progress
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
 	$(GO) test -run '^$$' -bench OGCItems -benchtime 100x -timeout 30m ./internal/bench/
+	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL
+	$(GO) test -run '^$$' -bench Open311 -benchtime 1x -timeout 30m ./httpapi/  # issue 15: 10,000 concurrent submissions; a page of 1,000 vs /v1/cases
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
@@ -40,6 +43,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzValidatePolygonal -fuzztime 60s ./geo/
 	$(GO) test -run '^$$' -fuzz FuzzTilePolygon -fuzztime 60s ./tiles/
 	$(GO) test -run '^$$' -fuzz FuzzIngest -fuzztime 60s ./cases/
+	$(GO) test -run '^$$' -fuzz FuzzParseSites -fuzztime 60s ./campaign/
+	$(GO) test -run '^$$' -fuzz FuzzParseSubmission -fuzztime 60s ./open311/
+	$(GO) test -run '^$$' -fuzz FuzzParseRequestsQuery -fuzztime 60s ./open311/
 
 ## clean: remove the binary and the private database of this checkout (as root it lives under /var/lib/citygrid; citygrid data-dir says where)
 clean:

@@ -11,14 +11,15 @@ import (
 // import each other (each declares the small interface it needs, and the
 // binary wires them). Every package of the module must be listed.
 var tiers = [][]string{
-	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson"},
+	{"citygrid", "geo", "migrations", "web", "internal/pglocal", "internal/strictjson",
+		"position"}, // change feed positions (issue 14)
 	{"grid", "hotspot"},
 	{"cases"},
-	{"caseindex", "access"},
-	{"analysis", "live", "tiles", "postgres"},
-	{"internal/app", "demo", "internal/dbtest"},
+	{"caseindex", "access", "campaign", "bulletin", "open311", "project"},
+	{"analysis", "live", "tiles", "postgres", "snapshot"},
+	{"internal/app", "demo", "internal/dbtest", "internal/open311check"},
 	{"httpapi"},
-	{"cmd/citygrid", "internal/bench", "tools/shibeidata"},
+	{"cmd/citygrid", "deploy", "internal/bench", "tools/shibeidata"},
 }
 
 // TestLayering checks every import of the module's (non-test) code

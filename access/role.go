@@ -73,18 +73,30 @@ const (
 	PermUsersManage     Permission = "users.manage"     // create, list, change, disable users
 	PermAuditRead       Permission = "audit.read"       // the audit trail
 	PermSelf            Permission = "self"             // who am I
+	// Campaigns and bulletins (issue 18).
+	PermCampaignsRead    Permission = "campaigns.read"    // campaigns, their progress, sites and statistics
+	PermCampaignsWrite   Permission = "campaigns.write"   // make campaigns, import inspection lists
+	PermCampaignsInspect Permission = "campaigns.inspect" // record a site's inspection (a failure reports a case)
+	PermBulletinsRead    Permission = "bulletins.read"    // stored bulletins: JSON, CSV, the printable page
+	PermBulletinsWrite   Permission = "bulletins.write"   // generate a bulletin now, store a correction
+	// Projects and disputed cases (issue 17).
+	PermProjectsRead   Permission = "projects.read"   // projects, their progress, history, linked cases, the projects tiles
+	PermProjectsWrite  Permission = "projects.write"  // create and change projects
+	PermDisputesManage Permission = "disputes.manage" // list disputed cases, settle them, escalate them into projects
 )
 
 // grants is the rule table's role half: what each role may do.
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermGridsRead, PermGridsWrite, PermCategoriesWrite, PermCalendarWrite, PermCasesRead, PermCasesCreate,
 		PermCasesUpdate, PermCasesBulk, PermStatsRead, PermHotspotsRead, PermMapRead, PermMetricsRead, PermKeysManage,
-		PermUsersManage, PermAuditRead, PermSelf},
-	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
-	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
-	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf},
-	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf},
-	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf},
+		PermUsersManage, PermAuditRead, PermSelf,
+		PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite, // issue 18
+		PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // issue 17
+	RoleDispatcher:  {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermCampaignsWrite, PermCampaignsInspect, PermBulletinsRead, PermBulletinsWrite, PermProjectsRead, PermProjectsWrite, PermDisputesManage}, // projects: issue 17
+	RoleHandler:     {PermGridsRead, PermCasesRead, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead},
+	RoleInspector:   {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesUpdate, PermStatsRead, PermMapRead, PermSelf, PermCampaignsRead, PermCampaignsInspect, PermBulletinsRead},
+	RolePlanner:     {PermGridsRead, PermCasesRead, PermStatsRead, PermHotspotsRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead, PermProjectsRead},
+	RoleViewer:      {PermGridsRead, PermCasesRead, PermMapRead, PermSelf, PermCampaignsRead, PermBulletinsRead, PermProjectsRead},
 	RoleIntegration: {PermGridsRead, PermCasesRead, PermCasesCreate, PermCasesBulk, PermSelf},
 }
 

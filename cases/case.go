@@ -306,6 +306,9 @@ type Area struct {
 	Grid    string
 	Cells   []geo.Cell
 	Polygon orb.MultiPolygon
+	// All is the whole district, for queries bounded otherwise (Open311's
+	// time window, issue 15).
+	All bool
 }
 
 // Kind names the area form, for messages and cursors.
@@ -321,6 +324,8 @@ func (a Area) Kind() string {
 		return "h3"
 	case len(a.Polygon) > 0:
 		return "polygon"
+	case a.All:
+		return "all"
 	}
 	return ""
 }
@@ -350,6 +355,15 @@ type Filter struct {
 	Now time.Time
 	// Restrict is the caller's scope: cases outside it are never found.
 	Restrict Restriction
+	// Campaign, when not 0, keeps the cases that campaign holds
+	// (campaigns, issue 18).
+	Campaign int64
+
+	// Open311 (issue 15): UpdatedFrom and UpdatedTo bound updated_at,
+	// [UpdatedFrom, UpdatedTo); Offset skips that many matches, for
+	// clients that number their pages (never with a box or cell area).
+	UpdatedFrom, UpdatedTo *time.Time
+	Offset                 int
 }
 
 // Cursor is a position in a sorted case listing.
@@ -421,7 +435,6 @@ type LineError struct {
 type Store interface {
 	CreateCase(ctx context.Context, c *Case, actor string) (*Case, bool, error) // bool: created (false: duplicate, existing returned)
 	InsertCases(ctx context.Context, cases []*Case) (inserted int, err error)
-	AnnounceBulk(ctx context.Context) error // once per bulk ingest, after its InsertCases
 	FindCaseByID(ctx context.Context, id int64) (*Case, error)
 	FindCases(ctx context.Context, f Filter) ([]*Case, []float64, error)
 	UpdateCase(ctx context.Context, id int64, u Update) (*Case, error)
@@ -436,4 +449,7 @@ type Store interface {
 	PutCategory(ctx context.Context, c Category) (added bool, err error)
 	Calendar(ctx context.Context) (*Calendar, error)
 	ReplaceCalendar(ctx context.Context, c *Calendar) error
+	// FindEvents lists case events across cases (Open311's service request
+	// updates, issue 15).
+	FindEvents(ctx context.Context, f EventFilter) ([]CaseEvent, error)
 }

@@ -40,6 +40,14 @@ type Category struct {
 	NameZH    string    `json:"name_zh"`
 	NameEN    string    `json:"name_en"`
 	TimeLimit TimeLimit `json:"time_limit"`
+
+	// Open311 (issue 15, migration 014): Open311 false keeps a leaf out of
+	// the Open311 service list (nil: offered); Public lets anonymous Open311
+	// readers see its cases; Attributes are the extra fields its reports
+	// ask for (category_open311.go).
+	Open311    *bool       `json:"open311,omitempty"`
+	Public     bool        `json:"public,omitempty"`
+	Attributes []Attribute `json:"attributes,omitempty"`
 }
 
 // ParentCode returns the code of the category above code: code without its
@@ -94,6 +102,12 @@ func NewCategories(list []Category) (*Categories, error) {
 		}
 		if c.TimeLimit.Value <= 0 || c.TimeLimit.Value > 10000 {
 			return nil, fmt.Errorf("categories: %q time_limit.value %d: want 1 to 10000", c.Code, c.TimeLimit.Value)
+		}
+		if err := c.checkOpen311(); err != nil {
+			return nil, err
+		}
+		if c.Open311 != nil && *c.Open311 {
+			cs.list[i].Open311 = nil // the default, stored and shown as absent
 		}
 		cs.byCode[c.Code] = i
 	}

@@ -18,6 +18,7 @@ import (
 	"citygrid"
 	"citygrid/grid"
 	"citygrid/internal/strictjson"
+	"citygrid/position"
 )
 
 // BulkFormat is the encoding of a bulk ingest.
@@ -48,12 +49,19 @@ type Ingester struct {
 	Calendar   *Calendar
 	Locator    *grid.Locator
 	Now        func() time.Time
-	Store      interface {
+	// Store stores a batch and sets the ID of each case it stored (the
+	// others, duplicates of stored cases, keep ID 0).
+	Store interface {
 		InsertCases(ctx context.Context, cases []*Case) (int, error)
-		// AnnounceBulk is called once, after the last batch, when any
-		// case was stored: other processes reload once per ingest.
-		AnnounceBulk(ctx context.Context) error
 	}
+	// Stored, when set, is given the cases of each batch as soon as the
+	// batch is stored, with their ids (those of the batch that were
+	// duplicates are left out) and the change-feed position the batch
+	// produced (package position; 0 when the store noted none): the caller
+	// applies them to its indexes before the ingest replies, in proportion
+	// to the batch. Batches are stored by several writers at once, so
+	// Stored may run concurrently.
+	Stored func(p uint64, cases []*Case)
 	// Progress, when set, is told the number of lines read so far.
 	Progress func(lines int)
 	// Admit, when set, checks each valid case against the caller's access:
@@ -116,7 +124,7 @@ func setCoord(in *Input, i int, name, v string) error {
 // from 1; for CSV the header is line 1. Errors of the stream itself (a
 // broken CSV header, an unreadable body) fail the whole call; errors of a
 // line are listed and the line skipped. A failed call may have stored
-// batches before it failed: it has announced them (Store.AnnounceBulk).
+// batches before it failed: Stored has been told of them.
 func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat) (*IngestResult, error) {
 	res := &IngestResult{Rejected: []LineError{}}
 	rejected := 0
@@ -140,9 +148,23 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 				if o.err != nil {
 					continue // drain
 				}
-				n, err := ing.Store.InsertCases(ctx, b)
+				// Each batch notes its own position: its cases are applied
+				// with it (the request's note keeps the largest).
+				bctx, note := position.WithNote(ctx)
+				n, err := ing.Store.InsertCases(bctx, b)
 				o.n += n
 				o.err = err
+				p, _ := note.Max()
+				position.Record(ctx, p)
+				if err == nil && n > 0 && ing.Stored != nil {
+					stored := make([]*Case, 0, n)
+					for _, c := range b {
+						if c.ID != 0 {
+							stored = append(stored, c)
+						}
+					}
+					ing.Stored(p, stored)
+				}
 			}
 			stored <- o // buffered: a writer never waits for the reader
 		}()
@@ -187,16 +209,6 @@ func (ing *Ingester) Ingest(ctx context.Context, r io.Reader, format BulkFormat)
 		res.Accepted += o.n
 		if storeErr == nil {
 			storeErr = o.err
-		}
-	}
-	if res.Accepted > 0 {
-		// Stored batches stay stored whatever went wrong after them (a
-		// client that went away included): announce them all the same.
-		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		err := ing.Store.AnnounceBulk(actx)
-		cancel()
-		if storeErr == nil {
-			storeErr = err
 		}
 	}
 	if readErr != nil {

@@ -21,17 +21,10 @@ import (
 // (source, external_id) once, as the database's unique key does, and
 // counts what it was given. Two writers call it at once.
 type memStore struct {
-	mu        sync.Mutex
-	stored    map[[2]string]bool
-	received  int
-	announced int
-}
-
-func (m *memStore) AnnounceBulk(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.announced++
-	return nil
+	mu       sync.Mutex
+	stored   map[[2]string]bool
+	received int
+	nextID   int64
 }
 
 func (m *memStore) InsertCases(_ context.Context, cs []*Case) (int, error) {
@@ -47,6 +40,8 @@ func (m *memStore) InsertCases(_ context.Context, cs []*Case) (int, error) {
 		if !m.stored[k] {
 			m.stored[k] = true
 			n++
+			m.nextID++
+			c.ID = m.nextID // as the database's store does
 		}
 	}
 	return n, nil

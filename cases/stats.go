@@ -122,6 +122,9 @@ type StatsQuery struct {
 	TimeZone string // the calendar's: days, for By = day
 	// Restrict is the caller's scope: only its cases are counted.
 	Restrict Restriction
+	// Campaign, when not 0, counts only the cases that campaign holds
+	// (campaigns, issue 18).
+	Campaign int64
 }
 
 // End is the instant a period's figures are taken at: its end, or now if
@@ -155,4 +158,26 @@ func Days(from, to time.Time, loc *time.Location) []string {
 // StatsStore computes summaries.
 type StatsStore interface {
 	Stats(ctx context.Context, q StatsQuery) ([]StatsRow, error)
+}
+
+// Total adds up the rows of one grouping into one row keyed key: every
+// case counts in one group, so they add up to the whole (bulletins and
+// campaigns, issue 18). The median does not add up and is left nil.
+func Total(rows []StatsRow, key string) StatsRow {
+	t := StatsRow{Key: key}
+	for _, r := range rows {
+		t.Received += r.Received
+		t.Filed += r.Filed
+		t.Rejected += r.Rejected
+		t.Duplicates += r.Duplicates
+		t.Due += r.Due
+		t.Closed += r.Closed
+		t.ClosedOnTime += r.ClosedOnTime
+		t.ClosedLate += r.ClosedLate
+		t.Overdue += r.Overdue
+		t.Reworks += r.Reworks
+		t.Extensions += r.Extensions
+	}
+	t.SetRates()
+	return t
 }

@@ -50,10 +50,15 @@ func (x *Index) Rebuild(ctx context.Context, s Store) error {
 	if err != nil {
 		return fmt.Errorf("rebuild index: %w", err)
 	}
+	x.store(l)
+	return nil
+}
+
+// store swaps in l; x.mu must be held.
+func (x *Index) store(l *Locator) {
 	x.current.Store(l)
 	now := time.Now()
 	x.builtAt.Store(&now)
-	return nil
 }
 
 // Set swaps in a locator built elsewhere (tools and tests that have no

@@ -98,6 +98,19 @@ var ErrEmptyIndex = errors.New("no grids to index")
 // NewLocator indexes grids (any levels, any order; parents referenced by code)
 // and units (for names in answers).
 func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, error) {
+	l, err := prepareLocator(grids, units, opt)
+	if err != nil || len(l.grids) == 0 {
+		return l, err
+	}
+	if err := l.build(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// prepareLocator does all of NewLocator but the cell index (build), which a
+// snapshot may supply instead (see NewLocatorReusing).
+func prepareLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, error) {
 	opt.setDefaults()
 	if opt.ReportRes < 0 || opt.ReportRes > geo.MaxRes || !(opt.PixelM > 0) {
 		return nil, fmt.Errorf("locator: reported cell resolution %d must be 0 to %d and pixel size %g m positive", opt.ReportRes, geo.MaxRes, opt.PixelM)
@@ -139,9 +152,6 @@ func NewLocator(grids []*Grid, units []Unit, opt LocatorOptions) (*Locator, erro
 	}
 	l.prepareServiceArea()
 	l.indexBuckets()
-	if err := l.build(); err != nil {
-		return nil, err
-	}
 	return l, nil
 }
 

@@ -32,13 +32,11 @@ type raster struct {
 // raster's box.
 func (r *raster) pixel(p orb.Point) (int32, bool) {
 	fx, fy := (p[0]-r.minX)*r.invDX, (p[1]-r.minY)*r.invDY
-	if !(fx >= 0 && fy >= 0) {
+	// Compared as floats: int() of a float beyond int's range is undefined.
+	if !(fx >= 0 && fy >= 0 && fx < float64(r.nx) && fy < float64(r.ny)) {
 		return 0, false
 	}
 	ix, iy := int(fx), int(fy)
-	if ix >= r.nx || iy >= r.ny {
-		return 0, false
-	}
 	return r.pix[iy*r.nx+ix], true
 }
 

@@ -67,7 +67,6 @@ func matrixRows(a *accessAPI) []matrixRow {
 	}
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
-	victim := strconv.FormatInt(a.keyID[asViewer], 10) // the admin's revocation is rolled back
 	// OGC API – Features (issue 16): the H3 cell of a case reported 29
 	// days ago (in the hotspot window, which ends now, exclusive; weeks
 	// before it for the emerging cube), a hotspot's id.
@@ -79,6 +78,10 @@ func matrixRows(a *accessAPI) []matrixRow {
 		return f.Properties.H3
 	}
 	hotIn, hotOut := hotCell("hot-in", inG1), hotCell("hot-out", inG3)
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"} // Open311 (issue 15)
+	victim := strconv.FormatInt(a.keyID[asViewer], 10)                    // the admin's revocation is rolled back
+	// Projects and disputed cases (issue 17).
+	pIn, pOut, dIn, dOut := a.projectsAndDisputes()
 	// Each row: byRole(anon, admin, dispatcher, handler, inspector, planner, viewer, integration).
 	return []matrixRow{
 		// The public routes: the page and its assets, health.
@@ -255,6 +258,60 @@ func matrixRows(a *accessAPI) []matrixRow {
 			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
 		{route: "GET /ogc/collections/{collectionId}/items/{featureId}", name: "out", method: "GET", path: "/ogc/collections/grids-grid/items/G3", hide: "G3", absent: "NOPE",
 			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
+		// Open311 (issue 15): discovery and services are public; a request
+		// is submitted with an integration key as the api_key form field
+		// ({api_key}: the caller's token), within its source and scope;
+		// reads need a key (403 without: the spec's code), cut to its scope.
+		{route: "GET /open311/v2/discovery.{format}", method: "GET", path: "/open311/v2/discovery.xml", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/services.{format}", method: "GET", path: "/open311/v2/services.json", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/services/{service_code}.{format}", method: "GET", path: "/open311/v2/services/E0101.xml", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "POST /open311/v2/requests.{format}", name: "in", method: "POST", path: "/open311/v2/requests.xml", header: form,
+			body: fmt.Sprintf("api_key={api_key}&service_code=E0101&lat=%v&long=%v", inG1[1], inG1[0]), want: byRole(403, 403, 403, 403, 403, 403, 403, 200)},
+		{route: "POST /open311/v2/requests.{format}", name: "out", method: "POST", path: "/open311/v2/requests.xml", header: form,
+			body: fmt.Sprintf("api_key={api_key}&service_code=E0101&lat=%v&long=%v", inG3[1], inG3[0]), want: byRole(403, 403, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /open311/v2/requests.{format}", method: "GET", path: "/open311/v2/requests.json", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "in", method: "GET", path: "/open311/v2/requests/" + a.in + ".xml", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "out", method: "GET", path: "/open311/v2/requests/" + a.out + ".xml", want: byRole(403, 200, 404, 404, 404, 404, 404, 404)},
+		{route: "GET /open311/v2/requests/{id}.{format}", name: "in, source hotline", method: "GET", path: "/open311/v2/requests/" + a.inHotline + ".json", want: byRole(403, 200, 200, 200, 200, 200, 200, 404)},
+		{route: "GET /open311/v2/servicerequestupdates.{format}", method: "GET", path: "/open311/v2/servicerequestupdates.json", want: byRole(403, 200, 200, 200, 200, 200, 200, 200)},
+		{name: "Open311: no such resource", method: "GET", path: "/open311/v2/nothing.xml", want: byRole(404, 404, 404, 404, 404, 404, 404, 404)},
+		// Projects and disputed cases (issue 17): dispatchers in scope
+		// create, change and settle; planners and viewers read; a project
+		// or case beside the scope does not exist.
+		{route: "GET /v1/projects", method: "GET", path: "/v1/projects", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "POST /v1/projects", name: "in", method: "POST", path: "/v1/projects", body: projectBody("G1"),
+			want: byRole(401, 201, 201, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/projects", name: "out", method: "POST", path: "/v1/projects", body: projectBody("G3"),
+			want: byRole(401, 201, 403, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/projects/{id}", name: "in", method: "GET", path: "/v1/projects/" + pIn, want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}", name: "out", method: "GET", path: "/v1/projects/" + pOut, hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "PATCH /v1/projects/{id}", name: "in", method: "PATCH", path: "/v1/projects/" + pIn, body: `{"plan":"改"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "PATCH /v1/projects/{id}", name: "out", method: "PATCH", path: "/v1/projects/" + pOut, body: `{"plan":"改"}`, hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{route: "GET /v1/projects/{id}/history", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/history", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/history", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/history", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /v1/projects/{id}/progress", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/progress", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/progress", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/progress", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /v1/projects/{id}/cases", name: "in", method: "GET", path: "/v1/projects/" + pIn + "/cases", want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/projects/{id}/cases", name: "out", method: "GET", path: "/v1/projects/" + pOut + "/cases", hide: pOut, absent: "999999",
+			want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
+		{route: "GET /tiles/projects/{z}/{x}/{file}", method: "GET", path: strings.Replace(tilePath("cases", inG1, 14, ""), "/cases/", "/projects/", 1),
+			want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{route: "GET /v1/disputes", method: "GET", path: "/v1/disputes", want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/settle", name: "in", method: "POST", path: "/v1/disputes/" + dIn + "/settle", body: `{"unit":"U1"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/settle", name: "out", method: "POST", path: "/v1/disputes/" + dOut + "/settle", body: `{"unit":"U2"}`,
+			hide: dOut, absent: notACase, want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/escalate", name: "in", method: "POST", path: "/v1/disputes/" + dIn + "/escalate", body: `{"project":"` + pIn + `"}`,
+			want: byRole(401, 200, 200, 403, 403, 403, 403, 403)},
+		{route: "POST /v1/disputes/{id}/escalate", name: "out", method: "POST", path: "/v1/disputes/" + dOut + "/escalate", body: `{"project":"` + pOut + `"}`,
+			hide: dOut, absent: notACase, want: byRole(401, 200, 404, 403, 403, 403, 403, 403)},
+		{name: "HEAD", method: "HEAD", path: "/v1/projects/" + pIn, want: byRole(401, 200, 200, 403, 403, 200, 200, 403)},
+		{name: "HEAD out", method: "HEAD", path: "/v1/projects/" + pOut, want: byRole(401, 200, 404, 403, 403, 404, 404, 403)},
 
 		// No route: an anonymous caller learns nothing of what exists.
 		{name: "no such endpoint", method: "GET", path: "/v1/nothing", want: byRole(401, 404, 404, 404, 404, 404, 404, 404)},
@@ -278,6 +335,7 @@ func matrixRows(a *accessAPI) []matrixRow {
 func TestAccessMatrix(t *testing.T) {
 	a := newAccessAPI(t)
 	rows := matrixRows(a)
+	rows = append(rows, issue18Rows(a)...) // campaigns and bulletins
 
 	covered := map[string]bool{}
 	for _, r := range rows {
@@ -312,12 +370,15 @@ func TestAccessMatrix(t *testing.T) {
 			if r.bug != "" {
 			}
 			for w := asAnon; w < nCallers; w++ {
-				got := a.try(w, r.method, r.path, r.body, r.header...)
+				// Open311 (issue 15): the api_key form field is the caller's key.
+				got := a.try(w, r.method, r.path, strings.ReplaceAll(r.body, "{api_key}", a.token[w]), r.header...)
 				if got.status != r.want[w] {
 					t.Errorf("as %s: %s %s = %d, want %d: %s", w, r.method, r.path, got.status, r.want[w], truncateBody(got.body))
 					continue
 				}
-				if got.status >= 400 && r.method != http.MethodHead {
+				if got.status >= 400 && strings.HasPrefix(r.path, "/open311/") {
+					check311Error(t, got, got.status, r.path) // the spec's error list, not problem+json
+				} else if got.status >= 400 && r.method != http.MethodHead {
 					checkProblem(t, got, got.status)
 				}
 				if got.status == http.StatusUnauthorized && !strings.HasPrefix(got.header.Get("WWW-Authenticate"), "Bearer") {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -28,7 +29,14 @@ type Auditor interface {
 type rule struct {
 	public bool
 	perm   access.Permission
+	// open311: the handler authenticates (an Open311 api_key form field on
+	// POST, Bearer on GET, anonymous readers of public categories), so
+	// that refusals come as the spec's error list; perm is what it needs.
+	open311 bool
 }
+
+// open311Needs is the rule of an Open311 route that needs p.
+func open311Needs(p access.Permission) rule { return rule{perm: p, open311: true} }
 
 var public = rule{public: true}
 
@@ -105,6 +113,41 @@ var routeRules = map[string]rule{
 	"GET /ogc/collections/{collectionId}":                   needs(access.PermGridsRead),
 	"GET /ogc/collections/{collectionId}/items":             needs(access.PermGridsRead),
 	"GET /ogc/collections/{collectionId}/items/{featureId}": needs(access.PermGridsRead),
+	// Campaigns and bulletins (issue 18).
+	"GET /v1/campaigns":                                      needs(access.PermCampaignsRead),
+	"POST /v1/campaigns":                                     needs(access.PermCampaignsWrite),
+	"GET /v1/campaigns/{id}":                                 needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/stats":                           needs(access.PermCampaignsRead),
+	"GET /v1/campaigns/{id}/sites":                           needs(access.PermCampaignsRead),
+	"POST /v1/campaigns/{id}/sites":                          needs(access.PermCampaignsWrite),
+	"POST /v1/campaigns/{id}/sites/{ref}/inspection":         needs(access.PermCampaignsInspect),
+	"GET /v1/bulletins":                                      needs(access.PermBulletinsRead),
+	"GET /v1/bulletins/{kind}/{scope}/{period}":              needs(access.PermBulletinsRead),
+	"POST /v1/bulletins/{kind}/{scope}/{period}":             needs(access.PermBulletinsWrite),
+	"POST /v1/bulletins/{kind}/{scope}/{period}/corrections": needs(access.PermBulletinsWrite),
+	// Open311 GeoReport v2 (issue 15; open311Routes lists them): discovery
+	// and the services are public; the requests authenticate in their
+	// handlers.
+	"GET /open311/v2/discovery.{format}":               public,
+	"GET /open311/v2/services.{format}":                public,
+	"GET /open311/v2/services/{service_code}.{format}": public,
+	"POST /open311/v2/requests.{format}":               open311Needs(access.PermCasesCreate),
+	"GET /open311/v2/requests.{format}":                open311Needs(access.PermCasesRead),
+	"GET /open311/v2/requests/{id}.{format}":           open311Needs(access.PermCasesRead),
+	"GET /open311/v2/servicerequestupdates.{format}":   open311Needs(access.PermCasesRead),
+
+	// Projects and disputed cases (issue 17).
+	"GET /v1/projects":                   needs(access.PermProjectsRead),
+	"POST /v1/projects":                  needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}":              needs(access.PermProjectsRead),
+	"PATCH /v1/projects/{id}":            needs(access.PermProjectsWrite),
+	"GET /v1/projects/{id}/history":      needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/progress":     needs(access.PermProjectsRead),
+	"GET /v1/projects/{id}/cases":        needs(access.PermProjectsRead),
+	"GET /tiles/projects/{z}/{x}/{file}": needs(access.PermProjectsRead),
+	"GET /v1/disputes":                   needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/settle":      needs(access.PermDisputesManage),
+	"POST /v1/disputes/{id}/escalate":    needs(access.PermDisputesManage),
 }
 
 // ruleFor finds the rule of the route r goes to. A path no route serves
@@ -190,6 +233,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, open311Prefix+"/") && (!matched || known && rl.open311) {
+			// Open311 (issue 15): its handlers authenticate, and its router
+			// answers unknown paths, in the spec's error format.
+			next.ServeHTTP(w, r)
+			return
+		}
 		if rctx := chi.RouteContext(r.Context()); rctx != nil && pattern != "" {
 			// Logged and counted under its route even when refused here;
 			// the router, when it runs, sets the same pattern again.
@@ -200,6 +249,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}()
 		}
 		p, sess, err := s.principalOf(r, pattern)
+		for deadline := time.Now().Add(retryWindow); err != nil && s.transient != nil && s.transient(err) && time.Now().Before(deadline); {
+			// The database went away under the lookup (a restart): ask
+			// again once it is back, as runAgain does for handlers.
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			p, sess, err = s.principalOf(r, pattern)
+		}
 		if err != nil && !errors.Is(err, access.ErrUnauthenticated) {
 			// The key could not be looked up (the database is away): the
 			// caller's key is not at fault.

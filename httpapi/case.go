@@ -180,7 +180,7 @@ func (s *Server) handleCaseCreate(w http.ResponseWriter, r *http.Request) error 
 		status = http.StatusOK // idempotent: the same (source, external_id) was stored before
 		f.Properties["duplicate_of_request"] = true
 	} else {
-		s.changed(stored)
+		s.changed(r, stored)
 	}
 	w.Header().Set("ETag", etagOf(stored.Version))
 	w.Header().Set("Location", "/v1/cases/"+strconv.FormatInt(stored.ID, 10))
@@ -322,7 +322,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.changed(c)
+	s.changed(r, c)
 	if u.MergeInto != nil {
 		// The original took a new version with the duplicate's history
 		// entry: its viewers hear of it as of any change.
@@ -330,7 +330,7 @@ func (s *Server) handleCasePatch(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			s.logger.WarnContext(r.Context(), "reading the case merged into", "case", *u.MergeInto, "err", err)
 		} else {
-			s.changed(orig)
+			s.changed(r, orig)
 		}
 	}
 	w.Header().Set("ETag", etagOf(c.Version))

@@ -95,7 +95,9 @@ func ownedCaseHandler(t *testing.T, districtUnit string, opt grid.LocatorOptions
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	d.Projects = postgres.NewProjectStore(tx) // issue 17
 	token := withKeys(t, tx, &d)
+	withCampaigns(&d, tx) // issue 18
 	s := keyedServer{httpapi.New(httpapi.Config{MaxBodyBytes: 64 << 10, MaxImportBytes: 1 << 20}, d), token}
 	count := func() int {
 		var n int

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,7 +33,7 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	store := &announcing{Store: s.cases}
+	noReplay(r) // batches commit one by one: never run a half-done ingest again
 	refused := 0
 	admit := func(c *cases.Case) error {
 		err := s.mayCreate(r, c)
@@ -43,17 +42,19 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: store, Admit: admit}
+	// Each batch is applied to this process's indexes as it is stored
+	// (in proportion to the batch): the reply comes after every batch.
+	stored := func(p uint64, cs []*cases.Case) {
+		if s.live != nil {
+			s.live.ChangedMany(p, cs)
+		}
+	}
+	ing := cases.Ingester{Categories: cats, Calendar: cal, Locator: l, Now: s.now, Store: s.cases, Admit: admit, Stored: stored}
 	body := s.cutIdleBody(w, r)
 	res, err := ing.Ingest(r.Context(), http.MaxBytesReader(w, body, s.cfg.MaxImportBytes), format)
 	if refused > 0 {
 		s.refuse(r, access.Entry{Action: "authz_fail", ObjectType: "cases", HTTPStatus: http.StatusForbidden,
 			Detail: fmt.Sprintf("bulk: %d lines outside the key's scope or source rejected", refused)})
-	}
-	if store.announced {
-		// Once per ingest, as other processes are told, and also when it
-		// failed after storing some batches: what is stored must show.
-		s.changedMany()
 	}
 	var maxErr *http.MaxBytesError
 	var bodyErr *bodyEncodingError
@@ -68,17 +69,4 @@ func (s *Server) handleCasesBulk(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, res)
-}
-
-// announcing notes whether the ingest announced stored cases to other
-// processes (it does once, when any batch was stored), so that this
-// process reloads exactly then too.
-type announcing struct {
-	cases.Store
-	announced bool
-}
-
-func (a *announcing) AnnounceBulk(ctx context.Context) error {
-	a.announced = true
-	return a.Store.AnnounceBulk(ctx)
 }

@@ -195,12 +195,17 @@ func decodeCursor(s, kind string) (*cases.Cursor, error) {
 // handleCasesList serves GET /v1/cases with exactly one area parameter.
 func (s *Server) handleCasesList(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	if err := allowParams(q, "bbox", "near", "radius", "grid", "h3", "status", "category", "unit", "source", "from", "to", "overdue_now", "overdue", "limit", "cursor", "format"); err != nil {
+	if err := allowParams(q, "bbox", "near", "radius", "grid", "h3", "status", "category", "unit", "source", "from", "to", "overdue_now", "overdue", "limit", "cursor", "format", "campaign"); err != nil {
 		return err
 	}
 	var f cases.Filter
-	if err := parseArea(q, &f.Area); err != nil {
+	if err := s.campaignFilter(r, q, &f); err != nil { // campaigns, issue 18
 		return err
+	}
+	if f.Area.Kind() == "" {
+		if err := parseArea(q, &f.Area); err != nil {
+			return err
+		}
 	}
 	p := caseFilterParams{Category: parsePrefixes(q.Get("category")), Unit: q.Get("unit"), Source: q.Get("source"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
 	if v := q.Get("status"); v != "" {
@@ -360,7 +365,7 @@ func (s *Server) serveCases(w http.ResponseWriter, r *http.Request, f cases.Filt
 	view := s.caseView(r, f.Now)
 	limit := f.Limit
 	f.Limit = limit + 1 // one more tells whether there is a next page
-	found, dists, err := s.cases.FindCases(r.Context(), f)
+	found, dists, err := s.reads.FindCases(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -202,6 +202,12 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 	// A hotspot cell: a case reported in the window, which ends now, and
 	// weeks before it (the emerging cube starts at the first case).
 	_, hot, _ := do(t, "POST", srv.URL+"/v1/cases", "application/json", `{"source":"s","external_id":"h2","category":"E0101","location":[120.365,36.075],"reported_at":"2026-10-26T00:00:00Z"}`)
+	// Issue 18: a campaign and a stored bulletin.
+	_, k, _ := do(t, "POST", srv.URL+"/v1/campaigns", "application/json", `{"name":"k","grids":["S1"],"starts_at":"2026-11-01T00:00:00Z","ends_at":"2026-12-01T00:00:00Z","target":{"kind":"on_time_rate","value":0.9}}`)
+	kid, _ := k["id"].(string)
+	do(t, "POST", srv.URL+"/v1/bulletins/daily/district/2026-11-22", "", "")
+	_, project, _ := do(t, "POST", srv.URL+"/v1/projects", "application/json", projectBody("G1")) // issue 17
+	pid, _ := project["id"].(string)
 	// A request for every GET route; a route missing here fails the test,
 	// so that a new route gets its HEAD checked too.
 	paths := map[string]string{
@@ -250,6 +256,30 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/ogc/collections/{collectionId}":                   "/ogc/collections/grids-street",
 		"/ogc/collections/{collectionId}/items":             "/ogc/collections/grids-grid/items",
 		"/ogc/collections/{collectionId}/items/{featureId}": "/ogc/collections/grids-grid/items/G1",
+
+		// Projects and disputed cases (issue 17).
+		"/v1/projects":                   "/v1/projects",
+		"/v1/projects/{id}":              "/v1/projects/" + pid,
+		"/v1/projects/{id}/history":      "/v1/projects/" + pid + "/history",
+		"/v1/projects/{id}/progress":     "/v1/projects/" + pid + "/progress",
+		"/v1/projects/{id}/cases":        "/v1/projects/" + pid + "/cases",
+		"/v1/disputes":                   "/v1/disputes",
+		"/tiles/projects/{z}/{x}/{file}": "/tiles/projects/14/13669/6378.mvt",
+
+		// Campaigns and bulletins (issue 18).
+		"/v1/campaigns":                         "/v1/campaigns",
+		"/v1/campaigns/{id}":                    "/v1/campaigns/" + kid,
+		"/v1/campaigns/{id}/stats":              "/v1/campaigns/" + kid + "/stats?by=street",
+		"/v1/campaigns/{id}/sites":              "/v1/campaigns/" + kid + "/sites",
+		"/v1/bulletins":                         "/v1/bulletins",
+		"/v1/bulletins/{kind}/{scope}/{period}": "/v1/bulletins/daily/district/2026-11-22",
+		// Open311 (issue 15).
+		"/open311/v2/discovery.{format}":               "/open311/v2/discovery.xml",
+		"/open311/v2/services.{format}":                "/open311/v2/services.json",
+		"/open311/v2/services/{service_code}.{format}": "/open311/v2/services/E0101.xml",
+		"/open311/v2/requests.{format}":                "/open311/v2/requests.json?status=open",
+		"/open311/v2/requests/{id}.{format}":           "/open311/v2/requests/" + id + ".xml",
+		"/open311/v2/servicerequestupdates.{format}":   "/open311/v2/servicerequestupdates.json",
 	}
 	var routes []string
 	err := chi.Walk(httpapi.Routes(s.Server), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {

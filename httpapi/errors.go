@@ -48,7 +48,7 @@ func statusOf(c citygrid.Code) int {
 // the client; a client that went away gets nothing.
 func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		err := s.runAgain(w, r, h)
 		if err == nil || (errors.Is(err, context.Canceled) && r.Context().Err() != nil) {
 			return
 		}
@@ -62,6 +62,10 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 		case errors.As(err, &e):
 		case errors.Is(err, context.DeadlineExceeded):
 			e = citygrid.Errorf(citygrid.CodeUnavailable, "the request took too long")
+		case s.transient != nil && s.transient(err):
+			s.logger.WarnContext(r.Context(), "database unavailable", "err", err, "req_id", middleware.GetReqID(r.Context()))
+			w.Header().Set("Retry-After", "1")
+			e = citygrid.Errorf(citygrid.CodeUnavailable, "the database is unavailable; try again shortly")
 		default:
 			s.logger.ErrorContext(r.Context(), "request failed", "err", err, "req_id", middleware.GetReqID(r.Context()))
 			e = citygrid.Errorf(citygrid.CodeInternal, "internal error")

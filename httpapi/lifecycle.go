@@ -8,6 +8,7 @@ import (
 
 	"citygrid/caseindex"
 	"citygrid/cases"
+	"citygrid/position"
 )
 
 // The case lifecycle and the sources in the data, so that clients (the
@@ -84,17 +85,18 @@ func nextStatuses(st cases.Status) []cases.Status {
 	return []cases.Status{}
 }
 
-// changed hands a case this server created or changed to the live hub
-// (the case index, the tiles, the event streams), if it has one.
-func (s *Server) changed(c *cases.Case) {
+// changed hands the cases a request of this server created or changed to
+// the live hub (the case index, the tiles, the event streams), if it has
+// one, with the change-feed position the request's writes produced.
+func (s *Server) changed(r *http.Request, cs ...*cases.Case) {
 	if s.live != nil {
-		s.live.Changed(c)
+		s.live.ChangedAt(requestPosition(r), cs...)
 	}
 }
 
-// changedMany tells the live hub that a bulk ingest stored cases.
-func (s *Server) changedMany() {
-	if s.live != nil {
-		s.live.Reload()
-	}
+// requestPosition is the largest position the request's writes noted so
+// far (0: none).
+func requestPosition(r *http.Request) uint64 {
+	p, _ := position.NoteOf(r.Context()).Max()
+	return p
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"citygrid/bulletin"
 	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/internal/app"
@@ -19,7 +20,9 @@ func fullServer() *Server {
 	index := grid.NewIndex(grid.LocatorOptions{})
 	store := (*postgres.CaseStore)(nil)
 	return New(Config{OIDC: &OIDCConfig{Issuer: "https://idp.invalid", ClientID: "citygrid"}}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
-		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil)})
+		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil),
+		Campaigns: (*postgres.CampaignStore)(nil), Bulletins: &bulletin.Service{}, // issue 18
+		Projects: (*postgres.ProjectStore)(nil)}) // issue 17
 }
 
 // TestEveryRouteHasARule walks the router: every route has a rule in the

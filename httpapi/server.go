@@ -15,10 +15,13 @@ import (
 	"citygrid"
 	"citygrid/access"
 	"citygrid/analysis"
+	"citygrid/bulletin"
+	"citygrid/campaign"
 	"citygrid/cases"
 	"citygrid/grid"
 	"citygrid/internal/app"
 	"citygrid/live"
+	"citygrid/position"
 	"citygrid/tiles"
 	"citygrid/web"
 )
@@ -64,6 +67,9 @@ type Config struct {
 	// Issuer: off, /v1/oidc/* not served). Needs Deps.Users to be an
 	// OIDCUserStore.
 	OIDC *OIDCConfig
+	// Open311PublicRead lets anonymous Open311 clients read the requests of
+	// categories marked public (issue 15; off: reads need a credential).
+	Open311PublicRead bool
 }
 
 func (c *Config) setDefaults() {
@@ -116,6 +122,7 @@ type Server struct {
 	cfg      Config
 	grids    grid.Store
 	cases    cases.Store
+	reads    cases.Store // lists, searches, exports (Deps.Reads)
 	stats    cases.StatsStore
 	analysis *analysis.Service
 	tiles    *tiles.Service
@@ -139,12 +146,27 @@ type Server struct {
 	sessions *access.SessionAuthenticator // over users
 	signIns  *signInFailures
 	oidc     *oidcSignIn // nil: no OpenID Connect sign-in
+	// transient: errors after which a request runs again (Deps.Transient).
+	transient func(error) bool
+
+	// Campaigns and bulletins (issue 18).
+	campaigns campaign.Store    // nil: no /v1/campaigns
+	bulletins *bulletin.Service // nil: no /v1/bulletins
+
+	// Projects and disputed cases (issue 17): nil serves neither.
+	projects  ProjectStore
+	places    *placeMemo
+	shapes    *projectShapes
+	positions position.Follower // change feed positions (issue 14); nil: no Citygrid-Position
 }
 
 // Deps are what the server works with.
 type Deps struct {
 	Grids grid.Store
 	Cases cases.Store
+	// Reads is where lists, searches and exports of cases read (a store
+	// over streaming replicas); nil: Cases.
+	Reads cases.Store
 	// Stats computes summaries; nil disables /v1/stats.
 	Stats cases.StatsStore
 	Index *grid.Index
@@ -170,6 +192,22 @@ type Deps struct {
 	// Users keeps the people who sign in and their sessions; nil serves
 	// no /v1/users and /v1/session and accepts no session cookie.
 	Users UserStore
+	// Transient tells the errors after which a request may run again: the
+	// database went away under it (postgres.Unavailable). Nil: never.
+	Transient func(error) bool
+	// Campaigns keeps campaigns (issue 18); nil serves no /v1/campaigns
+	// (it needs Stats too).
+	Campaigns campaign.Store
+	// Bulletins generates and keeps bulletins (issue 18); nil serves no
+	// /v1/bulletins.
+	Bulletins *bulletin.Service
+	// Projects keeps pain-point projects and dispute settlements (issue
+	// 17); nil serves no /v1/projects, /v1/disputes or projects tiles.
+	Projects ProjectStore
+	// Positions follows the change feed (issue 14): every reply names a
+	// position and a request naming one waits for it (default: App's live
+	// hub; nil with no App: no Citygrid-Position).
+	Positions position.Follower
 }
 
 // New builds the server and its routes.
@@ -191,11 +229,15 @@ func New(cfg Config, d Deps) *Server {
 	if d.Authn == nil {
 		d.Authn = access.NewAuthenticator(d.Keys, d.Now)
 	}
-	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
-		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets()}
+	if d.Reads == nil {
+		d.Reads = d.Cases
+	}
+	s := &Server{cfg: cfg, grids: d.Grids, cases: d.Cases, reads: d.Reads, stats: d.Stats, now: d.Now, index: d.Index, ready: d.Ready, logger: d.Logger,
+		authn: d.Authn, keys: d.Keys, audit: d.Audit, tickets: newTickets(), transient: d.Transient}
 	if d.Audit != nil {
 		s.auditor = d.Audit
 	}
+	s.campaigns, s.bulletins = d.Campaigns, d.Bulletins // issue 18
 	if d.Users != nil {
 		s.users, s.signIns = d.Users, newSignInFailures()
 		s.sessions = access.NewSessionAuthenticator(d.Users, cfg.SessionIdle, d.Now)
@@ -206,12 +248,21 @@ func New(cfg Config, d Deps) *Server {
 	if d.App != nil {
 		s.analysis, s.tiles, s.live = d.App.Analysis, d.App.Tiles, d.App.Live
 	}
+	// Projects and disputed cases (issue 17) need the case index.
+	if d.Projects != nil && s.live != nil && d.Cases != nil {
+		s.projects, s.places, s.shapes = d.Projects, &placeMemo{}, &projectShapes{}
+	}
+	s.positions = d.Positions // change feed positions (issue 14)
+	if s.positions == nil && s.live != nil {
+		s.positions = s.live
+	}
 	s.metrics = newMetrics(d.Registry, d.Index)
 	s.limits = newLimiter(cfg, time.Now)
 	r := chi.NewRouter()
 	// GetHead answers HEAD on every GET route (net/http drops the body);
 	// routes whose GET never ends (the event stream) register their own.
-	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.answerPreflight, s.authenticate,
+	r.Use(middleware.RequestID, middleware.RealIP, s.logRequests, s.recoverPanics, s.stampPositions, s.answerPreflight, s.authenticate,
+		s.awaitPositions, // change feed positions (issue 14)
 		s.decodeRequestBodies, s.compressReplies, middleware.GetHead)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return citygrid.Errorf(citygrid.CodeNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -243,6 +294,13 @@ func New(cfg Config, d Deps) *Server {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))
 			s.registerTileRoutes(r)
+		})
+	}
+	if s.projects != nil {
+		// Projects and disputed cases (issue 17), all in project.go.
+		r.Group(func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerProjectRoutes(r)
 		})
 	}
 	r.Route("/v1", func(r chi.Router) {
@@ -278,6 +336,13 @@ func New(cfg Config, d Deps) *Server {
 				r.Get("/hotspots", s.limited(limitRead, s.handle(s.handleHotspots)))
 				r.Get("/hotspots/emerging", s.limited(limitRead, s.handle(s.handleHotspotsEmerging)))
 			}
+			// Campaigns and bulletins (issue 18).
+			if s.campaigns != nil && s.cases != nil && s.stats != nil {
+				s.registerCampaignRoutes(r)
+			}
+			if s.bulletins != nil && s.cases != nil {
+				s.registerBulletinRoutes(r)
+			}
 		})
 		r.Group(func(r chi.Router) {
 			// Imports stream large bodies: no timeout but the server's.
@@ -293,6 +358,14 @@ func New(cfg Config, d Deps) *Server {
 			}
 		})
 	})
+	// Open311 GeoReport v2 (issue 15): its own subrouter, whose refusals
+	// and unknown paths answer in the spec's error format.
+	if s.cases != nil {
+		r.Route(open311Prefix, func(r chi.Router) {
+			r.Use(middleware.Timeout(cfg.RequestTimeout))
+			s.registerOpen311Routes(r)
+		})
+	}
 	s.router = r
 	return s
 }

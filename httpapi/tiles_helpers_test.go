@@ -77,7 +77,9 @@ func newTileServer(t *testing.T, deps func(*httpapi.Deps, pgx.Tx), wrap func(htt
 		Now:    func() time.Time { return tileNow },
 		Logger: slog.New(slog.NewTextHandler(io.MultiWriter(t.Output(), logs), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
+	d.Projects = postgres.NewProjectStore(tx) // issue 17
 	token := withKeys(t, tx, &d)
+	withCampaigns(&d, tx) // issue 18
 	if deps != nil {
 		deps(&d, tx)
 	}

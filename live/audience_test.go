@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func quiet(ch <-chan []byte) bool {
 // is one "gone" event naming only where it was, one re-assigned into it
 // names only where it is now.
 func TestAudiences(t *testing.T) {
-	h := live.New(caseindex.New(), live.Options{Tiles: sidedTiles{}})
+	h := live.New(caseindex.New(), live.Options{Tiles: sidedTiles{}, Store: &fakeFeed{}})
 	defer h.Close()
 	everyone, leave := h.Subscribe(live.Everyone)
 	defer leave()
@@ -116,7 +117,9 @@ func TestAudiences(t *testing.T) {
 	if msg := next(t, g2); !strings.Contains(msg, `"version":3`) || !strings.Contains(msg, `"new":"G2"`) || !strings.Contains(msg, `"old":"G2"`) {
 		t.Errorf("G2: %q, want version 3 with both sides (both its own)", msg)
 	}
-	h.Reload()
+	if err := h.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	for name, ch := range map[string]<-chan []byte{"everyone": everyone, "G1": g1, "G2": g2} {
 		for {
 			msg := next(t, ch)

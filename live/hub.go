@@ -12,10 +12,18 @@ import (
 	"citygrid/cases"
 )
 
-// Store is where the hub reads cases that changed elsewhere.
+// Store is the change feed the hub follows (package postgres' CaseStore):
+// positions are those of package position.
 type Store interface {
-	FindCaseByID(ctx context.Context, id int64) (*cases.Case, error)
-	LoadCaseIndex(ctx context.Context, x *caseindex.Index) error
+	// ReadChanges returns the ids of the cases changed from position from
+	// up to the feed's horizon, and that horizon; gap reports that changes
+	// from from on may be gone from the log (pruned, or another database).
+	ReadChanges(ctx context.Context, from uint64) (ids []int64, horizon uint64, gap bool, err error)
+	// FindCasesByID reads the cases of ids as they are now.
+	FindCasesByID(ctx context.Context, ids []int64) ([]*cases.Case, error)
+	// LoadCases reads every case into a new index, with the position it
+	// holds.
+	LoadCases(ctx context.Context) (*caseindex.Index, uint64, error)
 }
 
 // Tiles drops the cached tiles a change makes stale and describes them
@@ -25,23 +33,52 @@ type Tiles interface {
 }
 
 // Hub applies case changes to the case index, the tiles and the event
-// streams. Safe for concurrent use.
+// streams: the writes of this process as they are made (ChangedAt), and
+// everyone's as the change feed brings them (Follow). Safe for concurrent
+// use.
 type Hub struct {
 	index  *caseindex.Index
-	store  Store // nil: reloads only tell the tiles and streams
+	store  Store // nil: no feed to follow
 	tiles  Tiles // nil: no tiles to keep
 	now    func() time.Time
 	logger *slog.Logger
 	events broker
 
-	ctx    context.Context // ends reloads on Close
-	cancel context.CancelFunc
-
-	reloadMu  sync.Mutex
-	reloading bool // a reload runs
-	again     bool // and another was asked for meanwhile
-	reloads   sync.WaitGroup
+	// mu orders the applies (a write's, the follower's, a resync's swap),
+	// so that the checks below and the apply are one step.
+	mu sync.Mutex
+	// applied is the position of the feed applied (see package position).
+	applied uint64
+	// advanced is closed, and replaced, when applied grows.
+	advanced chan struct{}
+	// seen holds the versions applied lately, in two generations swapped
+	// every seenFor: a change read or made before a newer one, but
+	// applied after it, is skipped, so the index never goes back even for
+	// a moment. Older versions are forgotten: the follower's fresh read of
+	// every change makes the index right in the end regardless.
+	seen   [2]map[int64]int
+	seenAt time.Time
+	// local holds this process's writes the follower has not yet passed
+	// (by case id): a resync's snapshot may predate them, and they must
+	// survive its swap.
+	local map[int64]localWrite
 }
+
+type localWrite struct {
+	pos uint64
+	c   *cases.Case
+}
+
+// seenFor is how long a generation of seen versions lasts.
+const seenFor = 10 * time.Second
+
+// manyCases is the size of a batch above which the streams are told "bulk"
+// once instead of each case (the page then reloads what it shows).
+const manyCases = 64
+
+// resyncAbove is the number of changed cases above which a follower that
+// fell behind loads everything anew instead of reading them one by one.
+const resyncAbove = 200_000
 
 // Options are the hub's collaborators; Store, Tiles, Now and Logger may be
 // left out.
@@ -60,19 +97,118 @@ func New(index *caseindex.Index, o Options) *Hub {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	h := &Hub{index: index, store: o.Store, tiles: o.Tiles, now: o.Now, logger: o.Logger}
-	h.ctx, h.cancel = context.WithCancel(context.Background())
-	return h
+	return &Hub{index: index, store: o.Store, tiles: o.Tiles, now: o.Now, logger: o.Logger,
+		advanced: make(chan struct{}), seen: [2]map[int64]int{{}, {}}, seenAt: time.Now(), local: map[int64]localWrite{}}
 }
 
 // Index returns the case index the hub keeps.
 func (h *Hub) Index() *caseindex.Index { return h.index }
 
-// Changed applies a case created or changed (here or elsewhere): the index
-// has it and the stale tiles are gone before Changed returns, so every later
-// read of this process shows it; then the streams hear of it, each as its
-// audience may (see Audience).
-func (h *Hub) Changed(c *cases.Case) {
+// Changed applies a case created or changed, as ChangedAt with no
+// position.
+func (h *Hub) Changed(c *cases.Case) { h.ChangedAt(0, c) }
+
+// ChangedAt applies the cases a write of this process stored at position p
+// (0: unknown): the index has them and the stale tiles are gone before it
+// returns, so every later read of this process shows them; then the
+// streams hear of them, each as its audience may (see Audience), one by
+// one, or for a large batch with one "bulk" event. A write the follower
+// has passed already is not applied again: it read the cases after the
+// write, as they are now.
+func (h *Hub) ChangedAt(p uint64, cs ...*cases.Case) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p != 0 && h.applied >= p {
+		return
+	}
+	h.applyLocked(cs, p != 0, false)
+	if p != 0 {
+		for _, c := range cs {
+			h.local[c.ID] = localWrite{pos: p, c: c}
+		}
+	}
+}
+
+// applyLocked applies cs; with check, it skips those older than the
+// versions seen, and when read from the feed (again) those as old; h.mu
+// must be held.
+func (h *Hub) applyLocked(cs []*cases.Case, check, again bool) {
+	h.rotateSeen()
+	fresh := cs[:0:0]
+	for _, c := range cs {
+		if v, ok := h.seenVersion(c.ID); check && ok && (v > c.Version || again && v == c.Version) {
+			continue
+		}
+		h.seen[0][c.ID] = c.Version
+		fresh = append(fresh, c)
+	}
+	if len(fresh) <= manyCases {
+		for _, c := range fresh {
+			h.changed(c)
+		}
+		return
+	}
+	h.applyManyLocked(fresh)
+}
+
+// applyManyLocked applies a batch: the index takes each case; the tiles
+// are dropped once, all of them (working out each case's stale tiles costs
+// more than the batch), and the streams hear one "bulk" event; h.mu must be
+// held.
+func (h *Hub) applyManyLocked(cs []*cases.Case) {
+	if len(cs) == 0 {
+		return
+	}
+	for _, c := range cs {
+		if _, err := h.index.Apply(caseindex.EntryOf(c)); err != nil {
+			h.logger.Error("case index", "case", c.ID, "err", err)
+		}
+	}
+	if h.tiles != nil {
+		h.tiles.CaseChanged(caseindex.Change{Reset: true})
+	}
+	h.events.publish("bulk", map[string]any{"at": h.now().UTC().Format(time.RFC3339), "cases": len(cs)})
+}
+
+// ChangedMany applies the cases of a bulk batch this process stored at
+// position p as ChangedAt does, but always as a batch: one "bulk" event.
+func (h *Hub) ChangedMany(p uint64, cs []*cases.Case) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p != 0 && h.applied >= p {
+		return
+	}
+	h.rotateSeen()
+	fresh := cs[:0:0]
+	for _, c := range cs {
+		if v, ok := h.seenVersion(c.ID); ok && v > c.Version {
+			continue
+		}
+		h.seen[0][c.ID] = c.Version
+		fresh = append(fresh, c)
+		if p != 0 {
+			h.local[c.ID] = localWrite{pos: p, c: c}
+		}
+	}
+	h.applyManyLocked(fresh)
+}
+
+func (h *Hub) seenVersion(id int64) (int, bool) {
+	if v, ok := h.seen[0][id]; ok {
+		return v, true
+	}
+	v, ok := h.seen[1][id]
+	return v, ok
+}
+
+func (h *Hub) rotateSeen() {
+	if time.Since(h.seenAt) > seenFor {
+		h.seen[1], h.seen[0], h.seenAt = h.seen[0], map[int64]int{}, time.Now()
+	}
+}
+
+// changed applies one case and tells the streams; h.mu must be held.
+func (h *Hub) changed(c *cases.Case) {
 	ch, err := h.index.Apply(caseindex.EntryOf(c))
 	if err != nil {
 		h.logger.Error("case index", "case", c.ID, "err", err)
@@ -150,56 +286,6 @@ type sided interface {
 	Side(old bool) json.Marshaler
 }
 
-// ChangedElsewhere applies case id, which another process created or
-// changed; a case that cannot be read makes a reload.
-func (h *Hub) ChangedElsewhere(ctx context.Context, id int64) {
-	c, err := h.store.FindCaseByID(ctx, id)
-	if err != nil {
-		h.Reload()
-		return
-	}
-	h.Changed(c)
-}
-
-// Reload re-reads the whole case index in the background (after a bulk
-// ingest, here or elsewhere, or a lost connection to other processes'
-// announcements), then drops every tile and sends a "bulk" event. Reloads
-// are coalesced: one runs at a time, and requests during it cause one more.
-func (h *Hub) Reload() {
-	h.reloadMu.Lock()
-	defer h.reloadMu.Unlock()
-	if h.reloading {
-		h.again = true
-		return
-	}
-	h.reloading = true
-	h.reloads.Add(1)
-	go h.reloadLoop()
-}
-
-func (h *Hub) reloadLoop() {
-	defer h.reloads.Done()
-	for {
-		if h.store != nil {
-			if err := h.store.LoadCaseIndex(h.ctx, h.index); err != nil && h.ctx.Err() == nil {
-				h.logger.Error("reloading case index", "err", err)
-			}
-		}
-		if h.tiles != nil {
-			h.tiles.CaseChanged(caseindex.Change{Reset: true})
-		}
-		h.events.publish("bulk", map[string]string{"at": h.now().UTC().Format(time.RFC3339)})
-		h.reloadMu.Lock()
-		if !h.again || h.ctx.Err() != nil {
-			h.reloading = false
-			h.reloadMu.Unlock()
-			return
-		}
-		h.again = false
-		h.reloadMu.Unlock()
-	}
-}
-
 // Scope is the part of the district a stream may hear of
 // (*access.Scope).
 type Scope interface {
@@ -229,12 +315,8 @@ var Everyone = Audience{FreeText: true}
 func (h *Hub) Subscribe(a Audience) (<-chan []byte, func()) { return h.events.subscribe(a) }
 
 // Close ends the event streams (a graceful shutdown need not wait for
-// them) and any reload in flight.
-func (h *Hub) Close() {
-	h.events.close()
-	h.cancel()
-	h.reloads.Wait()
-}
+// them).
+func (h *Hub) Close() { h.events.close() }
 
 // caseEvent is the data of a "case" event.
 type caseEvent struct {

@@ -1,9 +1,7 @@
 package live_test
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -33,33 +31,6 @@ func (f *fakeTiles) told() []caseindex.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]caseindex.Change(nil), f.changes...)
-}
-
-// fakeStore serves cases from a map; LoadCaseIndex waits for release.
-type fakeStore struct {
-	cases   map[int64]*cases.Case
-	release chan struct{}
-	mu      sync.Mutex
-	loads   int
-}
-
-func (s *fakeStore) FindCaseByID(_ context.Context, id int64) (*cases.Case, error) {
-	if c, ok := s.cases[id]; ok {
-		return c, nil
-	}
-	return nil, errors.New("no such case")
-}
-
-func (s *fakeStore) LoadCaseIndex(ctx context.Context, x *caseindex.Index) error {
-	s.mu.Lock()
-	s.loads++
-	s.mu.Unlock()
-	select {
-	case <-s.release:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func newCase(id int64, status cases.Status) *cases.Case {
@@ -105,66 +76,6 @@ func TestChangedReachesIndexTilesAndStreams(t *testing.T) {
 			t.Errorf("event %q, want a case event with %s and the stale tiles", msg, want)
 		}
 	}
-}
-
-func TestChangedElsewhereReadsTheStore(t *testing.T) {
-	x := caseindex.New()
-	store := &fakeStore{cases: map[int64]*cases.Case{7: newCase(7, cases.StatusDispatched)}, release: make(chan struct{}, 10)}
-	h := live.New(x, live.Options{Store: store})
-	defer h.Close()
-	events, leave := h.Subscribe(live.Everyone)
-	defer leave()
-
-	h.ChangedElsewhere(context.Background(), 7)
-	if msg := next(t, events); !strings.Contains(msg, `"id":"7"`) || x.Len() != 1 {
-		t.Fatalf("after a change elsewhere: event %q, index %d cases", msg, x.Len())
-	}
-	// A case that cannot be read: anything may have changed, reload.
-	store.release <- struct{}{}
-	h.ChangedElsewhere(context.Background(), 8)
-	if msg := next(t, events); !strings.HasPrefix(msg, "event: bulk\n") {
-		t.Fatalf("after an unreadable case: event %q, want bulk", msg)
-	}
-}
-
-// TestReloadsCoalesce: reloads asked for while one runs make one more, and
-// each ends with every tile dropped and a bulk event.
-func TestReloadsCoalesce(t *testing.T) {
-	x := caseindex.New()
-	tl := &fakeTiles{}
-	store := &fakeStore{release: make(chan struct{})}
-	h := live.New(x, live.Options{Store: store, Tiles: tl})
-	defer h.Close()
-	events, leave := h.Subscribe(live.Everyone)
-	defer leave()
-
-	h.Reload()
-	for store.loadCount() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	h.Reload()
-	h.Reload()
-	store.release <- struct{}{}
-	store.release <- struct{}{}
-	for range 2 {
-		if msg := next(t, events); !strings.HasPrefix(msg, "event: bulk\n") {
-			t.Fatalf("event %q, want bulk", msg)
-		}
-	}
-	if n := store.loadCount(); n != 2 {
-		t.Errorf("%d loads for three reloads asked while the first ran, want 2", n)
-	}
-	for _, ch := range tl.told() {
-		if !ch.Reset {
-			t.Errorf("tiles told %+v after a reload, want a reset", ch)
-		}
-	}
-}
-
-func (s *fakeStore) loadCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.loads
 }
 
 // TestCloseEndsStreams: Close ends the streams, and a stream opened after

@@ -23,18 +23,12 @@ import (
 // CaseStore implements cases.Store.
 type CaseStore struct {
 	db DBTX
-	// Instance names this process in notifications (see Listen).
-	Instance string
 }
 
 var _ cases.Store = (*CaseStore)(nil)
 
 // NewCaseStore returns a store on db (a pool, or a transaction in tests).
 func NewCaseStore(db DBTX) *CaseStore { return &CaseStore{db: db} }
-
-// CasesChannel announces case changes to other processes; the payload is
-// "<instance> <id>".
-const CasesChannel = "citygrid_cases"
 
 // caseColumns is the select list scanned by scanCase.
 const caseColumns = `c.id, c.source, c.external_id, c.category, c.title, c.description, c.priority,
@@ -86,8 +80,6 @@ const insertEventSQL = `
 INSERT INTO case_events (case_id, at, actor, kind, from_status, to_status, note, data)
 VALUES ($1, $2, $3, $4, NULLIF($5, ''), NULLIF($6, ''), $7, $8)`
 
-const notifyCaseSQL = `SELECT pg_notify($1, $2)`
-
 // CreateCase stores c unless a case with the same (source, external_id)
 // exists, in which case it returns that one and false.
 func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string) (*cases.Case, bool, error) {
@@ -121,12 +113,14 @@ func (s *CaseStore) CreateCase(ctx context.Context, c *cases.Case, actor string)
 			return nil, false, fmt.Errorf("create case: event: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, stored.ID)); err != nil {
-		return nil, false, fmt.Errorf("create case: notify: %w", err)
+	pos, err := written(ctx, tx)
+	if err != nil {
+		return nil, false, fmt.Errorf("create case: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, false, fmt.Errorf("create case: %w", err)
 	}
+	record(ctx, pos)
 	return stored, true, nil
 }
 
@@ -285,21 +279,20 @@ func (s *CaseStore) UpdateCase(ctx context.Context, id int64, u cases.Update) (*
 			return nil, fmt.Errorf("update case %d: merge event: %w", id, err)
 		}
 		// The original changed too (its history grew by the duplicate):
-		// a new version, so that a client holding the old one reloads it,
-		// and its own announcement.
+		// a new version, so that a client holding the old one reloads it
+		// (and a row of its own in the change feed).
 		if _, err := tx.Exec(ctx, bumpCaseVersionSQL, *u.MergeInto, u.Now); err != nil {
 			return nil, fmt.Errorf("update case %d: merge into %d: %w", id, *u.MergeInto, err)
 		}
-		if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, *u.MergeInto)); err != nil {
-			return nil, fmt.Errorf("update case %d: notify: %w", id, err)
-		}
 	}
-	if _, err := tx.Exec(ctx, notifyCaseSQL, CasesChannel, fmt.Sprintf("%s %d", s.Instance, c.ID)); err != nil {
-		return nil, fmt.Errorf("update case %d: notify: %w", id, err)
+	pos, err := written(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("update case %d: %w", id, err)
 	}
+	record(ctx, pos)
 	return c, nil
 }
 

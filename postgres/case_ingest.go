@@ -58,8 +58,9 @@ var caseEventColumns = []string{"case_id", "at", "actor", "kind", "from_status",
 
 // InsertCases stores prepared cases with COPY through a staging table, in
 // one transaction, and returns how many were new: the rest were duplicates
-// of stored cases (idempotent on source and external_id). Call
-// AnnounceBulk once the whole ingest is stored.
+// of stored cases (idempotent on source and external_id). Each case stored
+// gets its id (ID), and the others keep ID 0: the caller applies exactly
+// the stored ones to its indexes.
 func (s *CaseStore) InsertCases(ctx context.Context, cs []*cases.Case) (int, error) {
 	recs := make([]cases.Record, len(cs))
 	for i, c := range cs {
@@ -128,15 +129,43 @@ func (s *CaseStore) InsertRecords(ctx context.Context, recs []cases.Record) (int
 	if err := copyEvents(ctx, tx, recs, ids, stored, into); err != nil {
 		return 0, err
 	}
+	var pos uint64
 	if len(stored) > 0 {
 		if err := audit(ctx, tx, access.Entry{Action: "cases.bulk", ObjectType: "cases", Detail: fmt.Sprintf("%d cases stored of %d", len(stored), len(recs))}); err != nil {
 			return 0, err
+		}
+		if pos, err = written(ctx, tx); err != nil {
+			return 0, fmt.Errorf("insert cases: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("insert cases: %w", err)
 	}
+	if pos != 0 {
+		record(ctx, pos)
+	}
+	identify(recs, ids, stored, into)
 	return len(stored), nil
+}
+
+// identify gives the stored cases of recs what the database gave them, so
+// that the caller can apply them to its indexes as they are stored: their
+// ids, version 1 if none, and the case each duplicate was merged into.
+// Cases not stored (duplicates of stored ones) keep id 0.
+func identify(recs []cases.Record, ids, stored []int64, into map[int]int64) {
+	isStored := make(map[int64]bool, len(stored))
+	for _, id := range stored {
+		isStored[id] = true
+	}
+	for i, r := range recs {
+		if !isStored[ids[i]] {
+			continue
+		}
+		r.Case.ID, r.Case.Version = ids[i], max(r.Case.Version, 1)
+		if orig, ok := into[i]; ok {
+			r.Case.MergedInto = &orig
+		}
+	}
 }
 
 func reserveCaseIDs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
@@ -242,17 +271,6 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t
-}
-
-// AnnounceBulk tells other processes that a bulk ingest stored cases, so
-// that they reload their case index once. InsertCases does not announce:
-// an ingest is many batches, and an announcement per batch made every
-// replica reload, and tell its browsers, once per batch.
-func (s *CaseStore) AnnounceBulk(ctx context.Context) error {
-	if _, err := s.db.Exec(ctx, notifyCaseSQL, CasesChannel, s.Instance+" bulk"); err != nil {
-		return fmt.Errorf("announce bulk ingest: %w", err)
-	}
-	return nil
 }
 
 // distinctCategories returns the category codes of recs, each once.

@@ -2,17 +2,11 @@ package postgres_test
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"citygrid/caseindex"
 	"citygrid/cases"
-	"citygrid/internal/dbtest"
-	"citygrid/postgres"
 )
 
 // TestMergeChangesBothCases: merging a duplicate closes it and bumps the
@@ -71,77 +65,5 @@ func TestMergeChangesBothCases(t *testing.T) {
 	}
 	if src := x.Sources(); len(src) != 1 || src[0].Source != "patrol" {
 		t.Errorf("sources %+v, want patrol alone (the hotline duplicate is merged)", src)
-	}
-}
-
-// TestCaseAnnouncements: other processes hear of every case changed,
-// of the original a merge changed, and of a bulk ingest once, however
-// many batches it took.
-func TestCaseAnnouncements(t *testing.T) {
-	pool := dbtest.Isolated(t, "cases", "case_events")
-	ctx := context.Background()
-	store := postgres.NewCaseStore(pool)
-	store.Instance = fmt.Sprintf("announce-test-%d", os.Getpid())
-
-	conn, err := dbtest.Pool(t).Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+postgres.CasesChannel); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Exec(context.Background(), "UNLISTEN "+postgres.CasesChannel) //nolint:errcheck
-	// heard returns this store's announcements so far, without the instance.
-	heard := func() []string {
-		var out []string
-		for {
-			wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-			n, err := conn.Conn().WaitForNotification(wctx)
-			cancel()
-			if err != nil {
-				return out
-			}
-			if rest, ok := strings.CutPrefix(n.Payload, store.Instance+" "); ok {
-				out = append(out, rest)
-			}
-		}
-	}
-
-	e := newCaseEnv(t) // categories, calendar and locator only
-	orig, _, err := store.CreateCase(ctx, e.prepare(t, input("patrol", "n-1", "E0101", 120.365, 36.075)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dup, _, err := store.CreateCase(ctx, e.prepare(t, input("hotline", "n-2", "E0101", 120.3651, 36.0751)), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := heard(), []string{fmt.Sprint(orig.ID), fmt.Sprint(dup.ID)}; !slices.Equal(got, want) {
-		t.Errorf("after two creates: heard %q, want %q", got, want)
-	}
-	if _, err := store.UpdateCase(ctx, dup.ID, cases.Update{MergeInto: &orig.ID, IfVersion: 1, Now: testNow, Calendar: e.cal}); err != nil {
-		t.Fatal(err)
-	}
-	got := heard()
-	slices.Sort(got)
-	if want := []string{fmt.Sprint(orig.ID), fmt.Sprint(dup.ID)}; !slices.Equal(got, want) {
-		t.Errorf("after a merge: heard %q, want both cases %q", got, want)
-	}
-
-	for b := range 3 {
-		batch := []*cases.Case{e.prepare(t, input("app", fmt.Sprintf("bulk-%d", b), "E0101", 120.355, 36.075))}
-		if _, err := store.InsertCases(ctx, batch); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := heard(); len(got) != 0 {
-		t.Errorf("after three batches: heard %q, want nothing until the ingest announces", got)
-	}
-	if err := store.AnnounceBulk(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := heard(); !slices.Equal(got, []string{"bulk"}) {
-		t.Errorf("after the announcement: heard %q, want one bulk", got)
 	}
 }

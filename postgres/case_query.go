@@ -168,6 +168,8 @@ func (s *CaseStore) filterConditions(q *caseQuery, f cases.Filter) (distance str
 			return "", nil, nil, err
 		}
 		q.add("ST_Intersects(c.geom, ST_GeomFromWKB(%s, 4326))", b)
+	case a.All:
+		q.where = append(q.where, "TRUE") // bounded by its other filters (Open311's time window)
 	default:
 		return "", nil, nil, fmt.Errorf("no area")
 	}
@@ -187,6 +189,9 @@ func (s *CaseStore) filterConditions(q *caseQuery, f cases.Filter) (distance str
 	if f.Source != "" {
 		q.add("c.source = %s", f.Source)
 	}
+	if f.Campaign != 0 { // campaigns, issue 18
+		q.add("EXISTS (SELECT 1 FROM campaigns k WHERE k.id = %s AND campaign_covers(k, c))", f.Campaign)
+	}
 	inner, edge = s.coveringCells(a)
 	addRestriction(q, f.Restrict, inner != nil || edge != nil)
 	if f.From != nil {
@@ -203,6 +208,13 @@ func (s *CaseStore) filterConditions(q *caseQuery, f cases.Filter) (distance str
 			cond = "NOT " + cond
 		}
 		q.add(cond, f.Now)
+	}
+	// Open311 (issue 15): updated_at bounds.
+	if f.UpdatedFrom != nil {
+		q.add("c.updated_at >= %s", *f.UpdatedFrom)
+	}
+	if f.UpdatedTo != nil {
+		q.add("c.updated_at < %s", *f.UpdatedTo)
 	}
 	return distance, inner, edge, nil
 }
@@ -231,6 +243,9 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	}
 	var sql string
 	cells := (inner != nil || edge != nil) && f.Before == nil
+	if cells && f.Offset > 0 {
+		return nil, nil, fmt.Errorf("find cases: an offset with a %s area", a.Kind())
+	}
 	if cells {
 		// Newest first within a small area: walk the (h3, reported_at)
 		// index cell by cell, at most limit rows from each, and keep the
@@ -260,11 +275,11 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 		// and the outer query settles ties by id (a page loses a row only
 		// if more than knnTieMargin cases lie at exactly the same distance).
 		sql = "SELECT * FROM (SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
-			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + distance + "\nLIMIT " + q.arg(f.Limit+knnTieMargin) +
-			") c\nORDER BY distance, c.id LIMIT " + q.arg(f.Limit)
+			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + distance + "\nLIMIT " + q.arg(f.Offset+f.Limit+knnTieMargin) +
+			") c\nORDER BY distance, c.id LIMIT " + q.arg(f.Limit) + " OFFSET " + q.arg(f.Offset)
 	} else {
 		sql = "SELECT " + caseColumns + ", " + distance + " AS distance FROM cases c WHERE " +
-			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + order + "\nLIMIT " + q.arg(f.Limit)
+			strings.Join(q.where, "\n  AND ") + "\nORDER BY " + order + "\nLIMIT " + q.arg(f.Limit) + " OFFSET " + q.arg(f.Offset)
 	}
 	db := s.db
 	if cells || a.Near != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -12,7 +13,7 @@ import (
 	"citygrid/cases"
 )
 
-const findCategoriesSQL = `SELECT code, name_zh, name_en, limit_value, limit_unit FROM categories ORDER BY code`
+const findCategoriesSQL = `SELECT code, name_zh, name_en, limit_value, limit_unit, open311, public, attributes FROM categories ORDER BY code`
 
 // Categories returns the stored category table, or the default table while
 // none has been stored.
@@ -27,7 +28,18 @@ func findCategories(ctx context.Context, db DBTX) (*cases.Categories, error) {
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (cases.Category, error) {
 		var c cases.Category
-		err := r.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.TimeLimit.Value, &c.TimeLimit.Unit)
+		var open311 bool
+		var attrs []byte
+		err := r.Scan(&c.Code, &c.NameZH, &c.NameEN, &c.TimeLimit.Value, &c.TimeLimit.Unit, &open311, &c.Public, &attrs)
+		if err != nil {
+			return c, err
+		}
+		if !open311 {
+			c.Open311 = &open311 // nil stands for the default, true
+		}
+		if len(attrs) > 0 && string(attrs) != "[]" {
+			err = json.Unmarshal(attrs, &c.Attributes)
+		}
 		return c, err
 	})
 	if err != nil {
@@ -163,9 +175,13 @@ func writeCategories(ctx context.Context, tx pgx.Tx, cs *cases.Categories) error
 	}
 	rows := make([][]any, 0, len(cs.List()))
 	for _, c := range cs.List() {
-		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit})
+		attrs := []byte("[]")
+		if len(c.Attributes) > 0 {
+			attrs, _ = json.Marshal(c.Attributes)
+		}
+		rows = append(rows, []any{c.Code, c.NameZH, c.NameEN, int32(c.TimeLimit.Value), c.TimeLimit.Unit, c.InOpen311(), c.Public, string(attrs)})
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"categories"}, []string{"code", "name_zh", "name_en", "limit_value", "limit_unit", "open311", "public", "attributes"}, pgx.CopyFromRows(rows)); err != nil {
 		return translateWriteError("write categories", err)
 	}
 	return nil

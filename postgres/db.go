@@ -1,9 +1,11 @@
 package postgres
 
 import (
-	"citygrid/grid"
 	"context"
 	"fmt"
+	"strings"
+
+	"citygrid/grid"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -24,8 +26,15 @@ type DBTX interface {
 // Concurrent reports whether db serves several statements at once: a pool
 // does, a transaction serves one at a time.
 func Concurrent(db DBTX) bool {
-	_, ok := db.(*pgxpool.Pool)
-	return ok
+	switch db := db.(type) {
+	case *pgxpool.Pool:
+		return true
+	case *Patient:
+		return Concurrent(db.db)
+	case *ReplicaReads:
+		return Concurrent(db.primary)
+	}
+	return false
 }
 
 // Open connects to url, checks that the server answers, and applies any
@@ -39,6 +48,13 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	// API ever run.
 	if _, set := cfg.ConnConfig.RuntimeParams["jit"]; !set {
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
+	// pgx's default, four connections on this machine, is too few for a
+	// server: two follow notifications for good, and a request may hold
+	// one while it authenticates on another. pool_max_conns in the URL
+	// still wins.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -58,6 +74,11 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	return pool, nil
 }
+
+// defaultMaxConns is the pool size of a process unless its URL says
+// otherwise (pool_max_conns): with PostgreSQL's default of 100
+// connections, four processes fit beside the tools.
+const defaultMaxConns = 20
 
 const findStoredCellResSQL = `SELECT res FROM stored_cell_resolution`
 

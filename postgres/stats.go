@@ -28,12 +28,14 @@ import (
 
 // statsParamsSQL types the parameters, whichever a query uses.
 const statsParamsSQL = `params AS (SELECT $1::timestamptz, $2::timestamptz, $3::smallint, $4::text, $5::timestamptz,
-    $6::text[], $7::text, $8::text)`
+    $6::text[], $7::text, $8::text, $9::bigint)`
 
 // statsScopeSQL keeps the cases of the caller's scope ($6 its grids, NULL
 // for all; $7 a handler's unit; $8 an integration's source), by the grid a
-// case has now.
-const statsScopeSQL = `($6::text[] IS NULL OR c.grid = ANY($6)) AND ($7 = '' OR c.unit = $7) AND ($8 = '' OR c.source = $8)`
+// case has now; and $9 a campaign's (0: none), by its one rule
+// campaign_covers (campaigns, issue 18).
+const statsScopeSQL = `($6::text[] IS NULL OR c.grid = ANY($6)) AND ($7 = '' OR c.unit = $7) AND ($8 = '' OR c.source = $8)
+    AND ($9 = 0 OR EXISTS (SELECT 1 FROM campaigns k WHERE k.id = $9 AND campaign_covers(k, c)))`
 
 // statsEventsSQL lists the period's reworks and extensions.
 const statsEventsSQL = `
@@ -223,7 +225,7 @@ func (s *CaseStore) Stats(ctx context.Context, q cases.StatsQuery) ([]cases.Stat
 	if q.Now.Before(q.To) {
 		end = q.Now.Truncate(time.Microsecond).Add(time.Microsecond) // the database's precision
 	}
-	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source)
+	rows, err := s.db.Query(ctx, sql, q.From, end, level, tz, q.Now, q.Restrict.Grids, q.Restrict.Unit, q.Restrict.Source, q.Campaign)
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
 	}

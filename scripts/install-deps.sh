@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what citygrid needs on Debian 12 when it is missing: the
 # PostgreSQL 15 server and PostGIS 3 for it, and, with --browser, Chromium
-# (and CJK fonts) for the browser tests, and, with --gdal, GDAL's command
-# line tools (gdal-bin: ogrinfo, ogr2ogr) for the OGC API test. Idempotent; runs no apt-get at all
+# (and CJK fonts) for the browser tests, poppler-utils for the printed
+# bulletin's test, and, with --gdal, GDAL's command line tools (gdal-bin:
+# ogrinfo, ogr2ogr) for the OGC API test. Idempotent; runs no apt-get at all
 # when everything is there. As non-root it uses sudo when available, else
 # prints what to install and fails.
 set -euo pipefail
@@ -46,6 +47,28 @@ if [ "$want_browser" = 1 ]; then
   else
     echo "missing: /usr/bin/chromium"
     packages+=(chromium fonts-noto-cjk)
+  fi
+  # The cluster test puts three serve processes behind a real load balancer.
+  if command -v haproxy >/dev/null 2>&1; then
+    echo "ok: haproxy present"
+  else
+    echo "missing: haproxy"
+    packages+=(haproxy)
+  fi
+  # The printed bulletins (issue 18): a CJK font with TrueType outlines,
+  # which Chromium embeds in a PDF as a font (Noto CJK's CFF outlines
+  # become nameless Type 3 glyphs), and poppler-utils to read the PDF.
+  if [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then
+    echo "ok: WenQuanYi Micro Hei present"
+  else
+    echo "missing: fonts-wqy-microhei"
+    packages+=(fonts-wqy-microhei)
+  fi
+  if command -v pdftotext >/dev/null 2>&1; then
+    echo "ok: poppler-utils present"
+  else
+    echo "missing: pdftotext (poppler-utils)"
+    packages+=(poppler-utils)
   fi
 fi
 

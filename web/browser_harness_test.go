@@ -149,6 +149,8 @@ func server(t testing.TB, n int) *site {
 		Grids: grids, Cases: caseStore, Stats: caseStore, Index: index, App: app.New(index, caseIndex, caseStore, app.Config{}), Ready: pool.Ping,
 		Keys: keys, Audit: postgres.NewAuditStore(pool), Users: users,
 		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+
+		Projects: postgres.NewProjectStore(pool), // issue 17
 	})
 	srv := httptest.NewServer(api)
 	t.Cleanup(func() {

@@ -20,6 +20,7 @@ import (
 // variable (the flag wins); defaults suit a developer's machine.
 type Config struct {
 	DatabaseURL    string        // CITYGRID_DATABASE_URL; empty: run a private local cluster
+	ReplicaURLs    string        // CITYGRID_REPLICA_URLS: streaming replicas for reads, comma-separated
 	DataDir        string        // CITYGRID_DATA_DIR: where the private cluster lives
 	Addr           string        // CITYGRID_ADDR
 	H3Res          int           // CITYGRID_H3_RES: resolution of the cells in answers
@@ -49,6 +50,12 @@ type Config struct {
 	BulkIdleTimeout time.Duration // CITYGRID_BULK_IDLE_TIMEOUT: silence that cuts a bulk body (0: none)
 	SessionIdle     time.Duration // CITYGRID_SESSION_IDLE: a signed-in session ends after this long without a request
 
+	// Open311 (issue 15): anonymous GET requests of the categories marked public.
+	Open311PublicRead bool // CITYGRID_OPEN311_PUBLIC_READ
+	// The change feed (issue 14).
+	ChangeRetention time.Duration // CITYGRID_CHANGE_RETENTION: how long the case change log keeps a change
+	ChangePoll      time.Duration // CITYGRID_CHANGE_POLL: how often the feed is read without a wake-up
+
 	// OpenID Connect sign-in (off without an issuer); see oidc.go.
 	OIDCIssuer       string // CITYGRID_OIDC_ISSUER
 	OIDCClientID     string // CITYGRID_OIDC_CLIENT_ID
@@ -58,6 +65,15 @@ type Config struct {
 	OIDCRoleMap      string // CITYGRID_OIDC_ROLE_MAP: value=role,... (empty: values that name roles)
 	OIDCScopeClaim   string // CITYGRID_OIDC_SCOPE_CLAIM
 	OIDCUnitClaim    string // CITYGRID_OIDC_UNIT_CLAIM
+
+	// Bulletins (issue 18).
+	BulletinAt      string        // CITYGRID_BULLETIN_AT: time of day (district time) bulletins are generated; "off": never
+	BulletinScopes  string        // CITYGRID_BULLETIN_SCOPES: district, streets, units (comma-separated)
+	BulletinCatchUp time.Duration // CITYGRID_BULLETIN_CATCH_UP: how far back a start catches up missed bulletins
+
+	// Snapshots of the indexes (issue 14); see snapshot.go.
+	SnapshotDir   string        // CITYGRID_SNAPSHOT_DIR: empty: beside the private cluster's directory; "none": off
+	SnapshotEvery time.Duration // CITYGRID_SNAPSHOT_EVERY
 }
 
 // parseConfig reads flags (after the subcommand) with environment defaults;
@@ -102,6 +118,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return v
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", env("CITYGRID_DATABASE_URL", ""), "PostgreSQL URL (env CITYGRID_DATABASE_URL); empty runs a private local cluster in -data-dir")
+	fs.StringVar(&c.ReplicaURLs, "replica-urls", env("CITYGRID_REPLICA_URLS", ""), "streaming replicas of -database-url, comma-separated (env CITYGRID_REPLICA_URLS): area queries, exports and statistics read there once a replica has replayed what the request needs")
 	fs.StringVar(&c.DataDir, "data-dir", env("CITYGRID_DATA_DIR", defaultDataDir(os.Geteuid(), workDir())), "directory of the private local cluster (env CITYGRID_DATA_DIR); as root, one per checkout under "+rootDataDirs)
 	fs.StringVar(&c.Addr, "addr", env("CITYGRID_ADDR", "127.0.0.1:8080"), "HTTP listen address (env CITYGRID_ADDR)")
 	fs.IntVar(&c.H3Res, "h3-res", envInt("CITYGRID_H3_RES", 9), "H3 resolution of the cell /v1/locate reports, 0-15 (env CITYGRID_H3_RES); cases are stored and counted at 9 whatever this says")
@@ -112,6 +129,9 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", int64(envInt("CITYGRID_MAX_IMPORT_BYTES", 256<<20)), "largest import body (env CITYGRID_MAX_IMPORT_BYTES)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", envDur("CITYGRID_REQUEST_TIMEOUT", 30*time.Second), "time limit of a request; imports get 10x (env CITYGRID_REQUEST_TIMEOUT)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", envDur("CITYGRID_SHUTDOWN_GRACE", 15*time.Second), "time in-flight requests get on shutdown (env CITYGRID_SHUTDOWN_GRACE)")
+	// The change feed (issue 14).
+	fs.DurationVar(&c.ChangeRetention, "change-retention", envDur("CITYGRID_CHANGE_RETENTION", 24*time.Hour), "how long the case change log keeps a change; a process behind that loads every case anew (env CITYGRID_CHANGE_RETENTION)")
+	fs.DurationVar(&c.ChangePoll, "change-poll", envDur("CITYGRID_CHANGE_POLL", time.Second), "how often the case change log is read when no notification wakes the reader (env CITYGRID_CHANGE_POLL)")
 	fs.BoolVar(&c.Demo, "demo", envBool("CITYGRID_DEMO", false), "serve: load the demo district when the database has no grids (env CITYGRID_DEMO)")
 	fs.IntVar(&c.DemoCases, "demo-cases", envInt("CITYGRID_DEMO_CASES", 0), "demo: how many realistic cases to generate (env CITYGRID_DEMO_CASES)")
 	fs.Float64Var(&c.DupRadiusM, "duplicate-radius-m", envFloat("CITYGRID_DUPLICATE_RADIUS_M", 50), "distance within which a new case lists open cases of its category as possible duplicates (env CITYGRID_DUPLICATE_RADIUS_M)")
@@ -128,6 +148,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.IntVar(&c.BulkConcurrency, "bulk-concurrency", envInt("CITYGRID_BULK_CONCURRENCY", 2), "bulk ingests a client may stream at once; over it a 429 (env CITYGRID_BULK_CONCURRENCY); 0: no cap")
 	fs.DurationVar(&c.BulkIdleTimeout, "bulk-idle-timeout", envDur("CITYGRID_BULK_IDLE_TIMEOUT", 30*time.Second), "a bulk body of which no byte arrives for this long is cut with a 408 (env CITYGRID_BULK_IDLE_TIMEOUT); 0: never")
 	fs.DurationVar(&c.SessionIdle, "session-idle", envDur("CITYGRID_SESSION_IDLE", 12*time.Hour), "a signed-in session ends after this long without a request (env CITYGRID_SESSION_IDLE)")
+	// Open311 (issue 15).
+	fs.BoolVar(&c.Open311PublicRead, "open311-public-read", envBool("CITYGRID_OPEN311_PUBLIC_READ", false), "Open311: anonymous clients may read the requests of categories marked public, without reporters' contact details (env CITYGRID_OPEN311_PUBLIC_READ)")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", env("CITYGRID_OIDC_ISSUER", ""), "OpenID Connect issuer URL: people may sign in at the city's identity provider (env CITYGRID_OIDC_ISSUER); empty: off")
 	fs.StringVar(&c.OIDCClientID, "oidc-client-id", env("CITYGRID_OIDC_CLIENT_ID", ""), "client id registered at the identity provider (env CITYGRID_OIDC_CLIENT_ID)")
 	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", env("CITYGRID_OIDC_CLIENT_SECRET", ""), "its client secret; prefer the environment (env CITYGRID_OIDC_CLIENT_SECRET)")
@@ -136,6 +158,13 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.OIDCRoleMap, "oidc-role-map", env("CITYGRID_OIDC_ROLE_MAP", ""), "claim values to roles, first match wins, e.g. \"grid-duty=dispatcher,grid-analysts=planner\" (env CITYGRID_OIDC_ROLE_MAP); empty: values naming a role")
 	fs.StringVar(&c.OIDCScopeClaim, "oidc-scope-claim", env("CITYGRID_OIDC_SCOPE_CLAIM", "citygrid_scope"), "ID token claim holding the scope's grid codes; absent: the whole district (env CITYGRID_OIDC_SCOPE_CLAIM)")
 	fs.StringVar(&c.OIDCUnitClaim, "oidc-unit-claim", env("CITYGRID_OIDC_UNIT_CLAIM", "citygrid_unit"), "ID token claim holding a handler's unit (env CITYGRID_OIDC_UNIT_CLAIM)")
+	// Bulletins (issue 18).
+	fs.StringVar(&c.BulletinAt, "bulletin-at", env("CITYGRID_BULLETIN_AT", "08:00"), "time of day, in the district's time zone, at which the bulletins of the periods just ended are generated; off: never (env CITYGRID_BULLETIN_AT)")
+	fs.StringVar(&c.BulletinScopes, "bulletin-scopes", env("CITYGRID_BULLETIN_SCOPES", "district,streets"), "whose bulletins are generated: district, streets, units, comma-separated (env CITYGRID_BULLETIN_SCOPES)")
+	fs.DurationVar(&c.BulletinCatchUp, "bulletin-catch-up", envDur("CITYGRID_BULLETIN_CATCH_UP", 72*time.Hour), "at start, bulletins due this far back and not stored are generated (env CITYGRID_BULLETIN_CATCH_UP)")
+	// Snapshots of the indexes (issue 14).
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("CITYGRID_SNAPSHOT_DIR", ""), "directory of the indexes' snapshot, read at start instead of every case (env CITYGRID_SNAPSHOT_DIR); empty: beside -data-dir (.citygrid/snapshots); none: no snapshots")
+	fs.DurationVar(&c.SnapshotEvery, "snapshot-every", envDur("CITYGRID_SNAPSHOT_EVERY", 10*time.Minute), "longest time between snapshots while cases change; also after 100,000 changes and on shutdown (env CITYGRID_SNAPSHOT_EVERY)")
 	if flags != nil {
 		flags(fs)
 	}
@@ -174,6 +203,9 @@ func (c *Config) Validate() error {
 	if c.DemoCases < 0 || c.DemoCases > 10_000_000 {
 		errs = append(errs, fmt.Errorf("demo-cases %d: want 0 to 10000000", c.DemoCases))
 	}
+	if c.ChangeRetention < time.Minute || c.ChangePoll <= 0 || c.ChangePoll > time.Minute { // the change feed (issue 14)
+		errs = append(errs, errors.New("change-retention must be at least 1m and change-poll in (0, 1m]"))
+	}
 	if c.RequestTimeout <= 0 || c.ShutdownGrace < 0 {
 		errs = append(errs, errors.New("request-timeout must be positive and shutdown-grace not negative"))
 	}
@@ -199,6 +231,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("rate-limit, bulk-concurrency and bulk-idle-timeout must not be negative, and rate-burst must be at least 1"))
 	}
 	if _, err := c.oidcConfig(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, _, _, err := c.bulletinSchedule(); err != nil { // issue 18
 		errs = append(errs, err)
 	}
 	if c.DatabaseURL == "" && c.DataDir == "" {
@@ -254,4 +289,31 @@ func (c *Config) tileCacheControl() (map[string]string, error) {
 		out[layer] = value
 	}
 	return out, nil
+}
+
+// bulletinSchedule reads the bulletin settings (issue 18): the time of
+// day (off: false), and whether streets' and units' bulletins are made.
+func (c *Config) bulletinSchedule() (at time.Duration, streets, units bool, err error) {
+	for _, s := range strings.Split(c.BulletinScopes, ",") {
+		switch strings.TrimSpace(s) {
+		case "district", "":
+		case "streets":
+			streets = true
+		case "units":
+			units = true
+		default:
+			return 0, false, false, fmt.Errorf("bulletin-scopes %q: want district, streets or units", s)
+		}
+	}
+	if c.BulletinAt == "off" {
+		return -1, streets, units, nil
+	}
+	t, err := time.Parse("15:04", c.BulletinAt)
+	if err != nil {
+		return 0, false, false, fmt.Errorf("bulletin-at %q: want a time of day such as 08:00, or off", c.BulletinAt)
+	}
+	if c.BulletinCatchUp < 0 {
+		return 0, false, false, errors.New("bulletin-catch-up must not be negative")
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, streets, units, nil
 }

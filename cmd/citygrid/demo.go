@@ -33,12 +33,7 @@ func loadDemoCases(ctx context.Context, pool *pgxpool.Pool, n int, e *env) error
 	bar := newProgress(e.stderr)
 	k, err := demo.LoadCases(ctx, pool, n, time.Now(), func(done, total int) { bar.Update("demo cases", done, total) })
 	bar.Done()
-	if k > 0 {
-		// Running servers reload once, for all the batches.
-		if aerr := postgres.NewCaseStore(pool).AnnounceBulk(context.WithoutCancel(ctx)); err == nil {
-			err = aerr
-		}
-	}
+	// Running servers follow the change feed: nothing to announce.
 	if err != nil {
 		return err
 	}

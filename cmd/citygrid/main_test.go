@@ -78,7 +78,7 @@ func TestServeSmoke(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-shutdown-grace", "5s"}, &stdout, &stderr)
+		done <- Run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-snapshot-dir", t.TempDir(), "-shutdown-grace", "5s"}, &stdout, &stderr)
 	}()
 
 	var base string

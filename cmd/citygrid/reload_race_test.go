@@ -15,9 +15,10 @@ import (
 )
 
 // TestReloadKeepsConcurrentChange: a case PATCHed right after a bulk
-// ingest must not be lost by either replica. The reload the bulk sets off
-// reads a snapshot that may predate the PATCH; swapping it in used to
-// discard the PATCH already applied to the index, for good.
+// ingest must not be lost by either replica. A bulk ingest used to set off
+// a full reload whose snapshot could predate the PATCH, and swapping it in
+// discarded the PATCH for good; now the bulk applies its own rows and the
+// change feed brings both, in commit order, but the race stays tested.
 func TestReloadKeepsConcurrentChange(t *testing.T) {
 	t.Setenv("CITYGRID_DEMO", "")
 	dbURL := dbtest.URL(t)

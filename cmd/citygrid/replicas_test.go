@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,9 +43,14 @@ func startReplica(t *testing.T, name, dbURL string) *replica {
 }
 
 // startServe runs serve with args on a free port until the test ends (or
-// stop) and returns once it listens.
+// stop) and returns once it listens. Its snapshots go to a directory of
+// its own unless args name one: left in the checkout's default, they would
+// outlive the test and seed the next one's indexes.
 func startServe(t *testing.T, name string, args ...string) *replica {
 	t.Helper()
+	if !slices.Contains(args, "-snapshot-dir") {
+		args = append([]string{"-snapshot-dir", t.TempDir()}, args...)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
@@ -219,7 +225,7 @@ func listeners(t *testing.T, pool *pgxpool.Pool, channel string) int {
 func startPair(t *testing.T, pool *pgxpool.Pool, dbURL string) (a, b *replica) {
 	t.Helper()
 	before := map[string]int{}
-	for _, ch := range []string{postgres.GridsChannel, postgres.CasesChannel} {
+	for _, ch := range []string{postgres.GridsChannel, postgres.ChangesChannel} {
 		before[ch] = listeners(t, pool, ch)
 	}
 	a = startReplica(t, "A", dbURL)

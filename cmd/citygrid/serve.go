@@ -14,10 +14,12 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"citygrid/bulletin"
 	"citygrid/caseindex"
 	"citygrid/grid"
 	"citygrid/httpapi"
 	"citygrid/internal/app"
+	"citygrid/live"
 	"citygrid/postgres"
 	"citygrid/tiles"
 )
@@ -28,12 +30,22 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		return err
 	}
 	defer closeDB()
-	store := postgres.NewGridStore(pool)
+	// Stores wait out a restart of the database rather than fail.
+	db := postgres.NewPatient(pool, 0)
+	replicas, err := openReplicas(ctx, cfg.ReplicaURLs)
+	if err != nil {
+		return err
+	}
+	defer closeReplicas(replicas)
+	store := postgres.NewGridStore(db)
 	store.Instance = instanceID()
-	caseStore := postgres.NewCaseStore(pool)
-	caseStore.Instance = store.Instance
+	caseStore := postgres.NewCaseStore(db)
+	readStore := postgres.NewCaseStore(postgres.NewReplicaReads(db, replicas))
 	if cfg.Demo {
 		if err := loadDemoIfEmpty(ctx, pool, cfg.DemoCases, e); err != nil {
+			return err
+		}
+		if err := loadDemoProjects(ctx, pool, e); err != nil { // issue 17
 			return err
 		}
 	}
@@ -50,8 +62,22 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// Snapshots (issue 14): read before any index is built, tagged with
+	// this database's identity and brought up to date from the change feed.
+	dbID, err := caseStore.DatabaseIdentity(ctx)
+	if err != nil {
+		return err
+	}
+	var hub *live.Hub // made below, once the grid index is built
+	feed := snapshotFeed{Database: dbID, MaxAge: cfg.ChangeRetention, Bounds: caseStore.FeedBounds,
+		Position:   func() uint64 { return hub.Applied() },
+		ReplayFrom: func(ctx context.Context, p uint64) error { return hub.ReplayFrom(ctx, p) }}
+	snaps, err := startSnapshots(ctx, cfg, e, feed, index, store)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	if err := index.Rebuild(ctx, store); err != nil {
+	if err := snaps.rebuildGrids(ctx); err != nil {
 		return err
 	}
 	l := index.Locator()
@@ -62,26 +88,32 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		Tiles:  tiles.Options{PointZoom: cfg.TilePointZoom, MaxFeatures: cfg.TileMaxFeatures, CacheBytes: cfg.TileCacheBytes},
 		Logger: e.logger,
 	})
-	hub := application.Live
+	hub = application.Live
 	defer hub.Close()
-	// Other processes' case changes enter through the same door as this
-	// one's. Listen before loading, so that no change made meanwhile is
-	// missed.
-	err = listen(ctx, pool, postgres.CasesChannel, store.Instance, e, func(payload string) {
-		if id, ok := postgres.CaseNotification(payload); ok {
-			hub.ChangedElsewhere(ctx, id)
-		} else {
-			hub.Reload()
+	// Every process's case changes reach this one through the change feed
+	// (migration 011), in commit order; a notification only wakes the
+	// follower, which reads the log every -change-poll regardless. Listen
+	// before loading: a change committed meanwhile wakes it.
+	wake := make(chan struct{}, 1)
+	err = listen(ctx, pool, postgres.ChangesChannel, store.Instance, e, func(string) {
+		select {
+		case wake <- struct{}{}:
+		default: // a wake-up is pending already
 		}
 	})
 	if err != nil {
 		return err
 	}
 	start = time.Now()
-	if err := caseStore.LoadCaseIndex(ctx, application.Cases); err != nil {
+	// A snapshot and the feed's tail, else a full load (built aside,
+	// swapped in): either way the hub knows the position it holds.
+	if err := snaps.loadCases(ctx, application.Cases, hub.Load); err != nil {
 		return err
 	}
-	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "elapsed", time.Since(start).Round(time.Millisecond))
+	defer snaps.close() // after the server's shutdown, a last snapshot
+	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "position", hub.Applied(), "elapsed", time.Since(start).Round(time.Millisecond))
+	go hub.Follow(ctx, wake, cfg.ChangePoll)
+	go pruneChanges(ctx, caseStore, cfg.ChangeRetention, e.logger)
 	if cfg.Demo {
 		var sources []string // most cases first
 		for _, s := range application.Cases.Sources() {
@@ -90,6 +122,19 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		if err := issueDemoKeys(ctx, postgres.NewKeyStore(pool), postgres.NewUserStore(pool), store, sources, demoKeysFile, e); err != nil {
 			return err
 		}
+	}
+
+	// Campaigns and bulletins (issue 18), which report the projects' late
+	// milestones (issue 17).
+	campaigns := postgres.NewCampaignStore(db)
+	projects := postgres.NewProjectStore(db)
+	bulletins := app.NewBulletins(app.BulletinDeps{Cases: caseStore, Stats: caseStore, Hotspots: caseStore, Campaigns: campaigns,
+		Store: postgres.NewBulletinStore(db), Locator: index.Locator, Milestones: app.LateMilestones{Projects: projects}})
+	if at, streets, units, _ := cfg.bulletinSchedule(); at >= 0 { // checked by Validate
+		sched := &bulletin.Scheduler{Service: bulletins, Lock: &postgres.Locker{Pool: pool}, Kinds: bulletin.Kinds,
+			Scopes: func() []bulletin.Scope { return bulletin.Scopes(index.Locator(), streets, units) },
+			At:     at, CatchUp: cfg.BulletinCatchUp, Logger: e.logger}
+		go sched.Run(ctx)
 	}
 
 	cacheControl, _ := cfg.tileCacheControl() // checked by Validate
@@ -108,8 +153,12 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 		BulkIdleTimeout:  offIfZero(cfg.BulkIdleTimeout),
 		SessionIdle:      cfg.SessionIdle,
 		OIDC:             oidcConfig,
-	}, httpapi.Deps{Grids: store, Cases: caseStore, Stats: caseStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
-		Keys: postgres.NewKeyStore(pool), Audit: postgres.NewAuditStore(pool), Users: postgres.NewUserStore(pool)})
+		// Open311 (issue 15).
+		Open311PublicRead: cfg.Open311PublicRead,
+	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
+		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
+		Campaigns: campaigns, Bulletins: bulletins,
+		Projects: projects}) // issue 17
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -147,6 +196,25 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 func warnUnregisteredFallback(l *grid.Locator, fallback string, logger *slog.Logger) {
 	if _, ok := l.Unit(fallback); fallback != "" && !ok {
 		logger.Warn("the fallback unit is not registered: register it (POST /v1/units) before cases are assigned to it", "fallback_unit", fallback)
+	}
+}
+
+// pruneChanges drops the change feed's rows older than retention, at
+// start and then every tenth of it (at most hourly), until ctx ends. Every
+// process prunes: the deletes are idempotent.
+func pruneChanges(ctx context.Context, store *postgres.CaseStore, retention time.Duration, logger *slog.Logger) {
+	every := min(retention/10, time.Hour)
+	for {
+		if n, err := store.PruneChanges(ctx, retention); err != nil && ctx.Err() == nil {
+			logger.Warn("pruning the change feed", "err", err)
+		} else if n > 0 {
+			logger.Info("change feed pruned", "rows", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
 	}
 }
 

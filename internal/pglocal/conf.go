@@ -52,6 +52,9 @@ func (c *Cluster) writeConf() error {
 	fmt.Fprintf(&b, "effective_cache_size = 1GB\n")
 	fmt.Fprintf(&b, "random_page_cost = 1.1\n")
 	fmt.Fprintf(&b, "max_wal_size = 1GB\n")
+	// A standby keeps the primary from vacuuming rows its queries still
+	// read, rather than cancelling them (ignored by a primary).
+	fmt.Fprintf(&b, "hot_standby_feedback = on\n")
 	fmt.Fprintf(&b, "log_min_duration_statement = -1\n")
 	if c.cfg.Ephemeral {
 		fmt.Fprintf(&b, "# ephemeral (test) cluster: no durability\n")

@@ -15,7 +15,8 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.js')).sort();
 const source = Object.fromEntries(files.map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
 
 /** PURE are the modules that must run anywhere: no DOM, no MapLibre, no network. */
-const PURE = ['actions.js', 'auth.js', 'geometry.js', 'lookup.js', 'model.js', 'params.js', 'placement.js', 'ramps.js', 'rules.js', 'stale.js', 'style.js'];
+const PURE = ['actions.js', 'auth.js', 'geometry.js', 'lookup.js', 'model.js', 'params.js', 'placement.js', 'ramps.js', 'rules.js', 'stale.js', 'style.js',
+  'projectmodel.js']; // issue 17
 
 /** MAX_LINES keeps modules small enough to read in one go. */
 const MAX_LINES = 400;

@@ -18,9 +18,10 @@ const CLUSTER_ZOOM_MAX = 16;
  * setupPointer wires clicks and the cursor. map is the MapLibre map; view
  * the MapView (visible); draw the Draw tool (its clicks are its own);
  * state the page state (mode); panels the Panels (openCase, openCell,
- * openGrid).
+ * openGrid); extraClick(e), when given, takes a click before cells and
+ * grids (the projects and disputed cases of issue 17) and says if it did.
  */
-export function setupPointer({map, view, draw, state, panels}) {
+export function setupPointer({map, view, draw, state, panels, extraClick}) {
   const shown = (layers) => layers.filter((id) => view.visible(id));
 
   map.on('click', (e) => {
@@ -40,6 +41,7 @@ export function setupPointer({map, view, draw, state, panels}) {
       }
       return;
     }
+    if (extraClick && extraClick(e)) return;
     const cellLayers = shown(CELL_LAYERS);
     const cells = cellLayers.length ? map.queryRenderedFeatures(e.point, {layers: cellLayers}) : [];
     if (cells.length && (state.mode === 'plan' || cells[0].properties.gi_class !== 'none')) {

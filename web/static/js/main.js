@@ -25,6 +25,7 @@ import {GridLabels} from './gridlabels.js';
 import {Live} from './live.js';
 import {setupSearch} from './search.js';
 import {setupPointer} from './clicks.js';
+import {Projects} from './projects.js';
 
 const origin = window.location.origin;
 const t0 = performance.now();
@@ -242,7 +243,8 @@ async function boot(meBody) {
   };
   $('#sidebar-toggle').addEventListener('click', () => sidebar.toggle(!sidebar.isOpen()));
   setupSearch({data, panels, panel, view, draw, sidebar});
-  setupPointer({map, view, draw, state, panels});
+  const projects = new Projects({map, panel, origin, me, data, openCase: (id) => panels.openCase(id, {push: true})}); // issue 17
+  setupPointer({map, view, draw, state, panels, extraClick: (e) => projects.click(e)});
 
   const labels = new GridLabels(map, data);
   const live = session.live = new Live({
@@ -260,6 +262,7 @@ async function boot(meBody) {
     live,
     setMode,
     setLayer: (name, on) => layers.setLayer(name, on),
+    projects, openProject: (id) => projects.openProject(id),
   });
 
   map.on('dataloading', () => { mapBusy = true; progress(); });
@@ -286,6 +289,7 @@ async function boot(meBody) {
     metrics.loadMs = Math.round(performance.now());
     for (const name of Object.keys(LAYER_GROUPS)) layers.setLayer(name, state.layers[name]);
     layers.renderHotspotLegend();
+    projects.addLayers();
     labels.loadNames()
       .then(() => {
         metrics.namesMs = Math.round(performance.now());

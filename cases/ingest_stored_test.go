@@ -24,10 +24,10 @@ func (f *failingStore) InsertCases(ctx context.Context, cs []*Case) (int, error)
 	return n, err
 }
 
-// TestIngestAnnouncesOnce: however many batches an ingest stores, other
-// processes are told once, after the last; an ingest that stores nothing
-// tells nobody; one that fails after storing a batch still tells them.
-func TestIngestAnnouncesOnce(t *testing.T) {
+// TestIngestTellsStored: every case an ingest stores is handed to Stored
+// once, with its id, as its batch is stored (a duplicate never); one that
+// fails after storing a batch has handed over that batch.
+func TestIngestTellsStored(t *testing.T) {
 	lines := func(n int, prefix string) string {
 		var b strings.Builder
 		for i := range n {
@@ -36,17 +36,18 @@ func TestIngestAnnouncesOnce(t *testing.T) {
 		return b.String()
 	}
 	tests := []struct {
-		name          string
-		body          string
-		fail          bool
-		wantAccepted  int
-		wantAnnounced int
-		wantErr       bool
+		name         string
+		body         string
+		fail         bool
+		wantAccepted int
+		wantTold     int
+		wantErr      bool
 	}{
 		{"one line", lines(1, "a"), false, 1, 1, false},
-		{"three batches", lines(2*ingestBatch+1, "b"), false, 2*ingestBatch + 1, 1, false},
+		{"three batches", lines(2*ingestBatch+1, "b"), false, 2*ingestBatch + 1, 2*ingestBatch + 1, false},
+		{"a duplicate", lines(2, "d") + lines(1, "d"), false, 2, 2, false},
 		{"nothing valid", `{"source":"s"}` + "\n", false, 0, 0, false},
-		{"a failure after the first batch", lines(3*ingestBatch, "c"), true, 0, 1, true},
+		{"a failure after the first batch", lines(3*ingestBatch, "c"), true, 0, ingestBatch, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,6 +56,18 @@ func TestIngestAnnouncesOnce(t *testing.T) {
 			if tt.fail {
 				ing.Store = store
 			}
+			var mu sync.Mutex
+			told := map[int64]bool{}
+			ing.Stored = func(_ uint64, cs []*Case) {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, c := range cs {
+					if c.ID == 0 || told[c.ID] {
+						t.Errorf("Stored given case %q with id %d (told before: %v)", c.ExternalID, c.ID, told[c.ID])
+					}
+					told[c.ID] = true
+				}
+			}
 			res, err := ing.Ingest(context.Background(), strings.NewReader(tt.body), BulkNDJSON)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Ingest error = %v, want error %v", err, tt.wantErr)
@@ -62,8 +75,8 @@ func TestIngestAnnouncesOnce(t *testing.T) {
 			if err == nil && res.Accepted != tt.wantAccepted {
 				t.Errorf("result %+v, want %d accepted", res, tt.wantAccepted)
 			}
-			if store.announced != tt.wantAnnounced {
-				t.Errorf("announced %d times, want %d", store.announced, tt.wantAnnounced)
+			if len(told) != tt.wantTold {
+				t.Errorf("Stored told of %d cases, want %d", len(told), tt.wantTold)
 			}
 		})
 	}
