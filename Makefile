@@ -10,8 +10,8 @@ BIN := bin/citygrid
 run: deps build
 	./$(BIN) serve -demo -demo-cases 100000
 
-## test: vet; the battle map's pure modules under Node (20+, no packages); every Go test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium)
-test: DEPS_FLAGS = --browser
+## test: vet; the battle map's pure modules under Node (20+, no packages); every Go test against a throwaway PostgreSQL + PostGIS (the battle map's in headless Chromium, the OGC API's with GDAL)
+test: DEPS_FLAGS = --browser --gdal
 test: deps
 	$(GO) vet ./...
 	node --test --test-reporter=dot web/jstest/*.test.js
@@ -33,6 +33,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Projects -benchtime 300x -timeout 60m ./internal/bench/   # issue 17: projects tiles, progress
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
+	$(GO) test -run '^$$' -bench OGCItems -benchtime 100x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL
 	$(GO) test -run '^$$' -bench Open311 -benchtime 1x -timeout 30m ./httpapi/  # issue 15: 10,000 concurrent submissions; a page of 1,000 vs /v1/cases
 

@@ -347,6 +347,10 @@ type Filter struct {
 	Limit      int
 	// After is the keyset position: the last row of the previous page.
 	After *Cursor
+	// Before pages backwards (OGC API – Features' prev link): the Limit
+	// cases just before this position in the listing's order, still
+	// returned in that order. Not with After, nor with a Near area.
+	Before *Cursor
 	// Now is the instant OverdueNow is judged at.
 	Now time.Time
 	// Restrict is the caller's scope: cases outside it are never found.

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
 
 	"github.com/go-chi/chi/v5"
 
@@ -64,6 +67,17 @@ func matrixRows(a *accessAPI) []matrixRow {
 	}
 	ifMatch := func(id string) []string { return []string{"If-Match", a.etag(id)} }
 	ndjson := []string{"Content-Type", "application/x-ndjson"}
+	// OGC API – Features (issue 16): the H3 cell of a case reported 29
+	// days ago (in the hotspot window, which ends now, exclusive; weeks
+	// before it for the emerging cube), a hotspot's id.
+	hotCell := func(ext string, p orb.Point) string {
+		var f struct{ Properties struct{ H3 string } }
+		r := a.post("/v1/cases", fmt.Sprintf(`{"source":"patrol","external_id":%q,"category":"C0101","location":[%v,%v],"reported_at":%q}`,
+			ext, p[0], p[1], tileNow.Add(-29*24*time.Hour).Format(time.RFC3339)))
+		r.decode(a.t, &f)
+		return f.Properties.H3
+	}
+	hotIn, hotOut := hotCell("hot-in", inG1), hotCell("hot-out", inG3)
 	form := []string{"Content-Type", "application/x-www-form-urlencoded"} // Open311 (issue 15)
 	victim := strconv.FormatInt(a.keyID[asViewer], 10)                    // the admin's revocation is rolled back
 	// Projects and disputed cases (issue 17).
@@ -226,6 +240,37 @@ func matrixRows(a *accessAPI) []matrixRow {
 		{route: "HEAD /v1/events", method: "HEAD", path: "/v1/events", want: byRole(401, 200, 200, 200, 200, 200, 200, 403)},
 		{route: "POST /v1/events/ticket", method: "POST", path: "/v1/events/ticket", want: byRole(401, 201, 201, 201, 201, 201, 201, 403)},
 
+		// OGC API – Features and the OpenAPI document (issue 16): the
+		// landing page, conformance and the document are public; the
+		// collections go as the /v1 routes of what they hold, cut to the
+		// scope alike, and a feature beside it does not exist.
+		{route: "GET /openapi.json", method: "GET", path: "/openapi.json", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc", method: "GET", path: "/ogc", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/conformance", method: "GET", path: "/ogc/conformance", want: byRole(200, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections", method: "GET", path: "/ogc/collections", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/cases", method: "GET", path: "/ogc/collections/cases", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/cases/items", method: "GET", path: fmt.Sprintf("/ogc/collections/cases/items?bbox=%v,%v,%v,%v", x0, y0, x0+0.02, y0+0.02),
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/cases/items/{featureId}", name: "in", method: "GET", path: "/ogc/collections/cases/items/" + a.in,
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/cases/items/{featureId}", name: "out", method: "GET", path: "/ogc/collections/cases/items/" + a.out, hide: a.out, absent: notACase,
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
+		{route: "GET /ogc/collections/cases/items/{featureId}", name: "in, unit U2", method: "GET", path: "/ogc/collections/cases/items/" + a.inU2, hide: a.inU2, absent: notACase,
+			want: byRole(401, 200, 200, 404, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/hotspots", method: "GET", path: "/ogc/collections/hotspots", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
+		{route: "GET /ogc/collections/hotspots/items", method: "GET", path: "/ogc/collections/hotspots/items", want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
+		{route: "GET /ogc/collections/hotspots/items/{featureId}", name: "in", method: "GET", path: "/ogc/collections/hotspots/items/" + hotIn,
+			want: byRole(401, 200, 200, 403, 403, 200, 403, 403)},
+		{route: "GET /ogc/collections/hotspots/items/{featureId}", name: "out", method: "GET", path: "/ogc/collections/hotspots/items/" + hotOut,
+			hide: hotOut, absent: "89283082803ffff", want: byRole(401, 200, 404, 403, 403, 404, 403, 403)},
+		{route: "GET /ogc/collections/{collectionId}", method: "GET", path: "/ogc/collections/grids-street", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/{collectionId}/items", method: "GET", path: "/ogc/collections/grids-grid/items", want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/{collectionId}/items/{featureId}", name: "in", method: "GET", path: "/ogc/collections/grids-grid/items/G1",
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/{collectionId}/items/{featureId}", name: "above (outline)", method: "GET", path: "/ogc/collections/grids-district/items/D",
+			want: byRole(401, 200, 200, 200, 200, 200, 200, 200)},
+		{route: "GET /ogc/collections/{collectionId}/items/{featureId}", name: "out", method: "GET", path: "/ogc/collections/grids-grid/items/G3", hide: "G3", absent: "NOPE",
+			want: byRole(401, 200, 404, 404, 404, 404, 404, 404)},
 		// Open311 (issue 15): discovery and services are public; a request
 		// is submitted with an integration key as the api_key form field
 		// ({api_key}: the caller's token), within its source and scope;

@@ -97,6 +97,22 @@ var routeRules = map[string]rule{
 	"GET /v1/users":                     needs(access.PermUsersManage),
 	"POST /v1/users":                    needs(access.PermUsersManage),
 	"PATCH /v1/users/{name}":            needs(access.PermUsersManage),
+	// OGC API – Features and the OpenAPI document (issue 16): the landing
+	// page, conformance and the API description name no data; the
+	// collections need the permission of what they hold.
+	"GET /openapi.json":                                     public,
+	"GET /ogc":                                              public,
+	"GET /ogc/conformance":                                  public,
+	"GET /ogc/collections":                                  needs(access.PermGridsRead),
+	"GET /ogc/collections/cases":                            needs(access.PermCasesRead),
+	"GET /ogc/collections/cases/items":                      needs(access.PermCasesRead),
+	"GET /ogc/collections/cases/items/{featureId}":          needs(access.PermCasesRead),
+	"GET /ogc/collections/hotspots":                         needs(access.PermHotspotsRead),
+	"GET /ogc/collections/hotspots/items":                   needs(access.PermHotspotsRead),
+	"GET /ogc/collections/hotspots/items/{featureId}":       needs(access.PermHotspotsRead),
+	"GET /ogc/collections/{collectionId}":                   needs(access.PermGridsRead),
+	"GET /ogc/collections/{collectionId}/items":             needs(access.PermGridsRead),
+	"GET /ogc/collections/{collectionId}/items/{featureId}": needs(access.PermGridsRead),
 	// Campaigns and bulletins (issue 18).
 	"GET /v1/campaigns":                                      needs(access.PermCampaignsRead),
 	"POST /v1/campaigns":                                     needs(access.PermCampaignsWrite),

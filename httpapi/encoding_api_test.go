@@ -199,6 +199,9 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 	t.Cleanup(srv.Close)
 	_, created, _ := do(t, "POST", srv.URL+"/v1/cases", "application/json", `{"source":"s","external_id":"h1","category":"E0101","location":[120.365,36.075]}`)
 	id := created["properties"].(map[string]any)["id"].(string)
+	// A hotspot cell: a case reported in the window, which ends now, and
+	// weeks before it (the emerging cube starts at the first case).
+	_, hot, _ := do(t, "POST", srv.URL+"/v1/cases", "application/json", `{"source":"s","external_id":"h2","category":"E0101","location":[120.365,36.075],"reported_at":"2026-10-26T00:00:00Z"}`)
 	// Issue 18: a campaign and a stored bulletin.
 	_, k, _ := do(t, "POST", srv.URL+"/v1/campaigns", "application/json", `{"name":"k","grids":["S1"],"starts_at":"2026-11-01T00:00:00Z","ends_at":"2026-12-01T00:00:00Z","target":{"kind":"on_time_rate","value":0.9}}`)
 	kid, _ := k["id"].(string)
@@ -239,6 +242,20 @@ func TestHeadOnEveryGetRoute(t *testing.T) {
 		"/v1/hotspots":                  "/v1/hotspots",
 		"/v1/hotspots/emerging":         "/v1/hotspots/emerging",
 		"/v1/events":                    "/v1/events",
+		// OGC API – Features and the OpenAPI document (issue 16).
+		"/openapi.json":                "/openapi.json",
+		"/ogc":                         "/ogc",
+		"/ogc/conformance":             "/ogc/conformance",
+		"/ogc/collections":             "/ogc/collections",
+		"/ogc/collections/cases":       "/ogc/collections/cases",
+		"/ogc/collections/cases/items": "/ogc/collections/cases/items?limit=5",
+		"/ogc/collections/cases/items/{featureId}":          "/ogc/collections/cases/items/" + id,
+		"/ogc/collections/hotspots":                         "/ogc/collections/hotspots",
+		"/ogc/collections/hotspots/items":                   "/ogc/collections/hotspots/items",
+		"/ogc/collections/hotspots/items/{featureId}":       "/ogc/collections/hotspots/items/" + hot["properties"].(map[string]any)["h3"].(string),
+		"/ogc/collections/{collectionId}":                   "/ogc/collections/grids-street",
+		"/ogc/collections/{collectionId}/items":             "/ogc/collections/grids-grid/items",
+		"/ogc/collections/{collectionId}/items/{featureId}": "/ogc/collections/grids-grid/items/G1",
 
 		// Projects and disputed cases (issue 17).
 		"/v1/projects":                   "/v1/projects",

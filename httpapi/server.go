@@ -294,6 +294,9 @@ func New(cfg Config, d Deps) *Server {
 	r.Get("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
 	})
+	// OGC API – Features and the OpenAPI document (issue 16).
+	s.registerOGCRoutes(r)
+	r.Get("/openapi.json", s.handleOpenAPI)
 	if s.tiles != nil {
 		r.Group(func(r chi.Router) {
 			r.Use(middleware.Timeout(cfg.RequestTimeout))

@@ -138,8 +138,11 @@ func inAnyCell(p orb.Point, cells []geo.Cell) bool {
 // they part by well under a millimetre at resolutions 10 and finer.
 const fineCellMarginDeg = 1e-6
 
-func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
-	var q caseQuery
+// filterConditions adds f's conditions but the keyset position to q: the
+// area, the filters and the caller's restriction. It returns the distance
+// expression (NULL for other areas than Near) and the area's covering
+// cells (nil unless the area is walked cell by cell).
+func (s *CaseStore) filterConditions(q *caseQuery, f cases.Filter) (distance string, inner, edge []int64, err error) {
 	a := f.Area
 	distance, pt := "NULL::float8", ""
 	switch {
@@ -158,17 +161,17 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	case a.Grid != "":
 		q.add(gridSubtreeSQL, a.Grid)
 	case len(a.Cells) > 0:
-		q.where = append(q.where, s.cellCondition(&q, a.Cells))
+		q.where = append(q.where, s.cellCondition(q, a.Cells))
 	case len(a.Polygon) > 0:
 		b, err := wkb.Marshal(a.Polygon)
 		if err != nil {
-			return nil, nil, fmt.Errorf("find cases: %w", err)
+			return "", nil, nil, err
 		}
 		q.add("ST_Intersects(c.geom, ST_GeomFromWKB(%s, 4326))", b)
 	case a.All:
 		q.where = append(q.where, "TRUE") // bounded by its other filters (Open311's time window)
 	default:
-		return nil, nil, fmt.Errorf("find cases: no area")
+		return "", nil, nil, fmt.Errorf("no area")
 	}
 	if len(f.Statuses) > 0 {
 		st := make([]string, len(f.Statuses))
@@ -189,8 +192,8 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	if f.Campaign != 0 { // campaigns, issue 18
 		q.add("EXISTS (SELECT 1 FROM campaigns k WHERE k.id = %s AND campaign_covers(k, c))", f.Campaign)
 	}
-	inner, edge := s.coveringCells(a)
-	addRestriction(&q, f.Restrict, inner != nil || edge != nil)
+	inner, edge = s.coveringCells(a)
+	addRestriction(q, f.Restrict, inner != nil || edge != nil)
 	if f.From != nil {
 		q.add("c.reported_at >= %s", *f.From)
 	}
@@ -213,6 +216,16 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	if f.UpdatedTo != nil {
 		q.add("c.updated_at < %s", *f.UpdatedTo)
 	}
+	return distance, inner, edge, nil
+}
+
+func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Case, []float64, error) {
+	var q caseQuery
+	a := f.Area
+	distance, inner, edge, err := s.filterConditions(&q, f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("find cases: %w", err)
+	}
 	order := "c.reported_at DESC, c.id DESC"
 	if a.Near != nil {
 		order = "distance, c.id"
@@ -222,8 +235,14 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	} else if f.After != nil {
 		q.add("(c.reported_at, c.id) < (%s::timestamptz, %s::bigint)", f.After.ReportedAt, f.After.ID)
 	}
+	if f.Before != nil && a.Near == nil {
+		// Paging backwards (OGC prev links): the rows just newer than the
+		// position, read oldest first and turned round below.
+		q.add("(c.reported_at, c.id) > (%s::timestamptz, %s::bigint)", f.Before.ReportedAt, f.Before.ID)
+		order = "c.reported_at, c.id"
+	}
 	var sql string
-	cells := inner != nil || edge != nil
+	cells := (inner != nil || edge != nil) && f.Before == nil
 	if cells && f.Offset > 0 {
 		return nil, nil, fmt.Errorf("find cases: an offset with a %s area", a.Kind())
 	}
@@ -302,6 +321,9 @@ func (s *CaseStore) findCases(ctx context.Context, f cases.Filter) ([]*cases.Cas
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("find cases: %w", err)
+	}
+	if f.Before != nil && a.Near == nil {
+		slices.Reverse(out)
 	}
 	return out, dists, nil
 }

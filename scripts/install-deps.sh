@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Installs what citygrid needs on Debian 12 when it is missing: the
 # PostgreSQL 15 server and PostGIS 3 for it, and, with --browser, Chromium
-# (and CJK fonts) for the browser tests and poppler-utils for the printed
-# bulletin's test. Idempotent; runs no apt-get at all
+# (and CJK fonts) for the browser tests, poppler-utils for the printed
+# bulletin's test, and, with --gdal, GDAL's command line tools (gdal-bin:
+# ogrinfo, ogr2ogr) for the OGC API test. Idempotent; runs no apt-get at all
 # when everything is there. As non-root it uses sudo when available, else
 # prints what to install and fails.
 set -euo pipefail
 
 want_browser=0
+want_gdal=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) echo "usage: $0 [--browser]"; exit 0 ;;
-    *) echo "usage: $0 [--browser]" >&2; exit 2 ;;
+    --gdal) want_gdal=1 ;;
+    -h|--help) echo "usage: $0 [--browser] [--gdal]"; exit 0 ;;
+    *) echo "usage: $0 [--browser] [--gdal]" >&2; exit 2 ;;
   esac
 done
 
@@ -66,6 +69,15 @@ if [ "$want_browser" = 1 ]; then
   else
     echo "missing: pdftotext (poppler-utils)"
     packages+=(poppler-utils)
+  fi
+fi
+
+if [ "$want_gdal" = 1 ]; then
+  if command -v ogr2ogr >/dev/null 2>&1; then
+    echo "ok: GDAL (ogr2ogr) present"
+  else
+    echo "missing: ogr2ogr"
+    packages+=(gdal-bin)
   fi
 fi
 
