@@ -24,7 +24,7 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/citygrid
 
-## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries, hotspots and tiles at 1,000,000 cases
+## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries, hotspots and tiles at 1,000,000 cases; then every scale figure at 1,000,000 and 10,000,000 cases in one run (BenchmarkScale, an hour)
 bench: deps
 	$(GO) test -run '^$$' -bench Locate -benchtime 2s ./postgres/
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
@@ -32,6 +32,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
+	$(GO) test -run '^$$' -bench Scale -benchtime 1x -timeout 3h ./internal/bench/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:
