@@ -16,7 +16,7 @@ import (
 )
 
 // TestAggregatesAgreeWithRows: the bucket aggregates and time-ordered rows
-// that answer clusters, counts and tiles' newest cases give what a pass
+// that answer clusters, counts and the newest cases of a box give what a pass
 // over every case gives, after inserts, status and deadline changes,
 // merges and unmerges, moves, a reload with changes during it, under
 // filters they answer alone (status, time) and filters that look at rows.
@@ -139,6 +139,10 @@ func TestAggregatesAgreeWithRows(t *testing.T) {
 					want := in[:min(limit, len(in))]
 					if more != (len(in) > limit) || fmt.Sprint(ids(got)) != fmt.Sprint(ids(want)) {
 						t.Fatalf("%s: filter %d, limit %d: NewestUpTo %v (more %t), want %v (of %d)", stage, fi, limit, ids(got), more, ids(want), len(in))
+					}
+					got, total := x.Newest(box, f, limit)
+					if total != len(in) || fmt.Sprint(ids(got)) != fmt.Sprint(ids(want)) {
+						t.Fatalf("%s: filter %d, limit %d: Newest %v of %d, want %v of %d", stage, fi, limit, ids(got), total, ids(want), len(in))
 					}
 				}
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paulmach/orb"
 
+	"citygrid/analysis"
 	"citygrid/caseindex"
 	"citygrid/cases"
 	"citygrid/demo"
@@ -41,9 +42,12 @@ import (
 //     service (nothing cached) over random tiles of the district;
 //   - hotspots res9/res10 p99-ms: GET /v1/hotspots over every case (a
 //     window of a year) and over the last 30 days;
-//   - box1km2 p50/p99-ms: the newest 100 cases of a 1 km² box from the
-//     case index, and the same by plain PostGIS SQL on the same table
-//     (a GiST index on the points built for it): their ratio;
+//   - hotspots-engine: the same analyses called directly, without HTTP
+//     and the GeoJSON reply;
+//   - box1km2 p50/p99-ms: the newest 100 cases of a 1 km² box and how
+//     many in all from the case index (Newest; newest-only: NewestUpTo,
+//     what a map tile asks), and the same by plain PostGIS SQL on the
+//     same table (a GiST index on the points built for it): their ratio;
 //   - ingest cases/s: a batch posted to /v1/cases/bulk at that size.
 //
 // The last sub-benchmark reports each figure's growth, largest size over
@@ -182,6 +186,28 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 		}
 	}
 
+	// The same analyses without HTTP: what the case index and the
+	// statistics cost, apart from encoding the reply.
+	an := analysis.New(e.index, e.caseIndex)
+	for _, res := range []int{9, 10} {
+		for _, w := range []struct {
+			name string
+			span time.Duration
+		}{{"all", 365 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}} {
+			q := analysis.Query{Res: res, K: 1, FDR: true, Filter: caseindex.Filter{From: now.Add(-w.span), To: now}}
+			var lat []time.Duration
+			for range 31 {
+				t0 := time.Now()
+				if _, err := an.Hotspots(q); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			p50, p99 := percentiles(lat[1:]) // the first builds the study area
+			out[fmt.Sprintf("hotspots-engine-res%d-%s-p50-ms", res, w.name)], out[fmt.Sprintf("hotspots-engine-res%d-%s-p99-ms", res, w.name)] = p50, p99
+		}
+	}
+
 	// A 1 km² box: the 100 newest and how many in all, from the index and
 	// by plain PostGIS on the same table.
 	if _, err := e.pool.Exec(ctx, `CREATE INDEX IF NOT EXISTS bench_cases_geom_gist ON cases USING gist (geom)`); err != nil {
@@ -192,12 +218,14 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 	for i := range boxes {
 		boxes[i] = e.kmBox(rng)
 	}
-	var mem, sql []time.Duration
+	var mem, upTo, sql []time.Duration
 	for _, box := range boxes {
 		t0 := time.Now()
-		cs, total := e.caseIndex.Newest(box, caseindex.Filter{}, 100)
+		_, _ = e.caseIndex.Newest(box, caseindex.Filter{}, 100)
 		mem = append(mem, time.Since(t0))
-		_, _ = cs, total
+		t0 = time.Now()
+		_, _ = e.caseIndex.NewestUpTo(box, caseindex.Filter{}, 100)
+		upTo = append(upTo, time.Since(t0))
 		t0 = time.Now()
 		rows, err := e.pool.Query(ctx, boxSQL, box.Min[0], box.Min[1], box.Max[0], box.Max[1])
 		if err != nil {
@@ -212,6 +240,7 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 		sql = append(sql, time.Since(t0))
 	}
 	out["box1km2-p50-ms"], out["box1km2-p99-ms"] = percentiles(mem)
+	out["box1km2-newest-only-p50-ms"], out["box1km2-newest-only-p99-ms"] = percentiles(upTo)
 	out["box1km2-postgis-p50-ms"], out["box1km2-postgis-p99-ms"] = percentiles(sql)
 	out["box1km2-postgis-over-memory-p50-ratio"] = out["box1km2-postgis-p50-ms"] / out["box1km2-p50-ms"]
 
