@@ -147,3 +147,22 @@ func (cf *compiledFilter) aggregable() bool {
 
 // timeOnly reports whether the filter selects by report time alone.
 func (cf *compiledFilter) timeOnly() bool { return cf.aggregable() && cf.anyStat }
+
+// rebuildLive recomputes every bucket's live rows and aggregates from its
+// rows and the columns: for an index whose columns and buckets were
+// restored some other way than by Apply (a snapshot). x.mu must be held.
+func (x *Index) rebuildLive() {
+	loading := x.loading
+	x.loading = true
+	for bi := range x.buckets {
+		b := &x.buckets[bi]
+		b.live, b.agg = b.live[:0], bucketAgg{}
+		for _, r := range b.rows {
+			if !x.merged[r] {
+				x.fileLive(b, r)
+			}
+		}
+		x.sortLive(b)
+	}
+	x.loading = loading
+}

@@ -170,6 +170,10 @@ func TestAggregatesAgreeWithRows(t *testing.T) {
 	}
 	x.Replace(fresh)
 	check("reloaded")
+	x.mu.Lock()
+	x.rebuildLive() // as a snapshot's load would
+	x.mu.Unlock()
+	check("rebuilt")
 }
 
 func ids(es []Entry) []int64 {
