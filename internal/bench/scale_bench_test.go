@@ -57,17 +57,7 @@ import (
 //
 //	go test ./internal/bench -run '^$' -bench Scale -benchtime 1x -timeout 3h
 func BenchmarkScale(b *testing.B) {
-	sizes := []int{1_000_000, 10_000_000}
-	if v := os.Getenv("CITYGRID_BENCH_SCALE"); v != "" {
-		sizes = sizes[:0]
-		for _, s := range strings.Split(v, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(s))
-			if err != nil || n <= 0 {
-				b.Fatalf("CITYGRID_BENCH_SCALE: %q is no size", s)
-			}
-			sizes = append(sizes, n)
-		}
-	}
+	sizes := scaleSizes(b)
 	e := setup(b)
 	ctx := context.Background()
 	e.truncate(b)
@@ -83,6 +73,28 @@ func BenchmarkScale(b *testing.B) {
 			}
 		})
 	}
+	reportGrowth(b, sizes, figures)
+}
+
+// scaleSizes are the sizes of a scale run: 1 M and 10 M, or those of
+// CITYGRID_BENCH_SCALE ("n1,n2,…").
+func scaleSizes(b *testing.B) []int {
+	sizes := []int{1_000_000, 10_000_000}
+	if v := os.Getenv("CITYGRID_BENCH_SCALE"); v != "" {
+		sizes = sizes[:0]
+		for _, s := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil || n <= 0 {
+				b.Fatalf("CITYGRID_BENCH_SCALE: %q is no size", s)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	return sizes
+}
+
+// reportGrowth reports each figure of the largest size over the smallest.
+func reportGrowth(b *testing.B, sizes []int, figures []map[string]float64) {
 	if len(sizes) < 2 || figures[0] == nil || figures[len(sizes)-1] == nil {
 		return
 	}
@@ -147,27 +159,7 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 	out["heap-B/case"] = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / float64(e.caseIndex.Len())
 	b.Logf("%d cases: ready in %s (grids %s), case index heap %.0f B/case", have, ready.Round(time.Millisecond), gridsAt.Round(time.Millisecond), out["heap-B/case"])
 
-	// Cold tiles: every render by a fresh service, so nothing is cached.
-	rng := rand.New(rand.NewPCG(uint64(n), 14))
-	district := e.bounds.Bound()
-	for _, z := range []int{10, 12, 14, 16} {
-		all := geo.TilesCovering(district, z)
-		var lat []time.Duration
-		for i := range max(100, min(300, len(all))) {
-			t := all[rng.IntN(len(all))]
-			if len(all) <= 300 && i < len(all) {
-				t = all[i] // every tile once, then random ones again
-			}
-			svc := tiles.New(e.index, e.caseIndex, nil, tiles.Options{}, nil)
-			t0 := time.Now()
-			if _, _, err := svc.Tile(ctx, tiles.LayerCases, t, tiles.Params{}); err != nil {
-				b.Fatal(err)
-			}
-			lat = append(lat, time.Since(t0))
-		}
-		p50, p99 := percentiles(lat)
-		out[fmt.Sprintf("z%d-cold-p50-ms", z)], out[fmt.Sprintf("z%d-cold-p99-ms", z)] = p50, p99
-	}
+	e.memoryFigures(b, n, out)
 
 	// Hotspots through HTTP, as a client asks for them.
 	now := time.Now().UTC()
@@ -190,47 +182,20 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 		}
 	}
 
-	// The same analyses without HTTP: what the case index and the
-	// statistics cost, apart from encoding the reply.
-	an := analysis.New(e.index, e.caseIndex)
-	for _, res := range []int{9, 10} {
-		for _, w := range []struct {
-			name string
-			span time.Duration
-		}{{"all", 365 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}} {
-			q := analysis.Query{Res: res, K: 1, FDR: true, Filter: caseindex.Filter{From: now.Add(-w.span), To: now}}
-			var lat []time.Duration
-			for range 31 {
-				t0 := time.Now()
-				if _, err := an.Hotspots(q); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			p50, p99 := percentiles(lat[1:]) // the first builds the study area
-			out[fmt.Sprintf("hotspots-engine-res%d-%s-p50-ms", res, w.name)], out[fmt.Sprintf("hotspots-engine-res%d-%s-p99-ms", res, w.name)] = p50, p99
-		}
-	}
-
 	// A 1 km² box: the 100 newest and how many in all, from the index and
 	// by plain PostGIS on the same table.
 	if _, err := e.pool.Exec(ctx, `CREATE INDEX IF NOT EXISTS bench_cases_geom_gist ON cases USING gist (geom)`); err != nil {
 		b.Fatal(err)
 	}
 	_, _ = e.pool.Exec(ctx, `ANALYZE cases`)
+	rng := rand.New(rand.NewPCG(uint64(n), 15))
 	boxes := make([]orb.Bound, 200)
 	for i := range boxes {
 		boxes[i] = e.kmBox(rng)
 	}
-	var mem, upTo, sql []time.Duration
+	var sql []time.Duration
 	for _, box := range boxes {
 		t0 := time.Now()
-		_, _ = e.caseIndex.Newest(box, caseindex.Filter{}, 100)
-		mem = append(mem, time.Since(t0))
-		t0 = time.Now()
-		_, _ = e.caseIndex.NewestUpTo(box, caseindex.Filter{}, 100)
-		upTo = append(upTo, time.Since(t0))
-		t0 = time.Now()
 		rows, err := e.pool.Query(ctx, boxSQL, box.Min[0], box.Min[1], box.Max[0], box.Max[1])
 		if err != nil {
 			b.Fatal(err)
@@ -243,8 +208,6 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 		}
 		sql = append(sql, time.Since(t0))
 	}
-	out["box1km2-p50-ms"], out["box1km2-p99-ms"] = percentiles(mem)
-	out["box1km2-newest-only-p50-ms"], out["box1km2-newest-only-p99-ms"] = percentiles(upTo)
 	out["box1km2-postgis-p50-ms"], out["box1km2-postgis-p99-ms"] = percentiles(sql)
 	out["box1km2-postgis-over-memory-p50-ratio"] = out["box1km2-postgis-p50-ms"] / out["box1km2-p50-ms"]
 
@@ -273,6 +236,157 @@ func (e *env) scaleAt(b *testing.B, ctx context.Context, n int) map[string]float
 		if strings.HasSuffix(k, "-ms") || strings.HasSuffix(k, "-s") {
 			out[k] = math.Round(v*1000) / 1000
 		}
+	}
+	return out
+}
+
+// memoryFigures measures what the case index answers alone, with n
+// cases in it: cold tiles, hotspots without HTTP, 1 km² boxes.
+func (e *env) memoryFigures(b *testing.B, n int, out map[string]float64) {
+	ctx := context.Background()
+	now := time.Now().UTC()
+	// Cold tiles: every render by a fresh service, so nothing is cached.
+	rng := rand.New(rand.NewPCG(uint64(n), 14))
+	district := e.bounds.Bound()
+	for _, z := range []int{10, 12, 14, 16} {
+		all := geo.TilesCovering(district, z)
+		var lat []time.Duration
+		for i := range max(100, min(300, len(all))) {
+			t := all[rng.IntN(len(all))]
+			if len(all) <= 300 && i < len(all) {
+				t = all[i] // every tile once, then random ones again
+			}
+			svc := tiles.New(e.index, e.caseIndex, nil, tiles.Options{}, nil)
+			t0 := time.Now()
+			if _, _, err := svc.Tile(ctx, tiles.LayerCases, t, tiles.Params{}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		p50, p99 := percentiles(lat)
+		out[fmt.Sprintf("z%d-cold-p50-ms", z)], out[fmt.Sprintf("z%d-cold-p99-ms", z)] = p50, p99
+	}
+
+	// The same analyses without HTTP: what the case index and the
+	// statistics cost, apart from encoding the reply.
+	an := analysis.New(e.index, e.caseIndex)
+	for _, res := range []int{9, 10} {
+		for _, w := range []struct {
+			name string
+			span time.Duration
+		}{{"all", 365 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}} {
+			q := analysis.Query{Res: res, K: 1, FDR: true, Filter: caseindex.Filter{From: now.Add(-w.span), To: now}}
+			var lat []time.Duration
+			for range 31 {
+				t0 := time.Now()
+				if _, err := an.Hotspots(q); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			p50, p99 := percentiles(lat[1:]) // the first builds the study area
+			out[fmt.Sprintf("hotspots-engine-res%d-%s-p50-ms", res, w.name)], out[fmt.Sprintf("hotspots-engine-res%d-%s-p99-ms", res, w.name)] = p50, p99
+		}
+	}
+
+	rng = rand.New(rand.NewPCG(uint64(n), 16))
+	var mem, upTo []time.Duration
+	for range 200 {
+		box := e.kmBox(rng)
+		t0 := time.Now()
+		_, _ = e.caseIndex.Newest(box, caseindex.Filter{}, 100)
+		mem = append(mem, time.Since(t0))
+		t0 = time.Now()
+		_, _ = e.caseIndex.NewestUpTo(box, caseindex.Filter{}, 100)
+		upTo = append(upTo, time.Since(t0))
+	}
+	out["box1km2-p50-ms"], out["box1km2-p99-ms"] = percentiles(mem)
+	out["box1km2-newest-only-p50-ms"], out["box1km2-newest-only-p99-ms"] = percentiles(upTo)
+}
+
+// BenchmarkScaleMemory is BenchmarkScale's in-memory half without the
+// database's: the case index built straight from generated cases (the
+// first million by the demo generator, the rest copies of them under new
+// ids, as BenchmarkScale's table grows), then heap per case, the build
+// time, cold tiles, hotspots without HTTP and 1 km² boxes at each size,
+// and their growth. It needs minutes where BenchmarkScale needs an hour.
+//
+//	go test ./internal/bench -run '^$' -bench ScaleMemory -benchtime 1x -timeout 1h
+func BenchmarkScaleMemory(b *testing.B) {
+	sizes := scaleSizes(b)
+	e := setup(b)
+	base := e.generatedEntries(b, min(slices.Max(sizes), generatedCases))
+	figures := make([]map[string]float64, len(sizes))
+	for k, n := range sizes {
+		b.Run(sizeName(n), func(b *testing.B) {
+			for b.Loop() {
+				out := map[string]float64{}
+				e.caseIndex.Replace(caseindex.New())
+				runtime.GC()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				t0 := time.Now()
+				fresh := caseindex.New()
+				fresh.BeginLoad()
+				for i := range n {
+					c := base[i%len(base)]
+					c.ID = int64(i + 1)
+					if _, err := fresh.Apply(c); err != nil {
+						b.Fatal(err)
+					}
+				}
+				e.caseIndex.Replace(fresh)
+				fresh = nil
+				out["index-build-s"] = time.Since(t0).Seconds()
+				runtime.GC()
+				runtime.ReadMemStats(&m1)
+				out["heap-B/case"] = float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / float64(n)
+				e.memoryFigures(b, n, out)
+				figures[k] = out
+			}
+			for name, v := range figures[k] {
+				b.ReportMetric(v, name)
+			}
+		})
+	}
+	reportGrowth(b, sizes, figures)
+}
+
+// generatedEntries makes n demo cases as the case index keeps them, on
+// both cores.
+func (e *env) generatedEntries(b *testing.B, n int) []caseindex.Entry {
+	const chunk = 50000
+	out := make([]caseindex.Entry, n)
+	starts := make(chan int)
+	go func() {
+		defer close(starts)
+		for s := 0; s < n; s += chunk {
+			starts <- s
+		}
+	}()
+	var wg sync.WaitGroup
+	var failed error
+	var mu sync.Mutex
+	for range 2 {
+		wg.Go(func() {
+			for from := range starts {
+				gen := demo.NewCaseGenerator(e.bounds, e.cats, e.cal, e.loc, time.Now(), uint64(from)+42)
+				for i := from; i < min(from+chunk, n); i++ {
+					c, err := gen.Case(i)
+					if err != nil {
+						mu.Lock()
+						failed = err
+						mu.Unlock()
+						return
+					}
+					out[i] = caseindex.EntryOf(c)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if failed != nil {
+		b.Fatal(failed)
 	}
 	return out
 }
