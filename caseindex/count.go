@@ -15,10 +15,11 @@ import (
 // A filter on report time alone is answered from the buckets: down to
 // BucketRes a bucket's cases share their cell and a time window is a run
 // of its rows, so a bucket costs a binary search; finer, a bucket wholly
-// inside the window adds its per-cell counts. Any other filter (status,
-// category, source, unit, a scope's restriction), or a window cutting
-// into buckets at a finer resolution, takes a pass over the rows, split
-// across the cores.
+// inside the window adds its per-cell counts, and one the window cuts
+// into counts the rows of its run. Any other filter (status, category,
+// source, unit, a scope's restriction), or windows cutting into buckets
+// over more than half the rows at a finer resolution, takes a pass over
+// the rows, split across the cores.
 func (x *Index) Count(f Filter, res int, study map[geo.Cell]int32, counts []float64) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -42,10 +43,17 @@ func (x *Index) Count(f Filter, res int, study map[geo.Cell]int32, counts []floa
 // and reports whether it did; x.mu must be held.
 func (x *Index) countByBuckets(cf *compiledFilter, res int, study map[geo.Cell]int32, counts []float64) bool {
 	if res > BucketRes {
+		// The rows of windows cutting into buckets are looked at one by
+		// one, in no order in memory: past half the rows, a pass in order
+		// over all of them is faster.
+		visit := 0
 		for bi := range x.buckets {
-			if lo, hi := x.window(&x.buckets[bi], cf); hi > lo && (lo != 0 || hi != len(x.buckets[bi].live)) {
-				return false
+			if lo, hi := x.window(&x.buckets[bi], cf); lo != 0 || hi != len(x.buckets[bi].live) {
+				visit += hi - lo
 			}
+		}
+		if visit > len(x.cell)/2 {
+			return false
 		}
 	}
 	for bi := range x.buckets {
@@ -60,9 +68,17 @@ func (x *Index) countByBuckets(cf *compiledFilter, res int, study map[geo.Cell]i
 			}
 			continue
 		}
-		for _, cc := range bk.agg.fine[res-BucketRes-1] {
-			if pos, ok := study[cc.cell]; ok {
-				counts[pos] += float64(cc.n)
+		if lo == 0 && hi == len(bk.live) {
+			for _, cc := range bk.agg.fine[res-BucketRes-1] {
+				if pos, ok := study[cc.cell]; ok {
+					counts[pos] += float64(cc.n)
+				}
+			}
+			continue
+		}
+		for _, i := range bk.live[lo:hi] {
+			if pos, ok := study[x.cell[i][res-BucketRes]]; ok {
+				counts[pos]++
 			}
 		}
 	}
