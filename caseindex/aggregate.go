@@ -19,8 +19,14 @@ type bucketAgg struct {
 	// rows that have one, sorted (appended while loading, sorted by
 	// Replace): how many are overdue at now is one binary search.
 	due [8][]int64
-	// fine counts the live rows per cell at resolutions 10 and 11, by cell.
+	// fine counts the live rows per cell at resolutions 10 and 11, in the
+	// order the cells were first seen: an entry's place never changes (it
+	// stays, at zero, when its last row leaves), so liveFine can name it.
 	fine [MaxRes - BucketRes][]cellCount
+	// liveFine is, aligned with live, each row's place in fine: a window
+	// of live counts per cell from these small numbers in order, without
+	// a look at the rows themselves, which lie all over memory.
+	liveFine [MaxRes - BucketRes][]uint16
 }
 
 type cellCount struct {
@@ -37,11 +43,15 @@ func (x *Index) liveCmp(a, b int32) int {
 // fileLive adds a row that is no merged duplicate to b's live rows and
 // aggregates; the row's columns hold its values. x.mu must be held.
 func (x *Index) fileLive(b *bucket, row int32) {
-	if x.loading {
-		b.live = append(b.live, row)
-	} else {
-		i, _ := slices.BinarySearchFunc(b.live, row, x.liveCmp)
-		b.live = slices.Insert(b.live, i, row)
+	at := len(b.live)
+	if !x.loading {
+		at, _ = slices.BinarySearchFunc(b.live, row, x.liveCmp)
+	}
+	b.live = slices.Insert(b.live, at, row)
+	for k := range b.agg.fine {
+		j := b.agg.place(k, x.cell[row][k+1])
+		b.agg.fine[k][j].n++
+		b.agg.liveFine[k] = slices.Insert(b.agg.liveFine[k], at, j)
 	}
 	st := x.status[row]
 	b.agg.byStatus[st]++
@@ -53,16 +63,17 @@ func (x *Index) fileLive(b *bucket, row int32) {
 			b.agg.due[st] = slices.Insert(b.agg.due[st], i, due)
 		}
 	}
-	for k := range b.agg.fine {
-		c := x.cell[row][k+1]
-		fine := b.agg.fine[k]
-		i, found := slices.BinarySearchFunc(fine, c, func(e cellCount, c geo.Cell) int { return cmp.Compare(e.cell, c) })
-		if !found {
-			fine = slices.Insert(fine, i, cellCount{cell: c})
+}
+
+// place is the place of cell c in fine[k], added if new.
+func (a *bucketAgg) place(k int, c geo.Cell) uint16 {
+	for j, e := range a.fine[k] {
+		if e.cell == c {
+			return uint16(j)
 		}
-		fine[i].n++
-		b.agg.fine[k] = fine
 	}
+	a.fine[k] = append(a.fine[k], cellCount{cell: c})
+	return uint16(len(a.fine[k]) - 1)
 }
 
 // unfileLive takes a live row out of b before its columns change; x.mu
@@ -76,6 +87,10 @@ func (x *Index) unfileLive(b *bucket, row int32) {
 	}
 	if i >= 0 {
 		b.live = slices.Delete(b.live, i, i+1)
+		for k := range b.agg.fine {
+			b.agg.fine[k][b.agg.liveFine[k][i]].n--
+			b.agg.liveFine[k] = slices.Delete(b.agg.liveFine[k], i, i+1)
+		}
 	}
 	st := x.status[row]
 	b.agg.byStatus[st]--
@@ -87,20 +102,16 @@ func (x *Index) unfileLive(b *bucket, row int32) {
 		}
 		b.agg.due[st] = slices.Delete(dues, j, j+1)
 	}
-	for k := range b.agg.fine {
-		c := x.cell[row][k+1]
-		fine := b.agg.fine[k]
-		j, _ := slices.BinarySearchFunc(fine, c, func(e cellCount, c geo.Cell) int { return cmp.Compare(e.cell, c) })
-		if fine[j].n--; fine[j].n == 0 {
-			fine = slices.Delete(fine, j, j+1)
-		}
-		b.agg.fine[k] = fine
-	}
 }
 
 // sortLive ends a load for one bucket; x.mu must be held.
 func (x *Index) sortLive(b *bucket) {
 	slices.SortFunc(b.live, x.liveCmp)
+	for k := range b.agg.liveFine {
+		for i, r := range b.live {
+			b.agg.liveFine[k][i] = b.agg.place(k, x.cell[r][k+1])
+		}
+	}
 	for st := range b.agg.due {
 		slices.Sort(b.agg.due[st])
 	}

@@ -43,9 +43,8 @@ func (x *Index) Count(f Filter, res int, study map[geo.Cell]int32, counts []floa
 // and reports whether it did; x.mu must be held.
 func (x *Index) countByBuckets(cf *compiledFilter, res int, study map[geo.Cell]int32, counts []float64) bool {
 	if res > BucketRes {
-		// The rows of windows cutting into buckets are looked at one by
-		// one, in no order in memory: past half the rows, a pass in order
-		// over all of them is faster.
+		// Windows cutting into buckets count their runs of liveFine: past
+		// half the rows, a pass over all of them costs no more.
 		visit := 0
 		for bi := range x.buckets {
 			if lo, hi := x.window(&x.buckets[bi], cf); lo != 0 || hi != len(x.buckets[bi].live) {
@@ -56,6 +55,7 @@ func (x *Index) countByBuckets(cf *compiledFilter, res int, study map[geo.Cell]i
 			return false
 		}
 	}
+	var tally []int32
 	for bi := range x.buckets {
 		bk := &x.buckets[bi]
 		lo, hi := x.window(bk, cf)
@@ -76,9 +76,14 @@ func (x *Index) countByBuckets(cf *compiledFilter, res int, study map[geo.Cell]i
 			}
 			continue
 		}
-		for _, i := range bk.live[lo:hi] {
-			if pos, ok := study[x.cell[i][res-BucketRes]]; ok {
-				counts[pos]++
+		fine := bk.agg.fine[res-BucketRes-1]
+		tally = append(tally[:0], make([]int32, len(fine))...)
+		for _, j := range bk.agg.liveFine[res-BucketRes-1][lo:hi] {
+			tally[j]++
+		}
+		for j, n := range tally {
+			if pos, ok := study[fine[j].cell]; n > 0 && ok {
+				counts[pos] += float64(n)
 			}
 		}
 	}
