@@ -32,7 +32,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench Hotspots -benchtime 50x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Tiles -benchtime 1x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Render -benchtime 200x ./tiles/
-	$(GO) test -run '^$$' -bench Scale -benchtime 1x -timeout 3h ./internal/bench/
+	$(GO) test -run '^$$' -bench ScaleMemory -benchtime 1x -timeout 1h ./internal/bench/
+	$(GO) test -run '^$$' -bench 'Scale$$' -benchtime 1x -timeout 3h ./internal/bench/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:

@@ -34,7 +34,7 @@ type cellCount struct {
 	n    int32
 }
 
-// liveLess orders live rows by (report time, id): ids are unique, so a
+// liveCmp orders live rows by (report time, id): ids are unique, so a
 // row has one place.
 func (x *Index) liveCmp(a, b int32) int {
 	return cmp.Or(cmp.Compare(x.t[a], x.t[b]), cmp.Compare(x.id[a], x.id[b]))
