@@ -24,7 +24,7 @@ deps:
 build:
 	$(GO) build -o $(BIN) ./cmd/citygrid
 
-## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries, hotspots and tiles at 1,000,000 cases
+## bench: locator vs ST_Covers vs bare H3; HTTP ingest vs COPY; area queries, hotspots and tiles at 1,000,000 cases; then every scale figure at 1,000,000 and 10,000,000 cases in one run (BenchmarkScale, an hour)
 bench: deps
 	$(GO) test -run '^$$' -bench Locate -benchtime 2s ./postgres/
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./internal/bench/
@@ -36,6 +36,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench OGCItems -benchtime 100x -timeout 30m ./internal/bench/
 	$(GO) test -run '^$$' -bench Bulletin -benchtime 5x -timeout 30m ./internal/bench/  # issue 18: a district daily bulletin vs plain SQL
 	$(GO) test -run '^$$' -bench Open311 -benchtime 1x -timeout 30m ./httpapi/  # issue 15: 10,000 concurrent submissions; a page of 1,000 vs /v1/cases
+	$(GO) test -run '^$$' -bench ScaleMemory -benchtime 1x -timeout 1h ./internal/bench/
+	$(GO) test -run '^$$' -bench 'Scale$$' -benchtime 1x -timeout 3h ./internal/bench/
 
 ## fuzz: fuzz the parsers for a while each
 fuzz:

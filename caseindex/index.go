@@ -55,6 +55,12 @@ type bucket struct {
 	cell  geo.Cell
 	bound orb.Bound // holds every point ever filed here
 	rows  []int32
+	// live are the rows of rows that are not merged duplicates, oldest
+	// first by (report time, id), with what they add up to (aggregate.go):
+	// a time window is a run of live, and the unfiltered counts of a
+	// cluster or hotspot cell need no look at the rows.
+	live []int32
+	agg  bucketAgg
 }
 
 // Change is what changed: one case (Old is nil when it is new), or
@@ -172,7 +178,6 @@ func (x *Index) put(c Entry, cell caseCells) *Entry {
 		before := x.row(row)
 		old = &before
 		x.unbucket(row)
-		x.addToBucket(row, cell[0], c.Location)
 	} else {
 		row = int32(len(x.cell))
 		x.byID[c.ID] = row
@@ -188,7 +193,6 @@ func (x *Index) put(c Entry, cell caseCells) *Entry {
 		x.unit = append(x.unit, 0)
 		x.grid = append(x.grid, 0)
 		x.merged = append(x.merged, false)
-		x.addToBucket(row, cell[0], c.Location)
 	}
 	if x.merged[row] != c.Merged {
 		if c.Merged {
@@ -211,6 +215,8 @@ func (x *Index) put(c Entry, cell caseCells) *Entry {
 	x.source[row] = uint16(x.strs.sources.id(c.Source))
 	x.unit[row] = x.strs.units.id(c.Unit)
 	x.grid[row] = x.strs.grids.id(c.Grid)
+	// Filed once the row holds its values: the bucket's aggregates read them.
+	x.addToBucket(row, cell[0], c.Location)
 	return old
 }
 
@@ -239,6 +245,9 @@ func (x *Index) addToBucket(row int32, cell geo.Cell, p orb.Point) {
 		b.bound = orb.Bound{Min: p, Max: p}
 	}
 	b.bound = b.bound.Extend(p)
+	if !x.merged[row] {
+		x.fileLive(b, row)
+	}
 	if x.loading {
 		b.rows = append(b.rows, row)
 		return
@@ -255,6 +264,9 @@ func (x *Index) firstAtLat(rows []int32, lat float64) int {
 
 func (x *Index) unbucket(row int32) {
 	b := &x.buckets[x.byBucket[x.cell[row][0]]]
+	if !x.merged[row] {
+		x.unfileLive(b, row)
+	}
 	from := 0
 	if !x.loading {
 		from = x.firstAtLat(b.rows, x.loc[row][1])
@@ -276,6 +288,7 @@ func (x *Index) sortBuckets() {
 	for bi := range x.buckets {
 		rows := x.buckets[bi].rows
 		slices.SortFunc(rows, func(a, b int32) int { return cmp.Compare(x.loc[a][1], x.loc[b][1]) })
+		x.sortLive(&x.buckets[bi])
 	}
 	x.loading = false
 }

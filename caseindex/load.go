@@ -32,7 +32,10 @@ func (l *CellLoad) add(x *Index, i int32, now int64) {
 }
 
 // Clusters counts matching cases per cell at resolution res, for the cells
-// keep accepts (asked once per cell).
+// keep accepts (asked once per cell). Down to BucketRes a bucket's cases
+// share their cell: a filter on status and time alone is answered from
+// the bucket's aggregates (a window cutting into a bucket counts its run
+// of rows), any other filter looks at the bucket's rows.
 func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.Time) map[geo.Cell]*CellLoad {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -48,43 +51,68 @@ func (x *Index) Clusters(res int, keep func(geo.Cell) bool, f Filter, now time.T
 		}
 		return k
 	}
+	loadOf := func(c geo.Cell) *CellLoad {
+		load := out[c]
+		if load == nil {
+			load = &CellLoad{}
+			out[c] = load
+		}
+		return load
+	}
+	aggregable := cf.aggregable()
 	for bi := range x.buckets {
 		bk := &x.buckets[bi]
+		lo, hi := x.window(bk, &cf)
+		if lo == hi {
+			continue
+		}
 		if res <= BucketRes {
 			// Every case of the bucket has the same parent cell.
 			parent := bk.cell.Parent(res)
 			if !wants(parent) {
 				continue
 			}
+			if aggregable && lo == 0 && hi == len(bk.live) {
+				var l CellLoad
+				bk.addAggregate(&l, &cf, at)
+				if l.Count > 0 {
+					loadOf(parent).merge(&l)
+				}
+				continue
+			}
 			var load *CellLoad
-			for _, i := range bk.rows {
+			for _, i := range bk.live[lo:hi] {
 				if !cf.match(x, int(i)) {
 					continue
 				}
 				if load == nil {
-					if load = out[parent]; load == nil {
-						load = &CellLoad{}
-						out[parent] = load
-					}
+					load = loadOf(parent)
 				}
 				load.add(x, i, at)
 			}
 			continue
 		}
-		for _, i := range bk.rows {
+		for _, i := range bk.live[lo:hi] {
 			parent := x.cell[i].at(res)
 			if !wants(parent) || !cf.match(x, int(i)) {
 				continue
 			}
-			load := out[parent]
-			if load == nil {
-				load = &CellLoad{}
-				out[parent] = load
-			}
-			load.add(x, i, at)
+			loadOf(parent).add(x, i, at)
 		}
 	}
 	return out
+}
+
+// merge adds o to l.
+func (l *CellLoad) merge(o *CellLoad) {
+	l.Count += o.Count
+	for i, n := range o.ByStatus {
+		l.ByStatus[i] += n
+	}
+	l.Overdue += o.Overdue
+	if o.NextDue != 0 && (l.NextDue == 0 || o.NextDue < l.NextDue) {
+		l.NextDue = o.NextDue
+	}
 }
 
 // ByGrid counts every case per grid code it was assigned to (the grid

@@ -393,6 +393,11 @@ func Decode(r io.Reader, size int64) (*Index, error) {
 	if d.left != 0 {
 		return nil, fmt.Errorf("%w: %d bytes after the end", ErrSnapshot, d.left)
 	}
+	// The buckets' live rows and aggregates follow from the rows and
+	// columns: recomputed rather than stored (one pass, no format change).
+	x.mu.Lock()
+	x.rebuildLive()
+	x.mu.Unlock()
 	return x, nil
 }
 

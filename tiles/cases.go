@@ -26,8 +26,7 @@ func (s *Service) casesLayer(ctx context.Context, t geo.Tile, p Params, now time
 // start of the current hour, so a tile's bytes (and ETag) hold for the
 // hour, the same on every replica.
 func (s *Service) casePoints(t geo.Tile, p Params, now time.Time) (*layerWriter, time.Time, bool) {
-	cs, total := s.cases.Newest(t.Bound(Extent, Buffer), p.Filter, s.opt.MaxFeatures)
-	capped := total > len(cs)
+	cs, capped := s.cases.NewestUpTo(t.Bound(Extent, Buffer), p.Filter, s.opt.MaxFeatures)
 	slices.Reverse(cs) // oldest first, so that the newest are drawn on top
 
 	asOf := now.Truncate(time.Hour)
