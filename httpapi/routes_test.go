@@ -22,7 +22,7 @@ func fullServer() *Server {
 	return New(Config{OIDC: &OIDCConfig{Issuer: "https://idp.invalid", ClientID: "citygrid"}}, Deps{Index: index, Grids: (*postgres.GridStore)(nil), Cases: store, Stats: store,
 		App: app.New(index, caseindex.New(), nil, app.Config{}), Keys: (*postgres.KeyStore)(nil), Audit: (*postgres.AuditStore)(nil), Users: (*postgres.UserStore)(nil),
 		Campaigns: (*postgres.CampaignStore)(nil), Bulletins: &bulletin.Service{}, // issue 18
-		Projects: (*postgres.ProjectStore)(nil), // issue 17
+		Projects: (*postgres.ProjectStore)(nil),  // issue 17
 		Versions: (*postgres.VersionStore)(nil)}) // grid versions (issue 19)
 }
 

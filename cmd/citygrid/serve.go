@@ -168,7 +168,7 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	}, httpapi.Deps{Grids: store, Cases: caseStore, Reads: readStore, Stats: readStore, Index: index, App: application, Ready: pool.Ping, Logger: e.logger,
 		Keys: postgres.NewKeyStore(db), Audit: postgres.NewAuditStore(db), Users: postgres.NewUserStore(db), Transient: postgres.Unavailable,
 		Campaigns: campaigns, Bulletins: bulletins,
-		Projects: projects, // issue 17
+		Projects: projects,  // issue 17
 		Versions: versions}) // grid versions (issue 19)
 	srv := &http.Server{
 		Handler:           api,
