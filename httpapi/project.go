@@ -540,20 +540,6 @@ func (s *Server) handleProjectsTile(w http.ResponseWriter, r *http.Request) erro
 	if capped {
 		h.Set("X-Tile-Capped", tiles.LayerProjects)
 	}
-	switch {
-	case etagMatches(r.Header.Get("If-None-Match"), enc.ETag):
-		w.WriteHeader(http.StatusNotModified)
-	case len(enc.Raw) == 0:
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-		body := enc.Raw
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			h.Set("Content-Encoding", "gzip")
-			body = enc.Gzip
-		}
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}
+	writeTile(w, r, enc)
 	return nil
 }

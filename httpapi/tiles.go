@@ -155,21 +155,7 @@ func (s *Server) handleTile(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.metrics.observeTile(layer, t.Z, hit, enc, time.Since(start))
-	switch {
-	case etagMatches(r.Header.Get("If-None-Match"), enc.ETag):
-		w.WriteHeader(http.StatusNotModified)
-	case len(enc.Raw) == 0:
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
-		body := enc.Raw
-		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
-			h.Set("Content-Encoding", "gzip")
-			body = enc.Gzip
-		}
-		h.Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	}
+	writeTile(w, r, enc)
 	return nil
 }
 
@@ -324,4 +310,26 @@ func (s *Server) handleTileCatalogue(w http.ResponseWriter, r *http.Request) err
 		"layers": out, "point_zoom": opt.PointZoom, "max_features": opt.MaxFeatures,
 		"cache": map[string]any{"entries": stats.Entries, "bytes": stats.Bytes, "max_bytes": stats.MaxBytes, "hits": stats.Hits, "misses": stats.Misses},
 	})
+}
+
+// writeTile sends an encoded tile: 304 when the client holds it (ETag),
+// 204 when it is empty, else its bytes, gzipped for a client that takes
+// them so.
+func writeTile(w http.ResponseWriter, r *http.Request, enc *tiles.Encoded) {
+	h := w.Header()
+	switch {
+	case etagMatches(r.Header.Get("If-None-Match"), enc.ETag):
+		w.WriteHeader(http.StatusNotModified)
+	case len(enc.Raw) == 0:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
+		body := enc.Raw
+		if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			h.Set("Content-Encoding", "gzip")
+			body = enc.Gzip
+		}
+		h.Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}
 }
