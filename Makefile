@@ -52,4 +52,4 @@ fuzz:
 ## clean: remove the binary and the private database of this checkout (as root it lives under /var/lib/citygrid; citygrid data-dir says where)
 clean:
 	rm -rf bin .citygrid
-	dir="$$(CITYGRID_DATA_DIR= $(GO) run ./cmd/citygrid data-dir)" && rm -rf "$$dir" && echo "removed $$dir"
+	dir="$$(CITYGRID_DATA_DIR= $(GO) run ./cmd/citygrid data-dir)" && rm -rf "$$dir" "$$dir.snapshots" && echo "removed $$dir and its snapshots"
