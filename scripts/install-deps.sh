@@ -2,7 +2,7 @@
 # Installs what citygrid needs on Debian 12 when it is missing: the
 # PostgreSQL 15 server and PostGIS 3 for it, and, with --browser, Chromium
 # (and CJK fonts) for the browser tests, poppler-utils for the printed
-# bulletin's test, and, with --gdal, GDAL's command line tools (gdal-bin:
+# bulletin's test and HAProxy for the cluster test, and, with --gdal, GDAL's command line tools (gdal-bin:
 # ogrinfo, ogr2ogr) for the OGC API test. Idempotent; runs no apt-get at all
 # when everything is there. As non-root it uses sudo when available, else
 # prints what to install and fails.
