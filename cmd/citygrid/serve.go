@@ -113,14 +113,13 @@ func runServe(ctx context.Context, cfg *Config, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	start = time.Now()
 	// A snapshot and the feed's tail, else a full load (built aside,
-	// swapped in): either way the hub knows the position it holds.
+	// swapped in): either way the hub knows the position it holds, and
+	// says which it was in the log.
 	if err := snaps.loadCases(ctx, application.Cases, hub.Load); err != nil {
 		return err
 	}
 	defer snaps.close() // after the server's shutdown, a last snapshot
-	e.logger.Info("case index loaded", "cases", application.Cases.Len(), "position", hub.Applied(), "elapsed", time.Since(start).Round(time.Millisecond))
 	go hub.Follow(ctx, wake, cfg.ChangePoll)
 	go pruneChanges(ctx, caseStore, cfg.ChangeRetention, e.logger)
 	go (&versionScheduler{versions: versions, grids: store, cases: caseStore, index: index, hub: hub, e: e, wake: versionWake}).run(ctx) // grid versions (issue 19)
