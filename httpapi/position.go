@@ -50,12 +50,13 @@ func (s *Server) awaitPositions(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		vals := r.Header.Values(position.Header)
+		fromCookie := false
 		if len(vals) == 0 {
 			// The page keeps its last write's position in a cookie, so
 			// that its next reads, on any process, show that write.
 			if c, err := r.Cookie(positionCookie); err == nil {
 				if p, err := position.Parse(c.Value); err == nil {
-					vals = []string{position.Format(p)}
+					vals, fromCookie = []string{position.Format(p)}, true
 				}
 			}
 		}
@@ -80,6 +81,13 @@ func (s *Server) awaitPositions(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(position.WithRequired(r.Context(), p)))
 		case r.Context().Err() != nil:
 			// The client went away: no reply.
+		case errors.Is(err, context.DeadlineExceeded) && fromCookie:
+			// A cookie nobody reads: a page cannot retry a stylesheet,
+			// and one left from another database (reset since) would
+			// hold every request for its minute. The page gets what
+			// this process has, and the cookie goes.
+			http.SetCookie(w, &http.Cookie{Name: positionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			next.ServeHTTP(w, r)
 		case errors.Is(err, context.DeadlineExceeded):
 			w.Header().Set("Retry-After", "1")
 			writeProblem(w, r, citygrid.Errorf(citygrid.CodeUnavailable, "this process has not yet applied position %d (it has applied %d): retry, here or elsewhere", p, s.positions.Applied()))
@@ -91,7 +99,8 @@ func (s *Server) awaitPositions(next http.Handler) http.Handler {
 
 // positionCookie carries the position of a browser's last write (see
 // stampPositions), for its next reads: a request without Citygrid-Position
-// waits for it as for the header.
+// waits for it as for the header, but is answered, and the cookie
+// dropped, when the wait runs out.
 const positionCookie = "citygrid_position"
 
 // positionWriter sets the position header as the reply's header is sent.

@@ -83,6 +83,9 @@ func TestChangeFeedBetweenReplicas(t *testing.T) {
 	if _, err := strconv.ParseUint(pos, 10, 64); err != nil || pos == "0" {
 		t.Fatalf("bulk reply's Citygrid-Position %q", pos)
 	}
+	if c := h.Get("Set-Cookie"); !strings.HasPrefix(c, "citygrid_position="+pos+";") || !strings.Contains(c, "HttpOnly") {
+		t.Errorf("bulk reply's Set-Cookie %q, want citygrid_position=%s, HttpOnly", c, pos)
+	}
 	// Read-your-writes on A: at once, with no wait and no header.
 	if n := len(a.tileCases(path)); n != bulk {
 		t.Errorf("A's tile right after its bulk reply: %d cases, want %d", n, bulk)
@@ -113,6 +116,15 @@ func TestChangeFeedBetweenReplicas(t *testing.T) {
 	}
 	if !strings.Contains(h.Get("Content-Type"), "problem+json") {
 		t.Errorf("503's Content-Type %q, want problem+json", h.Get("Content-Type"))
+	}
+	// The page's cookie: a write sets it; one nobody reached (a database
+	// reset since) is waited for, then the request is answered anyway and
+	// the cookie dropped.
+	cookie := "citygrid_position=" + strconv.FormatUint(far+1_000_000_000, 10)
+	start = time.Now()
+	status, body, h = b.callHeader(http.MethodGet, "/v1/sources", "Cookie", cookie)
+	if waited := time.Since(start); status != http.StatusOK || waited < 1900*time.Millisecond || !strings.Contains(h.Get("Set-Cookie"), "citygrid_position=;") {
+		t.Errorf("an unreached position in the cookie: %d after %s, Set-Cookie %q; want 200 after 2 s and the cookie dropped: %s", status, waited, h.Get("Set-Cookie"), body)
 	}
 	for _, bad := range []string{"abc", "-1", "1.5", "99999999999999999999999"} {
 		if status, body, _ := b.callHeader(http.MethodGet, "/v1/sources", "Citygrid-Position", bad); status != http.StatusBadRequest {
