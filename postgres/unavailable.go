@@ -69,11 +69,17 @@ func NewPatient(db DBTX, wait time.Duration) *Patient {
 }
 
 func (p *Patient) retry(ctx context.Context, fn func() error) error {
+	return p.retryWhile(ctx, notSent, fn)
+}
+
+// retryWhile runs fn until it succeeds, fails otherwise than again says,
+// ctx ends or the wait is over, pausing 100 ms, then up to 500 ms.
+func (p *Patient) retryWhile(ctx context.Context, again func(error) bool, fn func() error) error {
 	deadline := time.Now().Add(p.wait)
 	pause := 100 * time.Millisecond
 	for {
 		err := fn()
-		if err == nil || !notSent(err) || ctx.Err() != nil || time.Now().After(deadline) {
+		if err == nil || !again(err) || ctx.Err() != nil || time.Now().After(deadline) {
 			return err
 		}
 		select {
@@ -166,23 +172,10 @@ func (p *Patient) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 // retryStatement is retry for one statement: a read is also sent again
 // after a break mid-way, a write only when it was never sent.
 func (p *Patient) retryStatement(ctx context.Context, sql string, fn func() error) error {
-	if !readOnly(sql) {
-		return p.retry(ctx, fn)
+	if readOnly(sql) {
+		return p.retryWhile(ctx, Unavailable, fn)
 	}
-	deadline := time.Now().Add(p.wait)
-	pause := 100 * time.Millisecond
-	for {
-		err := fn()
-		if err == nil || !Unavailable(err) || ctx.Err() != nil || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(pause):
-		}
-		pause = min(2*pause, 500*time.Millisecond)
-	}
+	return p.retry(ctx, fn)
 }
 
 // readOnly reports whether sql is a plain read: a SELECT (or WITH) that
