@@ -245,15 +245,7 @@ func (s *Server) handleGridsImport(w http.ResponseWriter, r *http.Request) error
 	}
 	inputs, err := grid.ParseFeatureCollection(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes))
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		var bodyErr *bodyEncodingError
-		switch {
-		case errors.As(err, &maxErr):
-			return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", s.cfg.MaxImportBytes)
-		case errors.As(err, &bodyErr):
-			return bodyErr.problem()
-		}
-		return invalid("%v", err)
+		return s.importBodyError(err)
 	}
 	if len(inputs) == 0 {
 		return invalid("the FeatureCollection has no features")
@@ -278,4 +270,18 @@ func (s *Server) handleGridsImport(w http.ResponseWriter, r *http.Request) error
 func writeGeoJSON(w http.ResponseWriter, v any) error {
 	writeJSONStatus(w, "application/geo+json", http.StatusOK, v)
 	return nil
+}
+
+// importBodyError is the problem of a grid import's body that could not be
+// read: too large, badly encoded, or not the GeoJSON asked for.
+func (s *Server) importBodyError(err error) error {
+	var maxErr *http.MaxBytesError
+	var bodyErr *bodyEncodingError
+	switch {
+	case errors.As(err, &maxErr):
+		return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", s.cfg.MaxImportBytes)
+	case errors.As(err, &bodyErr):
+		return bodyErr.problem()
+	}
+	return invalid("%v", err)
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/paulmach/orb/geojson"
 
-	"citygrid"
 	"citygrid/cases"
 	"citygrid/grid"
 )
@@ -85,15 +83,7 @@ func (s *Server) handleGridVersionCreate(w http.ResponseWriter, r *http.Request)
 	}
 	in, err := grid.ParseDraft(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes))
 	if err != nil {
-		var maxErr *http.MaxBytesError
-		var bodyErr *bodyEncodingError
-		switch {
-		case errors.As(err, &maxErr):
-			return citygrid.Errorf(citygrid.CodeTooLarge, "request body is larger than %d bytes", s.cfg.MaxImportBytes)
-		case errors.As(err, &bodyErr):
-			return bodyErr.problem()
-		}
-		return invalid("%v", err)
+		return s.importBodyError(err)
 	}
 	if len(in.Grids) == 0 {
 		return invalid("the FeatureCollection has no features: a draft is the whole grid map")
