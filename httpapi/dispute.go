@@ -327,19 +327,8 @@ func (s *Server) handleDisputeEscalate(w http.ResponseWriter, r *http.Request) e
 	if err := strictDecode(body.NewProject, &in); err != nil {
 		return err
 	}
-	env, err := s.projectEnv(r)
+	p, env, sc, err := s.prepareProject(r, in, id)
 	if err != nil {
-		return err
-	}
-	p, _, err := project.Prepare(in, env)
-	if err != nil {
-		return err
-	}
-	sc := s.scopeOf(r)
-	if !slices.Contains(p.CaseIDs, id) {
-		p.CaseIDs = append(p.CaseIDs, id)
-	}
-	if err := s.mayLink(r, sc, p.CaseIDs); err != nil {
 		return err
 	}
 	created, err := s.projects.CreateProject(r.Context(), p, actor, sc.Roots(), now)

@@ -229,24 +229,9 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(w, r, s.cfg.MaxBodyBytes, &in); err != nil {
 		return err
 	}
-	env, err := s.projectEnv(r)
+	p, env, sc, err := s.prepareProject(r, in)
 	if err != nil {
 		return err
-	}
-	p, _, err := project.Prepare(in, env)
-	if err != nil {
-		return err
-	}
-	sc := s.scopeOf(r)
-	if err := s.mayLink(r, sc, p.CaseIDs); err != nil {
-		return err
-	}
-	if len(p.GridCodes) > 0 && sc.Grids() != nil {
-		for _, code := range p.GridCodes {
-			if sc.Grid(code) != access.Full {
-				return access.Forbidden("project", "", "area", "area: grid %q lies outside your scope", code)
-			}
-		}
 	}
 	created, err := s.projects.CreateProject(r.Context(), p, principal(r).Actor(), sc.Roots(), env.Now)
 	if err != nil {
@@ -255,6 +240,38 @@ func (s *Server) handleProjectCreate(w http.ResponseWriter, r *http.Request) err
 	w.Header().Set("Location", "/v1/projects/"+strconv.FormatInt(created.ID, 10))
 	w.Header().Set("ETag", etagOf(created.Version))
 	return writeJSON(w, http.StatusCreated, newProjectView(created, env.Today()))
+}
+
+// prepareProject checks a new project (POST /v1/projects, or a dispute
+// escalated into one) against the rules and the caller's scope: every case
+// it links is one the caller sees, and an area given as grids lies within
+// the scope. link, when not 0, is a case linked besides those asked for.
+func (s *Server) prepareProject(r *http.Request, in project.Input, link ...int64) (*project.Project, project.Env, *access.Scope, error) {
+	env, err := s.projectEnv(r)
+	if err != nil {
+		return nil, env, nil, err
+	}
+	p, _, err := project.Prepare(in, env)
+	if err != nil {
+		return nil, env, nil, err
+	}
+	for _, id := range link {
+		if !slices.Contains(p.CaseIDs, id) {
+			p.CaseIDs = append(p.CaseIDs, id)
+		}
+	}
+	sc := s.scopeOf(r)
+	if err := s.mayLink(r, sc, p.CaseIDs); err != nil {
+		return nil, env, nil, err
+	}
+	if len(p.GridCodes) > 0 && sc.Grids() != nil {
+		for _, code := range p.GridCodes {
+			if sc.Grid(code) != access.Full {
+				return nil, env, nil, access.Forbidden("project", "", "area", "area: grid %q lies outside your scope", code)
+			}
+		}
+	}
+	return p, env, sc, nil
 }
 
 // mayLink checks that the caller sees every case it links: a case outside
